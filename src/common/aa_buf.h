@@ -1,0 +1,46 @@
+/*
+ * Copyright (C) 2026, the ngx_http_agent_async_module authors.
+ *
+ * A growable byte buffer.  Shared by the nginx module and the worker, so it
+ * uses malloc: the module copies results into its request pool and frees.
+ * Once an allocation fails the buffer stays "failed" and every later append
+ * is a no-op, so builders check once, at the end.
+ */
+
+#ifndef AA_BUF_H
+#define AA_BUF_H
+
+#include <stddef.h>
+
+typedef struct {
+    char    *data;
+    size_t   len;
+    size_t   cap;
+    int      failed;
+} aa_buf_t;
+
+void aa_buf_init(aa_buf_t *b);
+void aa_buf_free(aa_buf_t *b);
+void aa_buf_reset(aa_buf_t *b);
+
+/* Each returns 0 on success, -1 when out of memory (and sets b->failed). */
+int aa_buf_append(aa_buf_t *b, const char *s, size_t n);
+int aa_buf_puts(aa_buf_t *b, const char *s);
+int aa_buf_putc(aa_buf_t *b, char c);
+int aa_buf_printf(aa_buf_t *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*
+ * Appends s as a quoted JSON string.  Bytes that are not well-formed UTF-8
+ * (including encoded surrogates) are written as \ufffd, so the result is
+ * always valid JSON.
+ */
+int aa_buf_json_string(aa_buf_t *b, const char *s, size_t n);
+
+/* Appends s quoted, or null when s is NULL. */
+int aa_buf_json_string_or_null(aa_buf_t *b, const char *s, size_t n);
+
+/* NUL-terminates data without counting the NUL in len. */
+int aa_buf_cstr(aa_buf_t *b);
+
+#endif

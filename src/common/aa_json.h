@@ -1,0 +1,42 @@
+/*
+ * Copyright (C) 2026, the ngx_http_agent_async_module authors.
+ *
+ * Guarded JSON parsing.  yajl_tree frees recursively, so a body nested a
+ * million levels deep would overflow the stack of an nginx worker: the
+ * depth is checked with a flat scan before yajl sees the text.
+ */
+
+#ifndef AA_JSON_H
+#define AA_JSON_H
+
+#include <stddef.h>
+#include <yajl/yajl_tree.h>
+
+#define AA_JSON_MAX_DEPTH  64
+
+/*
+ * Parses text (len bytes, text[len] must be '\0').  Returns the tree, or
+ * NULL with a short one-line reason in err (errlen bytes, always
+ * NUL-terminated; err may be NULL).  Stricter than yajl_tree_parse():
+ *
+ *   - nesting deeper than AA_JSON_MAX_DEPTH: "nesting too deep";
+ *   - a NUL byte in the text: "invalid NUL byte";
+ *   - comments (yajl_tree allows them): "comments are not allowed";
+ *   - the escape \u0000 in a string (yajl_tree keeps no string lengths,
+ *     the string would be cut): "\u0000 is not supported in strings";
+ *   - an object with the same key twice (consumers would disagree on
+ *     which one counts): "duplicate key in object".
+ *
+ * Invalid UTF-8 is rejected by yajl ("lexical error: invalid bytes in UTF8
+ * string").  Free the tree with yajl_tree_free().
+ */
+yajl_val aa_json_parse(const char *text, size_t len, char *err,
+    size_t errlen);
+
+/*
+ * Object member lookup; NULL when absent or not an object.  Keys are
+ * unique in trees from aa_json_parse().
+ */
+yajl_val aa_json_get(yajl_val obj, const char *key);
+
+#endif

@@ -1,0 +1,55 @@
+/*
+ * Copyright (C) 2026, the ngx_http_agent_async_module authors.
+ *
+ * Redis key names: the contract between the module and the worker,
+ * described in full in docs/redis-keys.md.  P is the configured prefix
+ * (default "aa:"), A an agent id, R a run id, W a worker id.  All keys of
+ * one agent share the Redis Cluster hash tag {A}.
+ *
+ *   P{A}:agent              hash    the agent
+ *   P{A}:queue              list    runs of A not yet finished, oldest first
+ *   P{A}:runs               zset    runs of A by creation time (us)
+ *   P{A}:run:R              hash    the run
+ *   P{A}:run:R:messages     list    Letta messages of the run (JSON)
+ *   P{A}:history            list    the agent's conversation (JSON)
+ *   Prunloc:R               string  A, to find a run from its id alone
+ *   Ptenant:T:agents        zset    agents of tenant T
+ *   Ptenant:T:runs          zset    runs of tenant T
+ *   Pready                  list    agents with work and no owner
+ *   Pprocessing:W           list    agents held by worker W
+ *   Pworkers                set     worker ids
+ *   Pworker:W               string  worker heartbeat, with a TTL
+ *   Pdead                   list    run ids given up after max attempts
+ */
+
+#ifndef AA_KEYS_H
+#define AA_KEYS_H
+
+#include <stddef.h>
+
+#define AA_PREFIX_DEFAULT  "aa:"
+#define AA_KEY_MAX         256
+
+/* Each writes a NUL-terminated key and returns its length, or -1. */
+int aa_key_agent(char *out, size_t size, const char *p, const char *agent);
+int aa_key_queue(char *out, size_t size, const char *p, const char *agent);
+int aa_key_agent_runs(char *out, size_t size, const char *p,
+    const char *agent);
+int aa_key_run(char *out, size_t size, const char *p, const char *agent,
+    const char *run);
+int aa_key_run_messages(char *out, size_t size, const char *p,
+    const char *agent, const char *run);
+int aa_key_history(char *out, size_t size, const char *p, const char *agent);
+int aa_key_runloc(char *out, size_t size, const char *p, const char *run);
+int aa_key_tenant_agents(char *out, size_t size, const char *p,
+    const char *tenant);
+int aa_key_tenant_runs(char *out, size_t size, const char *p,
+    const char *tenant);
+int aa_key_ready(char *out, size_t size, const char *p);
+int aa_key_processing(char *out, size_t size, const char *p,
+    const char *worker);
+int aa_key_workers(char *out, size_t size, const char *p);
+int aa_key_worker(char *out, size_t size, const char *p, const char *worker);
+int aa_key_dead(char *out, size_t size, const char *p);
+
+#endif

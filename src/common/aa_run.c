@@ -1,0 +1,152 @@
+/*
+ * Copyright (C) 2026, the ngx_http_agent_async_module authors.
+ */
+
+#include <string.h>
+
+#include "aa_run.h"
+
+
+typedef enum {
+    AA_RUN_STRING = 0,
+    AA_RUN_INTEGER,
+    AA_RUN_BOOLEAN,
+    AA_RUN_JSON
+} aa_run_kind_e;
+
+
+typedef struct {
+    const char     *name;
+    aa_run_kind_e   kind;
+} aa_run_key_t;
+
+
+/* Letta's Run, in the order Letta serialises it (spec 2.9). */
+static const aa_run_key_t  aa_run_keys[] = {
+    { "id",                   AA_RUN_STRING },
+    { "status",               AA_RUN_STRING },
+    { "created_at",           AA_RUN_STRING },
+    { "completed_at",         AA_RUN_STRING },
+    { "agent_id",             AA_RUN_STRING },
+    { "conversation_id",      AA_RUN_STRING },
+    { "base_template_id",     AA_RUN_STRING },
+    { "background",           AA_RUN_BOOLEAN },
+    { "metadata",             AA_RUN_JSON },
+    { "request_config",       AA_RUN_JSON },
+    { "stop_reason",          AA_RUN_STRING },
+    { "callback_url",         AA_RUN_STRING },
+    { "callback_sent_at",     AA_RUN_STRING },
+    { "callback_status_code", AA_RUN_INTEGER },
+    { "callback_error",       AA_RUN_STRING },
+    { "ttft_ns",              AA_RUN_INTEGER },
+    { "total_duration_ns",    AA_RUN_INTEGER },
+};
+
+
+const aa_field_t *
+aa_field_find(const aa_field_t *fields, size_t n, const char *name)
+{
+    size_t  i, len;
+
+    len = strlen(name);
+
+    for (i = 0; i < n; i++) {
+        if (fields[i].name_len == len
+            && memcmp(fields[i].name, name, len) == 0)
+        {
+            return &fields[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+static int
+aa_run_integer_ok(const char *s, size_t len)
+{
+    size_t  i;
+
+    if (len == 0 || len > 20) {
+        return 0;
+    }
+
+    for (i = (s[0] == '-'); i < len; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return 0;
+        }
+    }
+
+    return i > (size_t) (s[0] == '-');
+}
+
+
+int
+aa_run_render(aa_buf_t *out, const aa_field_t *fields, size_t n)
+{
+    size_t             i;
+    const aa_field_t  *f;
+
+    aa_buf_putc(out, '{');
+
+    for (i = 0; i < sizeof(aa_run_keys) / sizeof(aa_run_keys[0]); i++) {
+        if (i) {
+            aa_buf_putc(out, ',');
+        }
+
+        aa_buf_putc(out, '"');
+        aa_buf_puts(out, aa_run_keys[i].name);
+        aa_buf_append(out, "\":", 2);
+
+        f = aa_field_find(fields, n, aa_run_keys[i].name);
+
+        if (f == NULL) {
+            aa_buf_append(out, "null", 4);
+            continue;
+        }
+
+        switch (aa_run_keys[i].kind) {
+
+        case AA_RUN_STRING:
+            aa_buf_json_string(out, f->value, f->value_len);
+            break;
+
+        case AA_RUN_INTEGER:
+            /* a corrupt field must not corrupt the JSON */
+            if (aa_run_integer_ok(f->value, f->value_len)) {
+                aa_buf_append(out, f->value, f->value_len);
+            } else {
+                aa_buf_append(out, "null", 4);
+            }
+            break;
+
+        case AA_RUN_BOOLEAN:
+            if (f->value_len == 1 && f->value[0] == '1') {
+                aa_buf_append(out, "true", 4);
+            } else {
+                aa_buf_append(out, "false", 5);
+            }
+            break;
+
+        case AA_RUN_JSON:
+            /* written by the module or the worker, always valid JSON */
+            if (f->value_len) {
+                aa_buf_append(out, f->value, f->value_len);
+            } else {
+                aa_buf_append(out, "null", 4);
+            }
+            break;
+        }
+    }
+
+    return aa_buf_putc(out, '}');
+}
+
+
+int
+aa_run_status_terminal(const char *status, size_t len)
+{
+    return (len == 9 && memcmp(status, "completed", 9) == 0)
+           || (len == 6 && memcmp(status, "failed", 6) == 0)
+           || (len == 9 && memcmp(status, "cancelled", 9) == 0);
+}

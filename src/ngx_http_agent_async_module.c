@@ -1,0 +1,485 @@
+
+/*
+ * Copyright (C) 2026, the ngx_http_agent_async_module authors.
+ *
+ * Configuration, directives and process hooks.
+ */
+
+
+#include "ngx_http_agent_async_module.h"
+
+
+static void *ngx_http_agent_async_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_agent_async_init_main_conf(ngx_conf_t *cf, void *conf);
+static void *ngx_http_agent_async_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_agent_async_merge_loc_conf(ngx_conf_t *cf,
+    void *parent, void *child);
+static char *ngx_http_agent_async_redis(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_agent_async_prefix(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_agent_async_token(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_agent_async_postconfiguration(ngx_conf_t *cf);
+static ngx_int_t ngx_http_agent_async_init_process(ngx_cycle_t *cycle);
+static void ngx_http_agent_async_exit_process(ngx_cycle_t *cycle);
+
+
+static ngx_conf_num_bounds_t  ngx_http_agent_async_db_bounds = {
+    ngx_conf_check_num_bounds, 0, 1023
+};
+
+
+static ngx_command_t  ngx_http_agent_async_commands[] = {
+
+    { ngx_string("agent_async"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_agent_async_loc_conf_t, enable),
+      NULL },
+
+    { ngx_string("agent_async_auth"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_agent_async_loc_conf_t, auth),
+      NULL },
+
+    { ngx_string("agent_async_token"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
+      ngx_http_agent_async_token,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("agent_async_redis"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_agent_async_redis,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("agent_async_redis_password"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_agent_async_main_conf_t, password),
+      NULL },
+
+    { ngx_string("agent_async_redis_db"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_agent_async_main_conf_t, db),
+      &ngx_http_agent_async_db_bounds },
+
+    { ngx_string("agent_async_redis_prefix"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_agent_async_prefix,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("agent_async_redis_connect_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_agent_async_main_conf_t, connect_timeout),
+      NULL },
+
+    { ngx_string("agent_async_redis_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_agent_async_main_conf_t, timeout),
+      NULL },
+
+    { ngx_string("agent_async_redis_reconnect_max"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_agent_async_main_conf_t, reconnect_max),
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_agent_async_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    ngx_http_agent_async_postconfiguration, /* postconfiguration */
+
+    ngx_http_agent_async_create_main_conf, /* create main configuration */
+    ngx_http_agent_async_init_main_conf,   /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_agent_async_create_loc_conf,  /* create location configuration */
+    ngx_http_agent_async_merge_loc_conf    /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_agent_async_module = {
+    NGX_MODULE_V1,
+    &ngx_http_agent_async_module_ctx,      /* module context */
+    ngx_http_agent_async_commands,         /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_http_agent_async_init_process,     /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    ngx_http_agent_async_exit_process,     /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static void *
+ngx_http_agent_async_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_agent_async_main_conf_t  *amcf;
+
+    amcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_agent_async_main_conf_t));
+    if (amcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     amcf->configured = 0;
+     *     amcf->host = { 0, NULL };
+     *     amcf->unix_path = { 0, NULL };
+     *     amcf->prefix = { 0, NULL };
+     */
+
+    amcf->port = NGX_CONF_UNSET;
+    amcf->password.len = 0;
+    amcf->password.data = NULL;
+    amcf->db = NGX_CONF_UNSET;
+    amcf->connect_timeout = NGX_CONF_UNSET_MSEC;
+    amcf->timeout = NGX_CONF_UNSET_MSEC;
+    amcf->reconnect_max = NGX_CONF_UNSET_MSEC;
+
+    return amcf;
+}
+
+
+static char *
+ngx_http_agent_async_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_agent_async_main_conf_t  *amcf = conf;
+
+    if (amcf->host.len == 0 && amcf->unix_path.len == 0) {
+        ngx_str_set(&amcf->host, "127.0.0.1");
+        amcf->port = 6379;
+    }
+
+    if (amcf->prefix.data == NULL) {
+        ngx_str_set(&amcf->prefix, "aa:");
+    }
+
+    ngx_conf_init_value(amcf->db, 0);
+    ngx_conf_init_msec_value(amcf->connect_timeout, 1000);
+    ngx_conf_init_msec_value(amcf->timeout, 2000);
+    ngx_conf_init_msec_value(amcf->reconnect_max, 2000);
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_agent_async_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_agent_async_loc_conf_t  *alcf;
+
+    alcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_agent_async_loc_conf_t));
+    if (alcf == NULL) {
+        return NULL;
+    }
+
+    alcf->enable = NGX_CONF_UNSET;
+    alcf->auth = NGX_CONF_UNSET;
+    alcf->tokens = NGX_CONF_UNSET_PTR;
+
+    return alcf;
+}
+
+
+static char *
+ngx_http_agent_async_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child)
+{
+    ngx_http_agent_async_loc_conf_t *prev = parent;
+    ngx_http_agent_async_loc_conf_t *conf = child;
+
+    ngx_http_core_loc_conf_t          *clcf;
+    ngx_http_agent_async_main_conf_t  *amcf;
+
+    ngx_conf_merge_value(conf->enable, prev->enable, 0);
+    ngx_conf_merge_value(conf->auth, prev->auth, 1);
+    ngx_conf_merge_ptr_value(conf->tokens, prev->tokens, NULL);
+
+    if (!conf->enable) {
+        return NGX_CONF_OK;
+    }
+
+    if (conf->auth && conf->tokens == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"agent_async\" needs at least one "
+                           "\"agent_async_token\", or \"agent_async_auth off\"");
+        return NGX_CONF_ERROR;
+    }
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_agent_async_handler;
+
+    amcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_agent_async_module);
+    amcf->configured = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_agent_async_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_agent_async_main_conf_t *amcf = conf;
+
+    u_char     *p;
+    size_t      len;
+    ngx_str_t  *value;
+    ngx_url_t   u;
+
+    if (amcf->host.len || amcf->unix_path.len) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len > 5 && ngx_strncmp(value[1].data, "unix:", 5) == 0) {
+        len = value[1].len - 5;
+
+        if (len >= sizeof(((struct sockaddr_un *) 0)->sun_path)) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "unix socket path \"%V\" is too long",
+                               &value[1]);
+            return NGX_CONF_ERROR;
+        }
+
+        p = ngx_pnalloc(cf->pool, len + 1);
+        if (p == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_memcpy(p, value[1].data + 5, len);
+        p[len] = '\0';
+
+        amcf->unix_path.data = p;
+        amcf->unix_path.len = len;
+
+        return NGX_CONF_OK;
+    }
+
+    /*
+     * hiredis 0.14 resolves names with a blocking getaddrinfo() at connect
+     * time, so the name is resolved here, once, and the address kept.
+     */
+
+    ngx_memzero(&u, sizeof(ngx_url_t));
+
+    u.url = value[1];
+    u.default_port = 6379;
+
+    if (ngx_parse_url(cf->pool, &u) != NGX_OK) {
+        if (u.err) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "%s in redis address \"%V\"", u.err, &value[1]);
+        }
+
+        return NGX_CONF_ERROR;
+    }
+
+    if (u.naddrs == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid redis address \"%V\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    p = ngx_pnalloc(cf->pool, NGX_SOCKADDR_STRLEN + 1);
+    if (p == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    len = ngx_sock_ntop(u.addrs[0].sockaddr, u.addrs[0].socklen, p,
+                        NGX_SOCKADDR_STRLEN, 0);
+    p[len] = '\0';
+
+    amcf->host.data = p;
+    amcf->host.len = len;
+    amcf->port = u.port;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_agent_async_prefix(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_agent_async_main_conf_t *amcf = conf;
+
+    size_t      i;
+    ngx_str_t  *value;
+
+    if (amcf->prefix.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    /* the prefix ends up inside Lua string concatenation and key names */
+    if (value[1].len > 64) {
+        return "is too long";
+    }
+
+    for (i = 0; i < value[1].len; i++) {
+        if (value[1].data[i] <= ' ' || value[1].data[i] >= 0x7f
+            || value[1].data[i] == '{' || value[1].data[i] == '}')
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid character in redis prefix \"%V\"",
+                               &value[1]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    amcf->prefix = value[1];
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_agent_async_token(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_agent_async_loc_conf_t *alcf = conf;
+
+    u_char                        c;
+    ngx_str_t                    *value, tenant;
+    ngx_uint_t                    i;
+    ngx_http_agent_async_token_t  *t;
+
+    value = cf->args->elts;
+
+    if (value[1].len < 8) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"agent_async_token\" must be at least 8 "
+                           "characters long");
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 0; i < value[1].len; i++) {
+        c = value[1].data[i];
+        if (c <= ' ' || c >= 0x7f) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid character in \"agent_async_token\"");
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (cf->args->nelts == 3) {
+        tenant = value[2];
+
+    } else {
+        ngx_str_set(&tenant, "default");
+    }
+
+    /* tenants are part of Redis key names */
+    if (tenant.len == 0 || tenant.len > NGX_HTTP_AGENT_ASYNC_TENANT_MAX) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "tenant \"%V\" must be 1 to %d characters long",
+                           &tenant, NGX_HTTP_AGENT_ASYNC_TENANT_MAX);
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 0; i < tenant.len; i++) {
+        c = tenant.data[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid character in tenant \"%V\", "
+                               "use letters, digits, \"-\", \"_\" and \".\"",
+                               &tenant);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (alcf->tokens == NGX_CONF_UNSET_PTR) {
+        alcf->tokens = ngx_array_create(cf->pool, 2,
+                                        sizeof(ngx_http_agent_async_token_t));
+        if (alcf->tokens == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    t = alcf->tokens->elts;
+
+    for (i = 0; i < alcf->tokens->nelts; i++) {
+        if (t[i].token.len == value[1].len
+            && ngx_strncmp(t[i].token.data, value[1].data, value[1].len) == 0)
+        {
+            return "is duplicate";
+        }
+    }
+
+    t = ngx_array_push(alcf->tokens);
+    if (t == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    t->token = value[1];
+    t->tenant = tenant;
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_agent_async_postconfiguration(ngx_conf_t *cf)
+{
+    return ngx_http_agent_async_filter_init(cf);
+}
+
+
+static ngx_int_t
+ngx_http_agent_async_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_agent_async_main_conf_t  *amcf;
+
+    /* cache managers and loaders run init_process too: they need no Redis */
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return NGX_OK;
+    }
+
+    amcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_agent_async_module);
+
+    if (amcf == NULL || !amcf->configured) {
+        return NGX_OK;
+    }
+
+    return ngx_http_agent_async_redis_init(cycle, amcf);
+}
+
+
+static void
+ngx_http_agent_async_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_agent_async_redis_exit(cycle);
+}
