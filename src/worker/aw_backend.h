@@ -1,0 +1,34 @@
+/*
+ * Copyright (C) 2026, the ngx_http_agent_async_module authors.
+ *
+ * What executes a run.  A backend reads the job (aw_job.h: the parsed
+ * request, the agent's system prompt and LLM settings), emits Letta
+ * messages and history entries with the aw_job_* helpers, counts tokens,
+ * and returns one of the AW_JOB_* outcomes.  While it works it must call
+ * aw_job_check() often (at least every 100 ms: from a libcurl progress
+ * callback, between sleeps...) and stop as soon as that returns non-zero.
+ *
+ * Backends are stateless; one instance serves every slot thread at once.
+ */
+
+#ifndef AW_BACKEND_H
+#define AW_BACKEND_H
+
+typedef struct aw_job_s  aw_job_t;
+
+typedef struct {
+    const char  *name;
+
+    /* once at startup; 0 or -1 (the worker does not start) */
+    int        (*init)(void);
+
+    /* executes the job; returns an aw_job_rc_e */
+    int        (*run)(aw_job_t *job);
+} aw_backend_t;
+
+extern const aw_backend_t  aw_backend_echo;
+
+/* The backend called name, or NULL. */
+const aw_backend_t *aw_backend_find(const char *name);
+
+#endif

@@ -1,0 +1,494 @@
+/*
+ * Copyright (C) 2026, the ngx_http_agent_async_module authors.
+ */
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aa_keys.h"
+#include "aw_config.h"
+#include "aw_log.h"
+
+
+typedef enum {
+    AW_OPT_STRING = 0,
+    AW_OPT_INT,
+    AW_OPT_LEVEL,
+    AW_OPT_FLAG
+} aw_opt_kind_e;
+
+
+typedef struct {
+    const char     *name;
+    aw_opt_kind_e   kind;
+    size_t          offset;
+    int             min;
+    int             max;
+    const char     *deflt;
+    const char     *help;
+} aw_option_t;
+
+
+#define AW_OFF(f)  offsetof(aw_config_t, f)
+
+static const aw_option_t  aw_options[] = {
+    { "redis", AW_OPT_STRING, AW_OFF(redis), 0, 0, "127.0.0.1:6379",
+      "Redis address: host:port, host, or unix:/path/to/socket" },
+    { "redis-password", AW_OPT_STRING, AW_OFF(redis_password), 0, 0, NULL,
+      "password sent with AUTH after connecting" },
+    { "redis-db", AW_OPT_INT, AW_OFF(redis_db), 0, 65535, "0",
+      "database number (SELECT)" },
+    { "prefix", AW_OPT_STRING, AW_OFF(prefix), 0, 0, AA_PREFIX_DEFAULT,
+      "key prefix, as agent_async_redis_prefix in nginx" },
+    { "concurrency", AW_OPT_INT, AW_OFF(concurrency), 1, 1024, "8",
+      "runs executed at once (one thread and connection each)" },
+    { "backend", AW_OPT_STRING, AW_OFF(backend), 0, 0, "echo",
+      "what executes a run: echo" },
+    { "echo-delay-ms", AW_OPT_INT, AW_OFF(echo_delay_ms), 0, INT_MAX, "0",
+      "echo backend: time a run takes before answering" },
+    { "max-attempts", AW_OPT_INT, AW_OFF(max_attempts), 1, 1000, "3",
+      "claims of one run before it is failed and dead-lettered" },
+    { "heartbeat-ms", AW_OPT_INT, AW_OFF(heartbeat_ms), 10, 3600000, "1000",
+      "heartbeat period" },
+    { "lease-ttl-ms", AW_OPT_INT, AW_OFF(lease_ttl_ms), 20, 86400000, "5000",
+      "heartbeat lifetime: a worker silent this long is reaped" },
+    { "reap-interval-ms", AW_OPT_INT, AW_OFF(reap_interval_ms), 10,
+      86400000, "2000", "period of the reaper" },
+    { "drain-ms", AW_OPT_INT, AW_OFF(drain_ms), 0, 86400000, "10000",
+      "on SIGTERM/SIGINT: grace for in-flight runs before hand-back" },
+    { "block-ms", AW_OPT_INT, AW_OFF(block_ms), 10, 60000, "1000",
+      "BLMOVE block time (how soon an idle slot notices shutdown)" },
+    { "callback-timeout-ms", AW_OPT_INT, AW_OFF(callback_timeout_ms), 100,
+      600000, "5000", "timeout of the callback_url POST" },
+    { "log-level", AW_OPT_LEVEL, AW_OFF(log_level), 0, 0, "info",
+      "error, warn, info or debug" },
+    { "config", AW_OPT_STRING, AW_OFF(config), 0, 0, NULL,
+      "config file of \"key value\" lines (keys as the long flags)" },
+    { "cancel", AW_OPT_STRING, AW_OFF(cancel), 0, 0, NULL,
+      "cancel the run with this id (docs/redis-keys.md) and exit" },
+    { "help", AW_OPT_FLAG, AW_OFF(help), 0, 0, NULL,
+      "print this help and exit" },
+};
+
+#define AW_NOPTIONS  (sizeof(aw_options) / sizeof(aw_options[0]))
+
+
+static const aw_option_t *
+aw_option_find(const char *name, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i < AW_NOPTIONS; i++) {
+        if (strlen(aw_options[i].name) == len
+            && strncmp(aw_options[i].name, name, len) == 0)
+        {
+            return &aw_options[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+static int
+aw_option_set(aw_config_t *cf, const aw_option_t *o, const char *value,
+    const char *origin)
+{
+    char   **sp, *end;
+    int     *ip, level;
+    long     n;
+
+    switch (o->kind) {
+
+    case AW_OPT_STRING:
+        sp = (char **) ((char *) cf + o->offset);
+        free(*sp);
+        *sp = strdup(value);
+        if (*sp == NULL) {
+            fprintf(stderr, "agent-async-worker: out of memory\n");
+            return -1;
+        }
+        return 0;
+
+    case AW_OPT_INT:
+        ip = (int *) ((char *) cf + o->offset);
+        errno = 0;
+        n = strtol(value, &end, 10);
+        if (errno || end == value || *end != '\0' || n < o->min
+            || n > o->max)
+        {
+            fprintf(stderr, "agent-async-worker: %s: %s must be an integer "
+                    "from %d to %d, not \"%s\"\n",
+                    origin, o->name, o->min, o->max, value);
+            return -1;
+        }
+        *ip = (int) n;
+        return 0;
+
+    case AW_OPT_LEVEL:
+        level = aw_log_parse_level(value);
+        if (level < 0) {
+            fprintf(stderr, "agent-async-worker: %s: log-level must be "
+                    "error, warn, info or debug, not \"%s\"\n",
+                    origin, value);
+            return -1;
+        }
+        *(int *) ((char *) cf + o->offset) = level;
+        return 0;
+
+    case AW_OPT_FLAG:
+        *(int *) ((char *) cf + o->offset) = 1;
+        return 0;
+    }
+
+    return -1;
+}
+
+
+static char *
+aw_trim(char *s)
+{
+    char  *e;
+
+    while (isspace((unsigned char) *s)) {
+        s++;
+    }
+
+    e = s + strlen(s);
+
+    while (e > s && isspace((unsigned char) e[-1])) {
+        *--e = '\0';
+    }
+
+    return s;
+}
+
+
+static int
+aw_config_file(aw_config_t *cf, const char *path)
+{
+    FILE               *f;
+    char                line[4096], origin[512], *key, *value;
+    size_t              klen;
+    int                 lineno, rc;
+    const aw_option_t  *o;
+
+    f = fopen(path, "r");
+    if (f == NULL) {
+        fprintf(stderr, "agent-async-worker: cannot open config file "
+                "\"%s\": %s\n", path, strerror(errno));
+        return -1;
+    }
+
+    rc = 0;
+    lineno = 0;
+
+    while (fgets(line, sizeof(line), f) != NULL) {
+        lineno++;
+        snprintf(origin, sizeof(origin), "%s:%d", path, lineno);
+
+        key = aw_trim(line);
+        if (*key == '\0' || *key == '#') {
+            continue;
+        }
+
+        klen = strcspn(key, " \t");
+        value = aw_trim(key + klen);
+
+        o = aw_option_find(key, klen);
+        if (o == NULL || o->kind == AW_OPT_FLAG
+            || strcmp(o->name, "config") == 0
+            || strcmp(o->name, "cancel") == 0)
+        {
+            fprintf(stderr, "agent-async-worker: %s: unknown key \"%.*s\"\n",
+                    origin, (int) klen, key);
+            rc = -1;
+            break;
+        }
+
+        if (aw_option_set(cf, o, value, origin) != 0) {
+            rc = -1;
+            break;
+        }
+    }
+
+    fclose(f);
+
+    return rc;
+}
+
+
+static int
+aw_config_env(aw_config_t *cf)
+{
+    char         name[128], *p;
+    const char  *value;
+    size_t       i;
+
+    for (i = 0; i < AW_NOPTIONS; i++) {
+        if (aw_options[i].kind == AW_OPT_FLAG
+            || strcmp(aw_options[i].name, "cancel") == 0)
+        {
+            continue;
+        }
+
+        snprintf(name, sizeof(name), "AGENT_ASYNC_WORKER_%s",
+                 aw_options[i].name);
+
+        for (p = name; *p; p++) {
+            *p = (*p == '-') ? '_' : (char) toupper((unsigned char) *p);
+        }
+
+        value = getenv(name);
+        if (value == NULL) {
+            continue;
+        }
+
+        if (aw_option_set(cf, &aw_options[i], value, name) != 0) {
+            return -1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* Flags.  pass 0 only looks for --config and --help. */
+static int
+aw_config_argv(aw_config_t *cf, int argc, char **argv, int pass)
+{
+    int                 i;
+    size_t              len;
+    const char         *arg, *value, *eq;
+    const aw_option_t  *o;
+
+    for (i = 1; i < argc; i++) {
+        arg = argv[i];
+
+        if (strcmp(arg, "-h") == 0) {
+            cf->help = 1;
+            continue;
+        }
+
+        if (strncmp(arg, "--", 2) != 0) {
+            fprintf(stderr, "agent-async-worker: unexpected argument \"%s\" "
+                    "(try --help)\n", arg);
+            return -1;
+        }
+
+        arg += 2;
+        eq = strchr(arg, '=');
+        len = eq ? (size_t) (eq - arg) : strlen(arg);
+
+        o = aw_option_find(arg, len);
+        if (o == NULL) {
+            fprintf(stderr, "agent-async-worker: unknown flag \"%s\" "
+                    "(try --help)\n", argv[i]);
+            return -1;
+        }
+
+        if (o->kind == AW_OPT_FLAG) {
+            if (eq) {
+                fprintf(stderr, "agent-async-worker: --%s takes no value\n",
+                        o->name);
+                return -1;
+            }
+            cf->help = 1;
+            continue;
+        }
+
+        if (eq) {
+            value = eq + 1;
+        } else if (i + 1 < argc) {
+            value = argv[++i];
+        } else {
+            fprintf(stderr, "agent-async-worker: --%s needs a value\n",
+                    o->name);
+            return -1;
+        }
+
+        if ((pass == 0) != (strcmp(o->name, "config") == 0)) {
+            continue;
+        }
+
+        if (aw_option_set(cf, o, value, "command line") != 0) {
+            return -1;
+        }
+    }
+
+    return 0;
+}
+
+
+static int
+aw_config_redis(aw_config_t *cf)
+{
+    char   *colon, *end;
+    long    port;
+
+    free(cf->redis_host);
+    free(cf->redis_unix);
+    cf->redis_host = NULL;
+    cf->redis_unix = NULL;
+
+    if (strncmp(cf->redis, "unix:", 5) == 0) {
+        if (cf->redis[5] == '\0') {
+            fprintf(stderr, "agent-async-worker: redis: empty socket path\n");
+            return -1;
+        }
+        cf->redis_unix = strdup(cf->redis + 5);
+        return cf->redis_unix ? 0 : -1;
+    }
+
+    cf->redis_host = strdup(cf->redis);
+    if (cf->redis_host == NULL) {
+        return -1;
+    }
+
+    cf->redis_port = 6379;
+    colon = strrchr(cf->redis_host, ':');
+
+    if (colon != NULL) {
+        errno = 0;
+        port = strtol(colon + 1, &end, 10);
+        if (errno || end == colon + 1 || *end != '\0' || port < 1
+            || port > 65535)
+        {
+            fprintf(stderr, "agent-async-worker: redis: bad port in \"%s\" "
+                    "(want host:port or unix:/path)\n", cf->redis);
+            return -1;
+        }
+        cf->redis_port = (int) port;
+        *colon = '\0';
+    }
+
+    if (cf->redis_host[0] == '\0') {
+        fprintf(stderr, "agent-async-worker: redis: empty host in \"%s\"\n",
+                cf->redis);
+        return -1;
+    }
+
+    return 0;
+}
+
+
+static int
+aw_config_check(aw_config_t *cf)
+{
+    if (strcmp(cf->backend, "echo") != 0) {
+        fprintf(stderr, "agent-async-worker: backend \"%s\" is unknown "
+                "(available: echo)\n", cf->backend);
+        return -1;
+    }
+
+    if (cf->prefix[0] == '\0' || strlen(cf->prefix) > 64) {
+        fprintf(stderr, "agent-async-worker: prefix must have 1 to 64 "
+                "characters\n");
+        return -1;
+    }
+
+    if (cf->lease_ttl_ms < 2 * cf->heartbeat_ms) {
+        fprintf(stderr, "agent-async-worker: lease-ttl-ms (%d) must be at "
+                "least twice heartbeat-ms (%d)\n",
+                cf->lease_ttl_ms, cf->heartbeat_ms);
+        return -1;
+    }
+
+    return aw_config_redis(cf);
+}
+
+
+int
+aw_config_load(aw_config_t *cf, int argc, char **argv)
+{
+    size_t       i;
+    const char  *path;
+
+    memset(cf, 0, sizeof(aw_config_t));
+
+    for (i = 0; i < AW_NOPTIONS; i++) {
+        if (aw_options[i].deflt != NULL
+            && aw_option_set(cf, &aw_options[i], aw_options[i].deflt,
+                             "default") != 0)
+        {
+            return -1;
+        }
+    }
+
+    /* the config file is named by a flag or by the environment */
+    if (aw_config_argv(cf, argc, argv, 0) != 0) {
+        return -1;
+    }
+
+    if (cf->help) {
+        return 0;
+    }
+
+    path = cf->config ? cf->config : getenv("AGENT_ASYNC_WORKER_CONFIG");
+
+    if (path != NULL && *path != '\0') {
+        if (cf->config == NULL) {
+            cf->config = strdup(path);
+        }
+        if (aw_config_file(cf, path) != 0) {
+            return -1;
+        }
+    }
+
+    if (aw_config_env(cf) != 0 || aw_config_argv(cf, argc, argv, 1) != 0) {
+        return -1;
+    }
+
+    if (cf->help) {
+        return 0;
+    }
+
+    return aw_config_check(cf);
+}
+
+
+void
+aw_config_free(aw_config_t *cf)
+{
+    size_t  i;
+
+    for (i = 0; i < AW_NOPTIONS; i++) {
+        if (aw_options[i].kind == AW_OPT_STRING) {
+            free(*(char **) ((char *) cf + aw_options[i].offset));
+        }
+    }
+
+    free(cf->redis_host);
+    free(cf->redis_unix);
+    memset(cf, 0, sizeof(aw_config_t));
+}
+
+
+void
+aw_config_usage(const char *argv0)
+{
+    size_t  i;
+
+    printf("usage: %s [--flag value]...\n\n"
+           "Executes the runs queued in Redis by ngx_http_agent_async_module"
+           "\n(docs/worker.md, docs/redis-keys.md).\n\n", argv0);
+
+    for (i = 0; i < AW_NOPTIONS; i++) {
+        printf("  --%-22s %s", aw_options[i].name, aw_options[i].help);
+        if (aw_options[i].deflt) {
+            printf(" [%s]", aw_options[i].deflt);
+        }
+        printf("\n");
+    }
+
+    printf("\nEvery option but help and cancel may also be set in the "
+           "environment\n(AGENT_ASYNC_WORKER_REDIS, "
+           "AGENT_ASYNC_WORKER_ECHO_DELAY_MS, ...) or in the\nconfig file "
+           "(\"echo-delay-ms 250\").  Flags override the environment, "
+           "which\noverrides the file.\n");
+}

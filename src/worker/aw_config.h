@@ -1,0 +1,45 @@
+/*
+ * Copyright (C) 2026, the ngx_http_agent_async_module authors.
+ *
+ * Worker configuration.  Each option can be given, from lowest to highest
+ * precedence, in a config file ("key value" lines, --config or
+ * AGENT_ASYNC_WORKER_CONFIG), in the environment (AGENT_ASYNC_WORKER_KEY,
+ * upper case, '-' as '_') and as a flag (--key value or --key=value).
+ */
+
+#ifndef AW_CONFIG_H
+#define AW_CONFIG_H
+
+typedef struct {
+    char  *redis;               /* "host:port", "host" or "unix:/path" */
+    char  *redis_host;          /* parsed from redis */
+    int    redis_port;
+    char  *redis_unix;          /* socket path, or NULL */
+    char  *redis_password;      /* NULL when none */
+    int    redis_db;
+    char  *prefix;
+    int    concurrency;
+    char  *backend;
+    int    echo_delay_ms;
+    int    max_attempts;
+    int    heartbeat_ms;
+    int    lease_ttl_ms;
+    int    reap_interval_ms;
+    int    drain_ms;
+    int    block_ms;            /* BLMOVE block time */
+    int    callback_timeout_ms;
+    int    log_level;
+    char  *config;              /* the config file read, if any */
+    char  *cancel;              /* --cancel RUN: one-shot command */
+    int    help;
+} aw_config_t;
+
+/*
+ * Fills cf from defaults, the config file, the environment and argv.
+ * Returns 0, or -1 after printing a message to stderr.
+ */
+int aw_config_load(aw_config_t *cf, int argc, char **argv);
+void aw_config_free(aw_config_t *cf);
+void aw_config_usage(const char *argv0);
+
+#endif

@@ -1,0 +1,304 @@
+/*
+ * Copyright (C) 2026, the ngx_http_agent_async_module authors.
+ */
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aa_json.h"
+#include "aa_time.h"
+#include "aw_job.h"
+#include "aw_log.h"
+#include "aw_worker.h"
+
+
+#define AW_CHECK_INTERVAL_NS  (100 * 1000000LL)
+#define AW_SLEEP_SLICE_MS     20
+
+
+static void
+aw_strv_free(aw_strv_t *v)
+{
+    size_t  i;
+
+    for (i = 0; i < v->n; i++) {
+        free(v->items[i]);
+    }
+
+    free(v->items);
+    free(v->lens);
+    memset(v, 0, sizeof(aw_strv_t));
+}
+
+
+/* Takes the buffer's data. */
+static int
+aw_strv_push(aw_strv_t *v, aa_buf_t *b)
+{
+    size_t   cap;
+    char   **items;
+    size_t  *lens;
+
+    if (b->failed || aa_buf_cstr(b) != 0) {
+        return -1;
+    }
+
+    if (v->n == v->cap) {
+        cap = v->cap ? v->cap * 2 : 8;
+
+        items = realloc(v->items, cap * sizeof(char *));
+        if (items == NULL) {
+            return -1;
+        }
+        v->items = items;
+
+        lens = realloc(v->lens, cap * sizeof(size_t));
+        if (lens == NULL) {
+            return -1;
+        }
+        v->lens = lens;
+
+        v->cap = cap;
+    }
+
+    v->items[v->n] = b->data;
+    v->lens[v->n] = b->len;
+    v->n++;
+
+    aa_buf_init(b);
+
+    return 0;
+}
+
+
+void
+aw_job_init(aw_job_t *job, aw_redis_t *redis)
+{
+    memset(job, 0, sizeof(aw_job_t));
+    job->redis = redis;
+    job->stop_reason = "end_turn";
+    aa_buf_init(&job->error);
+}
+
+
+void
+aw_job_free(aw_job_t *job)
+{
+    free(job->request);
+
+    if (job->req != NULL) {
+        yajl_tree_free(job->req);
+    }
+
+    aw_strv_free(&job->out_messages);
+    aw_strv_free(&job->out_history);
+    aa_buf_free(&job->error);
+}
+
+
+int
+aw_job_fail(aw_job_t *job, const char *fmt, ...)
+{
+    va_list  ap;
+    char     text[1024];
+
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+
+    aa_buf_reset(&job->error);
+    aa_buf_puts(&job->error, text);
+    aa_buf_cstr(&job->error);
+
+    return AW_JOB_FAILED;
+}
+
+
+int
+aw_job_prepare(aw_job_t *job)
+{
+    char  err[256];
+
+    if (aa_id_new("step", job->step_id, sizeof(job->step_id)) < 0) {
+        aw_job_fail(job, "cannot make a step id");
+        return -1;
+    }
+
+    if (!job->agent_exists) {
+        aw_job_fail(job, "agent %s not found", job->agent);
+        return -1;
+    }
+
+    if (job->request == NULL || job->request[0] == '\0') {
+        aw_job_fail(job, "invalid job: the run has no request");
+        return -1;
+    }
+
+    job->req = aa_json_parse(job->request, strlen(job->request), err,
+                             sizeof(err));
+    if (job->req == NULL) {
+        aw_job_fail(job, "invalid job: request is not valid JSON: %s", err);
+        return -1;
+    }
+
+    if (!YAJL_IS_OBJECT(job->req)) {
+        aw_job_fail(job, "invalid job: request is not a JSON object");
+        return -1;
+    }
+
+    job->messages = aa_json_get(job->req, "messages");
+
+    if (job->messages == NULL || !YAJL_IS_ARRAY(job->messages)) {
+        aw_job_fail(job, "invalid job: request.messages is missing or not "
+                    "an array");
+        return -1;
+    }
+
+    return 0;
+}
+
+
+int
+aw_job_check(aw_job_t *job)
+{
+    int64_t      now;
+    const char  *argv[3];
+    redisReply  *reply;
+    int          cancel;
+
+    if (aw_stage() >= AW_ABORTING) {
+        return AW_JOB_SHUTDOWN;
+    }
+
+    now = aa_mono_ns();
+
+    /* the claim read cancel_requested: the first interval starts there */
+    if (job->last_check_ns == 0) {
+        job->last_check_ns = job->claim_ns;
+    }
+
+    if (now - job->last_check_ns < AW_CHECK_INTERVAL_NS) {
+        return 0;
+    }
+
+    job->last_check_ns = now;
+
+    argv[0] = "HGET";
+    argv[1] = job->run_key;
+    argv[2] = "cancel_requested";
+
+    /* a Redis error is not a cancellation: the run goes on */
+    reply = aw_redis_argv(job->redis, 3, argv, NULL);
+    if (reply == NULL) {
+        return 0;
+    }
+
+    cancel = reply->type == REDIS_REPLY_STRING && reply->len == 1
+             && reply->str[0] == '1';
+
+    freeReplyObject(reply);
+
+    return cancel ? AW_JOB_CANCELLED : 0;
+}
+
+
+int
+aw_job_sleep(aw_job_t *job, int ms)
+{
+    int64_t  end, left;
+    int      rc;
+
+    end = aa_mono_ns() + (int64_t) ms * 1000000;
+
+    for ( ;; ) {
+        rc = aw_job_check(job);
+        if (rc != 0) {
+            return rc;
+        }
+
+        left = end - aa_mono_ns();
+        if (left <= 0) {
+            return 0;
+        }
+
+        /* whole milliseconds, rounded up: never short of ms */
+        left = (left + 999999) / 1000000;
+
+        aw_sleep_ms(left < AW_SLEEP_SLICE_MS ? (int) left
+                                             : AW_SLEEP_SLICE_MS,
+                    AW_ABORTING);
+    }
+}
+
+
+void
+aw_job_output(aw_job_t *job)
+{
+    if (job->first_output_ns == 0) {
+        job->first_output_ns = aa_mono_ns();
+    }
+}
+
+
+int
+aw_job_message(aw_job_t *job, const char *message_type, const char *otid,
+    const char *content, size_t content_len)
+{
+    aa_buf_t      b;
+    aa_message_t  m;
+    char          id[AA_ID_MAX], part_otid[AA_UUID_LEN + 1];
+
+    if (aa_id_new("message", id, sizeof(id)) < 0) {
+        return -1;
+    }
+
+    if (otid == NULL && strcmp(message_type, "assistant_message") == 0) {
+        if (aa_message_part_otid(id, 0, part_otid) != 0) {
+            return -1;
+        }
+        otid = part_otid;
+    }
+
+    m.id = id;
+    m.date_us = aa_now_us();
+    m.message_type = message_type;
+    m.otid = otid;
+    m.step_id = job->step_id;
+    m.run_id = job->run;
+    m.content = content;
+    m.content_len = content_len;
+
+    aa_buf_init(&b);
+    aa_message_render(&b, &m);
+
+    if (aw_strv_push(&job->out_messages, &b) != 0) {
+        aa_buf_free(&b);
+        return -1;
+    }
+
+    return 0;
+}
+
+
+int
+aw_job_history(aw_job_t *job, const char *role, const char *text,
+    size_t len)
+{
+    aa_buf_t  b;
+
+    aa_buf_init(&b);
+    aa_buf_puts(&b, "{\"role\":");
+    aa_buf_json_string(&b, role, strlen(role));
+    aa_buf_puts(&b, ",\"content\":");
+    aa_buf_json_string(&b, text, len);
+    aa_buf_putc(&b, '}');
+
+    if (aw_strv_push(&job->out_history, &b) != 0) {
+        aa_buf_free(&b);
+        return -1;
+    }
+
+    return 0;
+}

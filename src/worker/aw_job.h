@@ -1,0 +1,104 @@
+/*
+ * Copyright (C) 2026, the ngx_http_agent_async_module authors.
+ *
+ * One claimed run while it executes: its input, the messages it produces,
+ * its clocks, and the cancellation check.
+ */
+
+#ifndef AW_JOB_H
+#define AW_JOB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <yajl/yajl_tree.h>
+
+#include "aa_buf.h"
+#include "aa_id.h"
+#include "aa_message.h"
+#include "aw_backend.h"
+#include "aw_redis.h"
+
+typedef enum {
+    AW_JOB_DONE = 0,        /* stop_reason set (default end_turn) */
+    AW_JOB_FAILED,          /* error set: failed, stop_reason "error" */
+    AW_JOB_CANCELLED,       /* cancel_requested: cancelled */
+    AW_JOB_SHUTDOWN         /* drain grace over: the run is handed back */
+} aw_job_rc_e;
+
+typedef struct {
+    char   **items;
+    size_t  *lens;
+    size_t   n;
+    size_t   cap;
+} aw_strv_t;
+
+struct aw_job_s {
+    aw_redis_t  *redis;                 /* the slot's connection */
+
+    char         agent[AA_ID_MAX];
+    char         run[AA_ID_MAX];
+    char         lease[256];
+    long         attempts;
+    char         run_key[512];
+
+    /* input */
+    char        *request;               /* the run's "request" JSON */
+    yajl_val     req;                   /* parsed, or NULL */
+    yajl_val     messages;              /* req.messages, an array */
+    int          agent_exists;
+    int          cancel_requested;      /* already set at claim */
+    int          has_callback;          /* callback_url set */
+    int64_t      created_us;
+
+    /* clocks */
+    int64_t      claim_ns;              /* monotonic, at claim */
+    int64_t      first_output_ns;       /* 0 until the first output */
+    int64_t      last_check_ns;
+
+    /* output */
+    char         step_id[AA_ID_MAX];
+    aw_strv_t    out_messages;          /* Letta message JSON, in order */
+    aw_strv_t    out_history;           /* chat messages for P{A}:history */
+    aa_usage_t   usage;
+    const char  *stop_reason;
+    aa_buf_t     error;
+};
+
+void aw_job_init(aw_job_t *job, aw_redis_t *redis);
+void aw_job_free(aw_job_t *job);
+
+/*
+ * Parses the job's request; on failure sets job->error and returns -1.
+ */
+int aw_job_prepare(aw_job_t *job);
+
+/*
+ * The backend's pulse: 0 to go on, AW_JOB_CANCELLED when the run's
+ * cancel_requested is set (read from Redis at most every 100 ms),
+ * AW_JOB_SHUTDOWN when the worker's drain grace is over.
+ */
+int aw_job_check(aw_job_t *job);
+
+/* Sleeps ms, checking all the while; returns as aw_job_check(). */
+int aw_job_sleep(aw_job_t *job, int ms);
+
+/* Marks the time to first token (the first call only). */
+void aw_job_output(aw_job_t *job);
+
+/*
+ * Appends a Letta message of the run: content is a JSON value (string or
+ * array of parts); otid NULL gives the part-0 otid of the new message id
+ * for assistant messages, null otherwise.  0 or -1.
+ */
+int aw_job_message(aw_job_t *job, const char *message_type,
+    const char *otid, const char *content, size_t content_len);
+
+/* Appends {"role":role,"content":text} to the agent's history. */
+int aw_job_history(aw_job_t *job, const char *role, const char *text,
+    size_t len);
+
+/* Sets the failure text; returns AW_JOB_FAILED. */
+int aw_job_fail(aw_job_t *job, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,141 @@
+package AgentAsync::Seed;
+
+# Writes agents and runs into Redis exactly as ngx_http_agent_async_module
+# does (docs/redis-keys.md; the CREATE_AGENT / CREATE_RUN scripts of
+# src/common/aa_scripts.c), so the worker can be tested without nginx.
+
+use strict;
+use warnings;
+use Exporter 'import';
+use JSON::PP ();
+use Time::HiRes ();
+use POSIX ();
+
+our @EXPORT_OK = qw(uuid4 run_time create_agent create_run job_json
+                    run_key json);
+
+my $JSON = JSON::PP->new->canonical(1)->allow_nonref(1);
+
+sub json { $JSON }
+
+sub uuid4 {
+    my @b = map { int rand 256 } 1 .. 16;
+    $b[6] = ($b[6] & 0x0f) | 0x40;
+    $b[8] = ($b[8] & 0x3f) | 0x80;
+    my $h = join '', map { sprintf '%02x', $_ } @b;
+    return join '-', substr($h, 0, 8), substr($h, 8, 4), substr($h, 12, 4),
+        substr($h, 16, 4), substr($h, 20);
+}
+
+sub now_us { int(Time::HiRes::time() * 1e6) }
+
+sub run_time {
+    my ($us) = @_;
+    $us //= now_us();
+    my $s = int($us / 1e6);
+    return POSIX::strftime('%Y-%m-%dT%H:%M:%S', gmtime $s)
+        . sprintf('.%06dZ', $us % 1e6);
+}
+
+# The module's CREATE_AGENT script.
+my $CREATE_AGENT = <<'LUA';
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+redis.call('ZADD', KEYS[2], ARGV[1], ARGV[2])
+return 1
+LUA
+
+# The module's CREATE_RUN script.
+my $CREATE_RUN = <<'LUA';
+if redis.call('HGET', KEYS[1], 'tenant') ~= ARGV[1] then
+  return 0
+end
+redis.call('HSET', KEYS[4], unpack(ARGV, 5))
+redis.call('ZADD', KEYS[3], ARGV[4], ARGV[2])
+redis.call('ZADD', KEYS[6], ARGV[4], ARGV[2])
+redis.call('SET', KEYS[5], ARGV[3])
+if redis.call('RPUSH', KEYS[2], ARGV[2]) == 1 then
+  redis.call('LPUSH', KEYS[7], ARGV[3])
+end
+return 1
+LUA
+
+sub run_key {
+    my ($p, $agent, $run) = @_;
+    return "$p\{$agent}:run:$run";
+}
+
+# create_agent($redis, prefix => 'aa:', tenant => 'default', system => '')
+sub create_agent {
+    my ($r, %o) = @_;
+    my $p = $o{prefix} // 'aa:';
+    my $tenant = $o{tenant} // 'default';
+    my $id = 'agent-' . uuid4();
+    my $us = now_us();
+    my $llm = '{"model":null,"model_endpoint_type":null,"model_endpoint":'
+        . 'null,"context_window":null,"temperature":null,"max_tokens":null}';
+    my $state = $JSON->encode({ id => $id, name => $o{name} // 'test',
+                                system => $o{system} // '' });
+    $r->cmd('EVAL', $CREATE_AGENT, 2, "$p\{$id}:agent",
+            "${p}tenant:$tenant:agents", $us, $id,
+            id => $id, tenant => $tenant, created_at => run_time($us),
+            system => $o{system} // '', llm => $llm, state => $state);
+    return $id;
+}
+
+# The job, as aa_async_request_parse() normalises it.
+sub job_json {
+    my (%o) = @_;
+    my $msgs = $o{messages}
+        // [ { role => 'user', content => $o{input} // 'hello' } ];
+    my @items;
+    for my $m (@$msgs) {
+        my %m = %$m;
+        $m{type} //= 'message';
+        $m{otid} //= uuid4();
+        push @items, \%m;
+    }
+    return $JSON->encode({
+        messages => \@items,
+        max_steps => $o{max_steps} // 50,
+        override_model => undef,
+        override_system => undef,
+        include_compaction_messages => JSON::PP::false,
+        include_return_message_types => $o{include_types},
+    });
+}
+
+# create_run($redis, $agent, prefix =>, tenant =>, input => 'text' |
+#            messages => [...], request => raw JSON (overrides),
+#            callback_url =>, include_types => [...])
+sub create_run {
+    my ($r, $agent, %o) = @_;
+    my $p = $o{prefix} // 'aa:';
+    my $tenant = $o{tenant} // 'default';
+    my $id = 'run-' . uuid4();
+    my $us = now_us();
+    my $request = exists $o{request} ? $o{request} : job_json(%o);
+    my $rc = $JSON->encode({
+        use_assistant_message => JSON::PP::true,
+        assistant_message_tool_name => 'send_message',
+        assistant_message_tool_kwarg => 'message',
+        include_return_message_types => $o{include_types},
+    });
+    my @fields = (
+        id => $id, agent_id => $agent, tenant => $tenant,
+        status => 'created', created_at => run_time($us), created_us => $us,
+        background => 1,
+        metadata => '{"run_type":"send_message_async","lettuce":null}',
+        request_config => $rc,
+    );
+    push @fields, request => $request if defined $request;
+    push @fields, callback_url => $o{callback_url} if defined $o{callback_url};
+    my $ok = $r->cmd('EVAL', $CREATE_RUN, 7, "$p\{$agent}:agent",
+                     "$p\{$agent}:queue", "$p\{$agent}:runs",
+                     run_key($p, $agent, $id), "${p}runloc:$id",
+                     "${p}tenant:$tenant:runs", "${p}ready",
+                     $tenant, $id, $agent, $us, @fields);
+    die "create_run: agent $agent not found\n" unless $ok;
+    return $id;
+}
+
+1;

@@ -1,0 +1,77 @@
+# Flags, environment and config file; startup errors.
+
+use strict;
+use warnings;
+use Test::More;
+use lib 't/lib';
+use AgentAsync::WorkerTest;
+use AgentAsync::Seed qw(create_agent create_run run_key);
+
+my $bin = worker_bin();
+
+my $help = `$bin --help 2>&1`;
+is $? >> 8, 0, '--help exits 0';
+like $help, qr/--redis\s.*--echo-delay-ms\s.*--drain-ms/s, '--help lists flags';
+
+for my $case ([ '--bogus', qr/unknown flag "--bogus"/ ],
+              [ '--concurrency 0', qr/concurrency must be an integer from 1/ ],
+              [ '--concurrency x', qr/concurrency must be an integer/ ],
+              [ '--backend openai', qr/backend "openai" is unknown/ ],
+              [ '--redis host:99999', qr/bad port/ ],
+              [ '--log-level loud', qr/log-level must be/ ],
+              [ '--heartbeat-ms 1000 --lease-ttl-ms 1500', qr/at least twice/ ],
+              [ '--config /nonexistent', qr/cannot open config file/ ],
+              [ '--redis', qr/--redis needs a value/ ])
+{
+    my $out = `$bin $case->[0] 2>&1`;
+    is $? >> 8, 2, "$case->[0]: exit 2";
+    like $out, $case->[1], "$case->[0]: message";
+}
+
+{
+    local $ENV{AGENT_ASYNC_WORKER_MAX_ATTEMPTS} = 'many';
+    my $out = `$bin 2>&1`;
+    is $? >> 8, 2, 'bad environment value: exit 2';
+    like $out, qr/AGENT_ASYNC_WORKER_MAX_ATTEMPTS: max-attempts must be/,
+        'names the variable';
+}
+
+my $dir = tmpdir();
+open my $f, '>', "$dir/bad.conf";
+print $f "# comment\n\nconcurrency 2\nwhat ever\n";
+close $f;
+my $out = `$bin --config $dir/bad.conf 2>&1`;
+is $? >> 8, 2, 'bad config key: exit 2';
+like $out, qr/bad\.conf:4: unknown key "what"/, 'file and line named';
+
+# precedence: flag > environment > file > default, seen through the prefix
+# the worker registers under
+redis_start();
+my $r = redis();
+open $f, '>', "$dir/w.conf";
+print $f "# the worker's config\nprefix  file:\necho-delay-ms 0\n";
+close $f;
+
+my @w;
+push @w, worker_start(config => "$dir/w.conf");
+push @w, worker_start(config => "$dir/w.conf",
+                      env => { AGENT_ASYNC_WORKER_PREFIX => 'env:' });
+push @w, worker_start(config => "$dir/w.conf", prefix => 'flag:',
+                      env => { AGENT_ASYNC_WORKER_PREFIX => 'env:' });
+push @w, worker_start(env => { AGENT_ASYNC_WORKER_CONFIG => "$dir/w.conf" });
+
+ok wait_for(sub { $r->cmd('SCARD', 'file:workers') == 2 }, 10),
+    'file prefix (via --config and AGENT_ASYNC_WORKER_CONFIG)';
+ok wait_for(sub { $r->cmd('SCARD', 'env:workers') == 1 }, 10),
+    'environment beats the file';
+ok wait_for(sub { $r->cmd('SCARD', 'flag:workers') == 1 }, 10),
+    'flag beats the environment';
+
+my $agent = create_agent($r, prefix => 'file:');
+my $run = create_run($r, $agent, prefix => 'file:', input => 'prefixed');
+ok wait_status(run_key('file:', $agent, $run), 10, 'completed'),
+    'a run under the configured prefix completes';
+
+is worker_stop($_), 0, 'worker stops' for @w;
+
+done_testing;
