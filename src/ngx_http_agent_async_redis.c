@@ -643,6 +643,10 @@ ngx_http_agent_async_redis_command(ngx_http_request_t *r,
     /* not cancelable: a graceful shutdown waits for the answer */
     ngx_add_timer(&op->timer, rd->conf->timeout);
 
+    /* a client that goes away ends the request; the op is detached */
+    r->read_event_handler = ngx_http_test_reading;
+    r->write_event_handler = ngx_http_request_empty_handler;
+
     return NGX_OK;
 }
 
