@@ -54,6 +54,14 @@ ngx_http_agent_async_body(ngx_http_request_t *r, size_t *len)
         for (cl = r->request_body->bufs; cl; cl = cl->next) {
             b = cl->buf;
 
+            /*
+             * an empty body ends in a bare last_buf whose pos is NULL:
+             * memcpy() from NULL is undefined even for 0 bytes
+             */
+            if (ngx_buf_size(b) == 0) {
+                continue;
+            }
+
             if (!ngx_buf_in_memory(b) && b->in_file) {
                 /* bounded by client_max_body_size, a local file read */
                 size = b->file_last - b->file_pos;

@@ -80,7 +80,7 @@ ngx_http_agent_async_handler(ngx_http_request_t *r)
 
     case NGX_HTTP_AGENT_ASYNC_ROUTE_AGENT:
         if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
-            return ngx_http_agent_async_not_allowed(r, "GET");
+            return ngx_http_agent_async_not_allowed(r, "GET, HEAD");
         }
 
         return ngx_http_agent_async_agent_get(r);
@@ -94,7 +94,7 @@ ngx_http_agent_async_handler(ngx_http_request_t *r)
 
     case NGX_HTTP_AGENT_ASYNC_ROUTE_RUN:
         if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
-            return ngx_http_agent_async_not_allowed(r, "GET");
+            return ngx_http_agent_async_not_allowed(r, "GET, HEAD");
         }
 
         return ngx_http_agent_async_run_get(r, &id);

@@ -643,8 +643,11 @@ ngx_http_agent_async_redis_command(ngx_http_request_t *r,
     /* not cancelable: a graceful shutdown waits for the answer */
     ngx_add_timer(&op->timer, rd->conf->timeout);
 
-    /* a client that goes away ends the request; the op is detached */
-    r->read_event_handler = ngx_http_test_reading;
+    /*
+     * The client's read side is left alone: a client that half-closed
+     * after its request still gets the answer, one that left is noticed
+     * when the answer is written, at most a timeout later.
+     */
     r->write_event_handler = ngx_http_request_empty_handler;
 
     return NGX_OK;

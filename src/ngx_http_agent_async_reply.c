@@ -182,8 +182,11 @@ ngx_http_agent_async_send_storage_error(ngx_http_request_t *r,
 
     return ngx_http_agent_async_send_detail(r,
                                             NGX_HTTP_SERVICE_UNAVAILABLE,
-                                            "Service Unavailable: the run "
-                                            "store did not answer");
+                                            reply ? "Service Unavailable: "
+                                                    "the run store failed"
+                                                  : "Service Unavailable: "
+                                                    "the run store did not "
+                                                    "answer");
 }
 
 

@@ -62,22 +62,40 @@ aa_field_find(const aa_field_t *fields, size_t n, const char *name)
 }
 
 
+/* an integer that fits int64, as clients parse these fields */
+
 static int
 aa_run_integer_ok(const char *s, size_t len)
 {
-    size_t  i;
+    size_t       i, neg, digits;
+    const char  *max;
 
-    if (len == 0 || len > 20) {
+    if (len == 0) {
         return 0;
     }
 
-    for (i = (s[0] == '-'); i < len; i++) {
+    neg = (s[0] == '-');
+    digits = len - neg;
+
+    if (digits == 0 || digits > 19) {
+        return 0;
+    }
+
+    for (i = neg; i < len; i++) {
         if (s[i] < '0' || s[i] > '9') {
             return 0;
         }
     }
 
-    return i > (size_t) (s[0] == '-');
+    if (digits == 19) {
+        max = neg ? "9223372036854775808" : "9223372036854775807";
+
+        if (memcmp(s + neg, max, 19) > 0) {
+            return 0;
+        }
+    }
+
+    return 1;
 }
 
 
