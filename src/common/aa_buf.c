@@ -129,16 +129,22 @@ aa_buf_printf(aa_buf_t *b, const char *fmt, ...)
 }
 
 
-/*
- * Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlongs, no
- * surrogates, nothing above U+10FFFF), or 0.
- */
-
-static size_t
-aa_buf_utf8_len(const unsigned char *p, size_t n)
+size_t
+aa_buf_utf8_len(const char *s, size_t n)
 {
-    size_t         len, i;
-    unsigned char  lo, hi;
+    size_t                len, i;
+    unsigned char         lo, hi;
+    const unsigned char  *p;
+
+    p = (const unsigned char *) s;
+
+    if (n == 0) {
+        return 0;
+    }
+
+    if (p[0] < 0x80) {
+        return 1;
+    }
 
     lo = 0x80;
     hi = 0xbf;
@@ -203,7 +209,7 @@ aa_buf_json_string(aa_buf_t *b, const char *s, size_t n)
         }
 
         if (c >= 0x80) {
-            k = aa_buf_utf8_len((const unsigned char *) s + i, n - i);
+            k = aa_buf_utf8_len(s + i, n - i);
 
             if (k) {
                 i += k;

@@ -37,6 +37,13 @@ int aa_buf_printf(aa_buf_t *b, const char *fmt, ...)
  */
 int aa_buf_json_string(aa_buf_t *b, const char *s, size_t n);
 
+/*
+ * Length (1 - 4) of the well-formed UTF-8 sequence at the start of s (n
+ * bytes; RFC 3629: no overlong forms, no surrogates, nothing above
+ * U+10FFFF), or 0 when there is none.
+ */
+size_t aa_buf_utf8_len(const char *s, size_t n);
+
 /* Appends s quoted, or null when s is NULL. */
 int aa_buf_json_string_or_null(aa_buf_t *b, const char *s, size_t n);
 

@@ -25,13 +25,23 @@
  *   - the escape \u0000 in a string (yajl_tree keeps no string lengths,
  *     the string would be cut): "\u0000 is not supported in strings";
  *   - an object with the same key twice (consumers would disagree on
- *     which one counts): "duplicate key in object".
+ *     which one counts): "duplicate key in object";
+ *   - bytes that are not well-formed UTF-8, including what yajl accepts:
+ *     overlong forms (C0 80), encoded surrogates, code points above
+ *     U+10FFFF: "invalid UTF-8".
  *
- * Invalid UTF-8 is rejected by yajl ("lexical error: invalid bytes in UTF8
- * string").  Free the tree with yajl_tree_free().
+ * Free the tree with yajl_tree_free().
  */
 yajl_val aa_json_parse(const char *text, size_t len, char *err,
     size_t errlen);
+
+/*
+ * The same with a lower depth limit (capped at AA_JSON_MAX_DEPTH), for
+ * input that is re-emitted nested deeper: a JSON produced from it must
+ * still pass aa_json_parse().
+ */
+yajl_val aa_json_parse_depth(const char *text, size_t len, size_t max_depth,
+    char *err, size_t errlen);
 
 /*
  * Object member lookup; NULL when absent or not an object.  Keys are

@@ -14,10 +14,17 @@
 
 #include "aa_buf.h"
 #include "aa_errors.h"
+#include "aa_json.h"
 
 #define AA_OK        0
 #define AA_INVALID   1          /* errors holds the 422 list */
 #define AA_NOMEM    -1
+
+/*
+ * The body may nest this deep: "input" parts land two levels deeper in the
+ * job ({"messages":[{"content":...}]}), which must pass aa_json_parse().
+ */
+#define AA_REQUEST_MAX_DEPTH  (AA_JSON_MAX_DEPTH - 2)
 
 typedef struct {
     /*
@@ -69,8 +76,9 @@ void aa_async_request_free(aa_async_request_t *req);
  *     "tool_return", else union_tag_not_found; inside "tool_returns" it is
  *     "tool".  The inferred type is written into the job.
  *   - both override_system and its alias "system": override_system wins.
- *   - duplicate object keys, comments, NUL bytes, "\u0000" and nesting
- *     deeper than AA_JSON_MAX_DEPTH are json_invalid (aa_json_parse()).
+ *   - duplicate object keys, comments, NUL bytes, "\u0000", malformed
+ *     UTF-8 and nesting deeper than AA_REQUEST_MAX_DEPTH are json_invalid
+ *     (aa_json_parse()), with the reason in ctx.error.
  *
  * Unknown keys are ignored, and kept as sent inside message items.
  */
@@ -104,9 +112,10 @@ typedef enum {
  * required"), as is a JSON null; unparsable text is "json_invalid" ("JSON
  * decode error", ctx.error = aa_json_parse()'s reason); any other value is
  * "model_attributes_type" ("Input should be a valid dictionary or object to
- * extract fields from").
+ * extract fields from").  max_depth: see aa_json_parse_depth().
  */
-yajl_val aa_v_body(aa_errors_t *e, const char *body, size_t len);
+yajl_val aa_v_body(aa_errors_t *e, const char *body, size_t len,
+    size_t max_depth);
 
 /* parent "/" key, or parent "/" i */
 void aa_v_loc(char *out, const char *parent, const char *key);

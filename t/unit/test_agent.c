@@ -1,0 +1,477 @@
+/*
+ * Copyright (C) 2026, the ngx_http_agent_async_module authors.
+ *
+ * aa_agent: CreateAgent validation, the AgentState and llm JSON.
+ * Bodies use single quotes, as in test_request.c.
+ */
+
+#include "aa_test.h"
+#include "aa_agent.h"
+
+
+#define ID       "agent-7d3e3c54-8a35-4f53-b1a4-5f1f7c0d8e90"
+#define CREATED  1778752800123456LL
+#define TS       "2026-05-14T10:00:00.123456Z"
+
+#define STR_TYPE  "Input should be a valid string"
+#define MODEL_TYPE                                                            \
+    "Input should be a valid dictionary or object to extract fields from"
+
+
+typedef struct {
+    aa_agent_t   a;
+    yajl_val     state;
+    yajl_val     llm;
+} ok_t;
+
+
+static char *
+dq(const char *s)
+{
+    char    *d;
+    size_t   i, n;
+
+    n = strlen(s);
+    d = malloc(n + 1);
+    assert_non_null(d);
+
+    for (i = 0; i <= n; i++) {
+        d[i] = s[i] == '\'' ? '"' : s[i];
+    }
+
+    return d;
+}
+
+
+static void
+ok_parse(ok_t *ok, const char *body_sq)
+{
+    int    rc;
+    char  *body;
+
+    body = dq(body_sq);
+
+    aa_agent_init(&ok->a);
+    rc = aa_agent_parse(&ok->a, body, strlen(body), ID, CREATED);
+
+    if (rc != AA_OK) {
+        yajl_val  doc = aa_t_errors(&ok->a.errors);
+        aa_t_dump_errors(doc);
+        yajl_tree_free(doc);
+    }
+
+    assert_int_equal(rc, AA_OK);
+    free(body);
+
+    ok->state = aa_t_parse_buf(&ok->a.state);
+    ok->llm = aa_t_parse_buf(&ok->a.llm);
+
+    /* the system buffer is a C string */
+    assert_non_null(ok->a.system.data);
+    assert_int_equal(strlen(ok->a.system.data), ok->a.system.len);
+
+    assert_int_equal(aa_t_len(ok->llm, ""), 6);
+}
+
+
+static void
+ok_free(ok_t *ok)
+{
+    yajl_tree_free(ok->state);
+    yajl_tree_free(ok->llm);
+    aa_agent_free(&ok->a);
+}
+
+
+static void
+expect_raw(const char *body, size_t len, int only, const char *type,
+    const char *loc, const char *msg)
+{
+    int         rc;
+    yajl_val    doc;
+    aa_agent_t  a;
+
+    aa_agent_init(&a);
+    rc = aa_agent_parse(&a, body, len, ID, CREATED);
+    assert_int_equal(rc, AA_INVALID);
+    assert_int_equal(a.state.len, 0);
+    assert_int_equal(a.llm.len, 0);
+
+    doc = aa_t_errors(&a.errors);
+
+    if (aa_t_find_error(doc, type, loc, msg) == NULL
+        || (only && a.errors.count != 1))
+    {
+        fprintf(stderr, "body: %.*s\nwanted %s at %s\n", (int) len, body,
+                type, loc);
+        aa_t_dump_errors(doc);
+        fail();
+    }
+
+    yajl_tree_free(doc);
+    aa_agent_free(&a);
+}
+
+
+static void
+expect_error(const char *body_sq, const char *type, const char *loc,
+    const char *msg)
+{
+    char  *body;
+
+    body = dq(body_sq);
+    expect_raw(body, strlen(body), 1, type, loc, msg);
+    free(body);
+}
+
+
+static void
+test_empty_object(void **state)
+{
+    ok_t    ok;
+    size_t  i;
+
+    static const char  *keys[] = {
+        "id", "name", "description", "system", "agent_type", "model",
+        "llm_config", "embedding_config", "tags", "metadata", "tools",
+        "tool_rules", "memory", "message_ids", "project_id", "created_at",
+        "updated_at", "last_run_completion", "last_stop_reason"
+    };
+
+    ok_parse(&ok, "{}");
+
+    assert_int_equal(ok.state->u.object.len, sizeof(keys) / sizeof(keys[0]));
+
+    for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        assert_string_equal(ok.state->u.object.keys[i], keys[i]);
+    }
+
+    assert_string_equal(aa_t_str(ok.state, "id"), ID);
+    assert_string_equal(aa_t_str(ok.state, "name"), "agent-7d3e3c54");
+    assert_true(YAJL_IS_NULL(aa_t_get(ok.state, "description")));
+    assert_string_equal(aa_t_str(ok.state, "system"), "");
+    assert_string_equal(aa_t_str(ok.state, "agent_type"), "letta_v1_agent");
+    assert_true(YAJL_IS_NULL(aa_t_get(ok.state, "model")));
+    assert_true(YAJL_IS_NULL(aa_t_get(ok.state, "llm_config/model")));
+    assert_true(YAJL_IS_NULL(aa_t_get(ok.state, "llm_config/handle")));
+    assert_int_equal(aa_t_len(ok.state, "llm_config"), 7);
+    assert_true(YAJL_IS_NULL(aa_t_get(ok.state, "embedding_config")));
+    assert_int_equal(aa_t_len(ok.state, "tags"), 0);
+    assert_true(YAJL_IS_NULL(aa_t_get(ok.state, "metadata")));
+    assert_int_equal(aa_t_len(ok.state, "tools"), 0);
+    assert_int_equal(aa_t_len(ok.state, "tool_rules"), 0);
+    assert_int_equal(aa_t_len(ok.state, "memory/blocks"), 0);
+    assert_int_equal(aa_t_len(ok.state, "message_ids"), 0);
+    assert_true(YAJL_IS_NULL(aa_t_get(ok.state, "project_id")));
+    assert_string_equal(aa_t_str(ok.state, "created_at"), TS);
+    assert_string_equal(aa_t_str(ok.state, "updated_at"), TS);
+    assert_true(YAJL_IS_NULL(aa_t_get(ok.state, "last_run_completion")));
+    assert_true(YAJL_IS_NULL(aa_t_get(ok.state, "last_stop_reason")));
+
+    for (i = 0; i < ok.llm->u.object.len; i++) {
+        assert_true(YAJL_IS_NULL(ok.llm->u.object.values[i]));
+    }
+
+    assert_string_equal(ok.a.system.data, "");
+
+    ok_free(&ok);
+}
+
+
+static void
+test_full(void **state)
+{
+    ok_t  ok;
+
+    ok_parse(&ok, "{'name':'support','description':'d','system':'Be "
+             "brief.\\nAlways.','model':'openai/gpt-4o-mini',"
+             "'llm_config':{'context_window':128000,'temperature':0.7,"
+             "'max_tokens':1024,"
+             "'model_endpoint':'http://127.0.0.1:8080/v1'},"
+             "'metadata':{'team':'x','n':[1,2]},'tags':['a','b'],"
+             "'embedding':'openai/text-embedding-3-small',"
+             "'memory_blocks':[{'label':'human','value':'v'}],"
+             "'tools':['send_message'],'agent_type':'memgpt_agent',"
+             "'include_base_tools':false}");
+
+    assert_string_equal(aa_t_str(ok.state, "name"), "support");
+    assert_string_equal(aa_t_str(ok.state, "description"), "d");
+    assert_string_equal(aa_t_str(ok.state, "system"), "Be brief.\nAlways.");
+    assert_string_equal(ok.a.system.data, "Be brief.\nAlways.");
+    assert_string_equal(aa_t_str(ok.state, "model"), "openai/gpt-4o-mini");
+    /* ignored fields do not leak into the state */
+    assert_string_equal(aa_t_str(ok.state, "agent_type"), "letta_v1_agent");
+    assert_int_equal(aa_t_len(ok.state, "tools"), 0);
+    assert_int_equal(aa_t_len(ok.state, "memory/blocks"), 0);
+
+    assert_string_equal(aa_t_str(ok.llm, "model"), "gpt-4o-mini");
+    assert_string_equal(aa_t_str(ok.llm, "model_endpoint_type"), "openai");
+    assert_string_equal(aa_t_str(ok.llm, "model_endpoint"),
+                        "http://127.0.0.1:8080/v1");
+    assert_int_equal(aa_t_int(ok.llm, "context_window"), 128000);
+    assert_int_equal(aa_t_int(ok.llm, "max_tokens"), 1024);
+    assert_true(YAJL_IS_DOUBLE(aa_t_get(ok.llm, "temperature")));
+    assert_true(YAJL_GET_DOUBLE(aa_t_get(ok.llm, "temperature")) == 0.7);
+
+    /* the state's llm_config is llm plus the handle */
+    assert_string_equal(aa_t_str(ok.state, "llm_config/model"),
+                        "gpt-4o-mini");
+    assert_string_equal(aa_t_str(ok.state, "llm_config/handle"),
+                        "openai/gpt-4o-mini");
+    assert_int_equal(aa_t_int(ok.state, "llm_config/context_window"),
+                     128000);
+
+    assert_string_equal(aa_t_str(ok.state, "metadata/team"), "x");
+    assert_int_equal(aa_t_len(ok.state, "metadata/n"), 2);
+    assert_string_equal(aa_t_str(ok.state, "tags/1"), "b");
+
+    ok_free(&ok);
+}
+
+
+static void
+test_model_handle(void **state)
+{
+    ok_t  ok;
+
+    /* only the first slash splits */
+    ok_parse(&ok, "{'model':'openrouter/meta/llama-3'}");
+    assert_string_equal(aa_t_str(ok.llm, "model_endpoint_type"),
+                        "openrouter");
+    assert_string_equal(aa_t_str(ok.llm, "model"), "meta/llama-3");
+    ok_free(&ok);
+
+    /* llm_config overrides the handle's parts, the handle stays */
+    ok_parse(&ok, "{'model':'openai/gpt-4o','llm_config':{'model':'gpt-x',"
+             "'model_endpoint_type':'vllm'}}");
+    assert_string_equal(aa_t_str(ok.llm, "model"), "gpt-x");
+    assert_string_equal(aa_t_str(ok.llm, "model_endpoint_type"), "vllm");
+    assert_string_equal(aa_t_str(ok.state, "model"), "openai/gpt-4o");
+    assert_string_equal(aa_t_str(ok.state, "llm_config/handle"),
+                        "openai/gpt-4o");
+    ok_free(&ok);
+
+    /* no handle: built from llm_config when it names both */
+    ok_parse(&ok, "{'llm_config':{'model':'m',"
+             "'model_endpoint_type':'ollama'}}");
+    assert_string_equal(aa_t_str(ok.state, "model"), "ollama/m");
+    assert_string_equal(aa_t_str(ok.state, "llm_config/handle"), "ollama/m");
+    ok_free(&ok);
+
+    ok_parse(&ok, "{'llm_config':{'model':'m'}}");
+    assert_true(YAJL_IS_NULL(aa_t_get(ok.state, "model")));
+    assert_string_equal(aa_t_str(ok.llm, "model"), "m");
+    assert_true(YAJL_IS_NULL(aa_t_get(ok.llm, "model_endpoint_type")));
+    ok_free(&ok);
+
+    ok_parse(&ok, "{'model':null,'llm_config':null,'name':null,"
+             "'tags':null,'metadata':null,'system':null}");
+    assert_true(YAJL_IS_NULL(aa_t_get(ok.state, "model")));
+    assert_string_equal(aa_t_str(ok.state, "name"), "agent-7d3e3c54");
+    assert_int_equal(aa_t_len(ok.state, "tags"), 0);
+    ok_free(&ok);
+}
+
+
+static void
+test_model_handle_bad(void **state)
+{
+#define HANDLE_MSG                                                            \
+    "Value error, model must be a handle of the form 'provider/model'"
+
+    expect_error("{'model':'gpt-4o'}", "value_error", "body/model",
+                 HANDLE_MSG);
+    expect_error("{'model':'/gpt-4o'}", "value_error", "body/model",
+                 HANDLE_MSG);
+    expect_error("{'model':'openai/'}", "value_error", "body/model",
+                 HANDLE_MSG);
+    expect_error("{'model':''}", "value_error", "body/model", HANDLE_MSG);
+    expect_error("{'model':5}", "string_type", "body/model", STR_TYPE);
+}
+
+
+static void
+test_field_types(void **state)
+{
+    expect_error("{'name':5}", "string_type", "body/name", STR_TYPE);
+    expect_error("{'description':[]}", "string_type", "body/description",
+                 STR_TYPE);
+    expect_error("{'system':true}", "string_type", "body/system", STR_TYPE);
+    expect_error("{'metadata':[]}", "dict_type", "body/metadata",
+                 "Input should be a valid dictionary");
+    expect_error("{'metadata':'x'}", "dict_type", "body/metadata", NULL);
+    expect_error("{'tags':'a'}", "list_type", "body/tags",
+                 "Input should be a valid list");
+    expect_error("{'tags':['a',null]}", "string_type", "body/tags/1",
+                 STR_TYPE);
+    expect_error("{'llm_config':'openai'}", "model_attributes_type",
+                 "body/llm_config", MODEL_TYPE);
+    expect_error("{'llm_config':[]}", "model_attributes_type",
+                 "body/llm_config", MODEL_TYPE);
+}
+
+
+static void
+test_llm_config_bad(void **state)
+{
+    expect_error("{'llm_config':{'model':1}}", "string_type",
+                 "body/llm_config/model", STR_TYPE);
+    expect_error("{'llm_config':{'model_endpoint_type':{}}}", "string_type",
+                 "body/llm_config/model_endpoint_type", STR_TYPE);
+    expect_error("{'llm_config':{'model_endpoint':'ftp://x'}}", "url_scheme",
+                 "body/llm_config/model_endpoint", NULL);
+    expect_error("{'llm_config':{'model_endpoint':'localhost:8080'}}",
+                 "url_scheme", "body/llm_config/model_endpoint", NULL);
+    expect_error("{'llm_config':{'model_endpoint':'http://'}}",
+                 "url_parsing", "body/llm_config/model_endpoint", NULL);
+    expect_error("{'llm_config':{'context_window':0}}",
+                 "greater_than_equal", "body/llm_config/context_window",
+                 "Input should be greater than or equal to 1");
+    expect_error("{'llm_config':{'context_window':'big'}}", "int_parsing",
+                 "body/llm_config/context_window", NULL);
+    expect_error("{'llm_config':{'context_window':true}}", "int_type",
+                 "body/llm_config/context_window", NULL);
+    expect_error("{'llm_config':{'max_tokens':-1}}", "greater_than_equal",
+                 "body/llm_config/max_tokens", NULL);
+    expect_error("{'llm_config':{'max_tokens':1.5}}", "int_from_float",
+                 "body/llm_config/max_tokens", NULL);
+    expect_error("{'llm_config':{'temperature':2.01}}", "less_than_equal",
+                 "body/llm_config/temperature",
+                 "Input should be less than or equal to 2");
+    expect_error("{'llm_config':{'temperature':-0.1}}", "greater_than_equal",
+                 "body/llm_config/temperature",
+                 "Input should be greater than or equal to 0");
+    expect_error("{'llm_config':{'temperature':'0.5'}}", "float_type",
+                 "body/llm_config/temperature",
+                 "Input should be a valid number");
+    expect_error("{'llm_config':{'temperature':1e999}}", "finite_number",
+                 "body/llm_config/temperature", NULL);
+}
+
+
+static void
+test_llm_config_edges(void **state)
+{
+    ok_t  ok;
+
+    ok_parse(&ok, "{'llm_config':{'temperature':0,'context_window':'4096',"
+             "'max_tokens':null,'model_endpoint':null,'extra':1}}");
+    assert_int_equal(aa_t_int(ok.llm, "temperature"), 0);
+    assert_int_equal(aa_t_int(ok.llm, "context_window"), 4096);
+    assert_true(YAJL_IS_NULL(aa_t_get(ok.llm, "max_tokens")));
+    assert_true(YAJL_IS_NULL(aa_t_get(ok.llm, "model_endpoint")));
+    assert_null(aa_t_get(ok.llm, "extra"));
+    ok_free(&ok);
+
+    ok_parse(&ok, "{'llm_config':{'temperature':2.0,'context_window':8e3}}");
+    assert_true(YAJL_GET_DOUBLE(aa_t_get(ok.llm, "temperature")) == 2.0);
+    assert_int_equal(aa_t_int(ok.llm, "context_window"), 8000);
+    ok_free(&ok);
+}
+
+
+static void
+test_errors_collected(void **state)
+{
+    int         rc;
+    char       *body;
+    yajl_val    doc;
+    aa_agent_t  a;
+
+    body = dq("{'name':1,'model':'x','llm_config':{'temperature':9,"
+              "'context_window':-1},'tags':[1]}");
+
+    aa_agent_init(&a);
+    rc = aa_agent_parse(&a, body, strlen(body), ID, CREATED);
+    assert_int_equal(rc, AA_INVALID);
+    assert_int_equal(a.errors.count, 5);
+
+    doc = aa_t_errors(&a.errors);
+    assert_non_null(aa_t_find_error(doc, "string_type", "body/name", NULL));
+    assert_non_null(aa_t_find_error(doc, "value_error", "body/model", NULL));
+    assert_non_null(aa_t_find_error(doc, "less_than_equal",
+                                    "body/llm_config/temperature", NULL));
+    assert_non_null(aa_t_find_error(doc, "greater_than_equal",
+                                    "body/llm_config/context_window", NULL));
+    assert_non_null(aa_t_find_error(doc, "string_type", "body/tags/0",
+                                    NULL));
+
+    yajl_tree_free(doc);
+    aa_agent_free(&a);
+    free(body);
+}
+
+
+static void
+test_body_level(void **state)
+{
+    expect_raw("", 0, 1, "missing", "body", "Field required");
+    expect_raw("null", 4, 1, "missing", "body", "Field required");
+    expect_raw("{", 1, 1, "json_invalid", "body", "JSON decode error");
+    expect_raw("[]", 2, 1, "model_attributes_type", "body", MODEL_TYPE);
+    expect_raw("{\"name\":\"a\",\"name\":\"b\"}", 23, 1, "json_invalid",
+               "body", NULL);
+}
+
+
+static void
+test_escaping_and_reuse(void **state)
+{
+    int         rc;
+    char       *body;
+    yajl_val    v;
+    aa_agent_t  a;
+
+    aa_agent_init(&a);
+
+    body = dq("{'name':'q\\'\\\\\\u0001\\udc00','system':'line1\\nline2'}");
+    rc = aa_agent_parse(&a, body, strlen(body), ID, CREATED);
+    assert_int_equal(rc, AA_OK);
+    free(body);
+
+    v = aa_t_parse_buf(&a.state);
+    assert_string_equal(aa_t_str(v, "name"),
+                        "q\"\\\x01\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+    assert_string_equal(aa_t_str(v, "system"), "line1\nline2");
+    yajl_tree_free(v);
+
+    assert_string_equal(a.system.data, "line1\nline2");
+
+    /* a second parse replaces everything */
+    body = dq("{'model':1}");
+    rc = aa_agent_parse(&a, body, strlen(body), ID, CREATED);
+    assert_int_equal(rc, AA_INVALID);
+    assert_int_equal(a.state.len, 0);
+    assert_int_equal(a.system.len, 0);
+    assert_int_equal(a.errors.count, 1);
+    free(body);
+
+    body = dq("{}");
+    rc = aa_agent_parse(&a, body, strlen(body), ID, CREATED);
+    assert_int_equal(rc, AA_OK);
+    assert_int_equal(a.errors.count, 0);
+    assert_int_equal(a.system.len, 0);
+    free(body);
+
+    aa_agent_free(&a);
+}
+
+
+int
+main(void)
+{
+    const struct CMUnitTest  tests[] = {
+        cmocka_unit_test(test_empty_object),
+        cmocka_unit_test(test_full),
+        cmocka_unit_test(test_model_handle),
+        cmocka_unit_test(test_model_handle_bad),
+        cmocka_unit_test(test_field_types),
+        cmocka_unit_test(test_llm_config_bad),
+        cmocka_unit_test(test_llm_config_edges),
+        cmocka_unit_test(test_errors_collected),
+        cmocka_unit_test(test_body_level),
+        cmocka_unit_test(test_escaping_and_reuse),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

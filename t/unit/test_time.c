@@ -1,0 +1,96 @@
+/*
+ * Copyright (C) 2026, the ngx_http_agent_async_module authors.
+ *
+ * aa_time: run and message timestamp formats.
+ */
+
+#include "aa_test.h"
+#include "aa_time.h"
+
+
+static void
+expect_run(int64_t us, const char *want)
+{
+    char    out[32];
+    size_t  n;
+
+    memset(out, 'X', sizeof(out));
+    n = aa_time_run(us, out);
+    assert_int_equal(n, AA_TIME_RUN_LEN);
+    assert_string_equal(out, want);
+}
+
+
+static void
+expect_msg(int64_t us, const char *want)
+{
+    char    out[32];
+    size_t  n;
+
+    memset(out, 'X', sizeof(out));
+    n = aa_time_msg(us, out);
+    assert_int_equal(n, AA_TIME_MSG_LEN);
+    assert_string_equal(out, want);
+}
+
+
+static void
+test_epoch(void **state)
+{
+    expect_run(0, "1970-01-01T00:00:00.000000Z");
+    expect_msg(0, "1970-01-01T00:00:00+00:00");
+    expect_run(1, "1970-01-01T00:00:00.000001Z");
+}
+
+
+static void
+test_known_instants(void **state)
+{
+    expect_run(1778752800123456LL, "2026-05-14T10:00:00.123456Z");
+    expect_msg(1778752800123456LL, "2026-05-14T10:00:00+00:00");
+
+    /* leap days, end of day: the fraction is truncated, never rounded */
+    expect_run(1709251199999999LL, "2024-02-29T23:59:59.999999Z");
+    expect_msg(1709251199999999LL, "2024-02-29T23:59:59+00:00");
+    expect_run(951825600000000LL, "2000-02-29T12:00:00.000000Z");
+    expect_run(4102444799000000LL, "2099-12-31T23:59:59.000000Z");
+}
+
+
+static void
+test_negative_clamps(void **state)
+{
+    expect_run(-1, "1970-01-01T00:00:00.000000Z");
+    expect_msg(-5000000, "1970-01-01T00:00:00+00:00");
+}
+
+
+static void
+test_clocks(void **state)
+{
+    int64_t  a, b, now;
+
+    now = aa_now_us();
+    /* after 2025-01-01 and before 2200 */
+    assert_true(now > 1735689600000000LL);
+    assert_true(now < 7258118400000000LL);
+
+    a = aa_mono_ns();
+    b = aa_mono_ns();
+    assert_true(a > 0);
+    assert_true(b >= a);
+}
+
+
+int
+main(void)
+{
+    const struct CMUnitTest  tests[] = {
+        cmocka_unit_test(test_epoch),
+        cmocka_unit_test(test_known_instants),
+        cmocka_unit_test(test_negative_clamps),
+        cmocka_unit_test(test_clocks),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
