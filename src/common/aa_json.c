@@ -15,6 +15,7 @@
 
 static int aa_json_prescan(const char *text, size_t len, size_t max_depth,
     char *err, size_t errlen);
+static long aa_json_hex4(const char *s, size_t n);
 static int aa_json_dup_keys(yajl_val v);
 static int aa_json_key_cmp(const void *a, const void *b);
 static void aa_json_err(char *err, size_t errlen, const char *msg,
@@ -46,10 +47,44 @@ aa_json_err(char *err, size_t errlen, const char *msg, size_t n)
  * points above U+10FFFF through).
  */
 
+/* the value of four hex digits, or -1 */
+
+static long
+aa_json_hex4(const char *s, size_t n)
+{
+    long    v;
+    size_t  i;
+    char    c;
+
+    if (n < 4) {
+        return -1;
+    }
+
+    v = 0;
+
+    for (i = 0; i < 4; i++) {
+        c = s[i];
+
+        if (c >= '0' && c <= '9') {
+            v = v * 16 + (c - '0');
+
+        } else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f') {
+            v = v * 16 + ((c | 0x20) - 'a' + 10);
+
+        } else {
+            return -1;
+        }
+    }
+
+    return v;
+}
+
+
 static int
 aa_json_prescan(const char *text, size_t len, size_t max_depth, char *err,
     size_t errlen)
 {
+    long         cp, lo;
     const char  *msg;
     size_t       i, k, depth;
     int          in_string;
@@ -91,6 +126,31 @@ aa_json_prescan(const char *text, size_t len, size_t max_depth, char *err,
             {
                 msg = "\\u0000 is not supported in strings";
                 goto failed;
+            }
+
+            /*
+             * A surrogate escape must come as a high-low pair: alone it
+             * stands for no character, and yajl would quietly put "?".
+             */
+            cp = (i + 1 < len && text[i + 1] == 'u')
+                 ? aa_json_hex4(text + i + 2, len - i - 2) : -1;
+
+            if (cp >= 0xdc00 && cp <= 0xdfff) {
+                msg = "lone surrogate escape";
+                goto failed;
+            }
+
+            if (cp >= 0xd800 && cp <= 0xdbff) {
+                lo = (i + 7 < len && text[i + 6] == '\\' && text[i + 7] == 'u')
+                     ? aa_json_hex4(text + i + 8, len - i - 8) : -1;
+
+                if (lo < 0xdc00 || lo > 0xdfff) {
+                    msg = "lone surrogate escape";
+                    goto failed;
+                }
+
+                i += 11;
+                break;
             }
 
             /* skip the escaped character; a NUL is caught next round */

@@ -411,6 +411,11 @@ test_body_level(void **state)
     expect_raw("[]", 2, 1, "model_attributes_type", "body", MODEL_TYPE);
     expect_raw("{\"name\":\"a\",\"name\":\"b\"}", 23, 1, "json_invalid",
                "body", NULL);
+    /* a lone surrogate escape is no character: refused, not replaced */
+    expect_raw("{\"name\":\"a\\udc00\"}", 17, 1, "json_invalid", "body",
+               NULL);
+    expect_raw("{\"name\":\"a\\ud800b\"}", 18, 1, "json_invalid", "body",
+               NULL);
 }
 
 
@@ -424,14 +429,14 @@ test_escaping_and_reuse(void **state)
 
     aa_agent_init(&a);
 
-    body = dq("{'name':'q\\'\\\\\\u0001\\udc00','system':'line1\\nline2'}");
+    body = dq("{'name':'q\\'\\\\\\u0001\\ud83d\\ude00','system':'line1\\nline2'}");
     rc = aa_agent_parse(&a, body, strlen(body), ID, CREATED);
     assert_int_equal(rc, AA_OK);
     free(body);
 
     v = aa_t_parse_buf(&a.state);
     assert_string_equal(aa_t_str(v, "name"),
-                        "q\"\\\x01\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+                        "q\"\\\x01\xf0\x9f\x98\x80");
     assert_string_equal(aa_t_str(v, "system"), "line1\nline2");
     yajl_tree_free(v);
 

@@ -310,6 +310,29 @@ test_u0000(void **state)
 
 
 static void
+test_surrogates(void **state)
+{
+    char      err[128];
+    yajl_val  v;
+
+    expect_reject("[\"\\ud800\"]", 10, "lone surrogate escape");
+    expect_reject("[\"\\udfff x\"]", 12, "lone surrogate escape");
+    expect_reject("[\"\\ud800\\u0041\"]", 16, "lone surrogate escape");
+    expect_reject("[\"\\uD800\\uD800\"]", 16, "lone surrogate escape");
+    expect_reject("[\"\\ud800\\", 9, "lone surrogate escape");
+
+    /* a pair is one character, in either case of hex digits */
+    v = parse("[\"\\ud83d\\ude00\",\"\\uD83D\\uDE00\"]", err, sizeof(err));
+    assert_non_null(v);
+    assert_string_equal(YAJL_GET_STRING(YAJL_GET_ARRAY(v)->values[0]),
+                        "\xf0\x9f\x98\x80");
+    assert_string_equal(YAJL_GET_STRING(YAJL_GET_ARRAY(v)->values[1]),
+                        "\xf0\x9f\x98\x80");
+    yajl_tree_free(v);
+}
+
+
+static void
 test_duplicate_keys(void **state)
 {
     char      err[64], *s;
@@ -399,6 +422,7 @@ main(void)
         cmocka_unit_test(test_syntax_errors),
         cmocka_unit_test(test_nul_and_comments),
         cmocka_unit_test(test_u0000),
+        cmocka_unit_test(test_surrogates),
         cmocka_unit_test(test_duplicate_keys),
         cmocka_unit_test(test_err_buffer),
         cmocka_unit_test(test_numbers_keep_text),

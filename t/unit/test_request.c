@@ -1618,13 +1618,14 @@ test_job_is_valid_json_for_odd_strings(void **state)
     ok_t         ok;
     const char  *body;
 
-    /* a lone surrogate escape decodes to non-UTF-8 bytes in yajl */
-    body = "{\"input\":\"a\\udc00b\\u001f\\\"\","
-           "\"override_system\":\"\\ud800\"}";
+    /* control characters and quotes survive; a surrogate pair is one */
+    body = "{\"input\":\"a\\ud83d\\ude00b\\u001f\\\"\","
+           "\"override_system\":\"\\u00e9\"}";
     ok_raw(&ok, body, strlen(body));
 
     assert_string_equal(aa_t_str(ok.job, "messages/0/content"),
-                        "a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" "b\x1f\"");
+                        "a\xf0\x9f\x98\x80" "b\x1f\"");
+    assert_string_equal(aa_t_str(ok.job, "override_system"), "\xc3\xa9");
     ok_free(&ok);
 }
 
