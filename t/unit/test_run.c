@@ -145,7 +145,8 @@ test_corrupt_integer_is_null(void **state)
 
     static const char  *bad[] = {
         "", "-", "12a", "1.5", " 1", "1e3", "0x10", "--1", "200 ",
-        "123456789012345678901"
+        "123456789012345678901", "99999999999999999999",
+        "9223372036854775808", "-9223372036854775809"
     };
 
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -159,12 +160,19 @@ test_corrupt_integer_is_null(void **state)
         yajl_tree_free(v);
     }
 
-    /* 20 digits is still accepted as an integer literal */
-    f.value = "-1234567890123456789";
-    f.value_len = strlen(f.value);
-    v = render(&f, 1);
-    assert_true(YAJL_IS_INTEGER(aa_t_get(v, "callback_status_code")));
-    yajl_tree_free(v);
+    /* the int64 range, both ends included, renders as an integer */
+    static const char  *good[] = {
+        "-1234567890123456789", "9223372036854775807",
+        "-9223372036854775808", "0", "-0"
+    };
+
+    for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        f.value = good[i];
+        f.value_len = strlen(good[i]);
+        v = render(&f, 1);
+        assert_true(YAJL_IS_INTEGER(aa_t_get(v, "callback_status_code")));
+        yajl_tree_free(v);
+    }
 }
 
 
