@@ -72,10 +72,7 @@ ngx_http_agent_async_agent_create_body(ngx_http_request_t *r)
         }
 
         if (rc == NGX_DECLINED) {
-            rc = ngx_http_agent_async_send_detail(r,
-                                             NGX_HTTP_SERVICE_UNAVAILABLE,
-                                             "Service Unavailable: the run "
-                                             "store is not reachable");
+            rc = ngx_http_agent_async_send_unreachable(r);
         } else {
             rc = ngx_http_agent_async_send_oom(r);
         }
@@ -225,10 +222,7 @@ ngx_http_agent_async_agent_get(ngx_http_request_t *r)
                                             4, argv, lens);
 
     if (rc == NGX_DECLINED) {
-        return ngx_http_agent_async_send_detail(r,
-                                             NGX_HTTP_SERVICE_UNAVAILABLE,
-                                             "Service Unavailable: the run "
-                                             "store is not reachable");
+        return ngx_http_agent_async_send_unreachable(r);
     }
 
     if (rc != NGX_OK) {

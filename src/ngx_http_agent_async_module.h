@@ -98,6 +98,7 @@ ngx_int_t ngx_http_agent_async_send_buf(ngx_http_request_t *r,
     ngx_uint_t status, aa_buf_t *b);
 ngx_int_t ngx_http_agent_async_send_detail(ngx_http_request_t *r,
     ngx_uint_t status, const char *detail);
+ngx_int_t ngx_http_agent_async_send_unreachable(ngx_http_request_t *r);
 ngx_int_t ngx_http_agent_async_send_storage_error(ngx_http_request_t *r,
     redisReply *reply);
 ngx_int_t ngx_http_agent_async_send_path_error(ngx_http_request_t *r,

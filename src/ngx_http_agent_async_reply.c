@@ -148,6 +148,17 @@ ngx_http_agent_async_send_oom(ngx_http_request_t *r)
 }
 
 
+/* nothing was sent: a retry is safe */
+
+ngx_int_t
+ngx_http_agent_async_send_unreachable(ngx_http_request_t *r)
+{
+    return ngx_http_agent_async_send_detail(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                            "Service Unavailable: the run "
+                                            "store is not reachable");
+}
+
+
 ngx_int_t
 ngx_http_agent_async_send_storage_error(ngx_http_request_t *r,
     redisReply *reply)

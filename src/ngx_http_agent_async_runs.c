@@ -87,10 +87,7 @@ ngx_http_agent_async_run_create_body(ngx_http_request_t *r)
         }
 
         if (rc == NGX_DECLINED) {
-            rc = ngx_http_agent_async_send_detail(r,
-                                             NGX_HTTP_SERVICE_UNAVAILABLE,
-                                             "Service Unavailable: the run "
-                                             "store is not reachable");
+            rc = ngx_http_agent_async_send_unreachable(r);
         } else {
             rc = ngx_http_agent_async_send_oom(r);
         }
@@ -217,8 +214,9 @@ ngx_http_agent_async_run_store(ngx_http_request_t *r)
 {
     int                                argc;
     char                               keys[7][AA_KEY_MAX];
-    char                               agent[AA_ID_MAX], tenant[
-                                           NGX_HTTP_AGENT_ASYNC_TENANT_MAX + 1];
+    char                               agent[AA_ID_MAX];
+    char                               tenant[NGX_HTTP_AGENT_ASYNC_TENANT_MAX
+                                              + 1];
     size_t                             i, lens[NGX_HTTP_AGENT_ASYNC_MAX_ARGS];
     const char                        *argv[NGX_HTTP_AGENT_ASYNC_MAX_ARGS];
     const char                        *p;
@@ -348,10 +346,7 @@ ngx_http_agent_async_run_get(ngx_http_request_t *r, ngx_str_t *run_id)
                                            lens);
 
     if (rc == NGX_DECLINED) {
-        return ngx_http_agent_async_send_detail(r,
-                                             NGX_HTTP_SERVICE_UNAVAILABLE,
-                                             "Service Unavailable: the run "
-                                             "store is not reachable");
+        return ngx_http_agent_async_send_unreachable(r);
     }
 
     if (rc != NGX_OK) {
