@@ -48,12 +48,12 @@ ngx_http_agent_async_agent_create_body(ngx_http_request_t *r)
 
     body = ngx_http_agent_async_body(r, &len);
     if (body == NULL) {
-        ngx_http_agent_async_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
 
     if (aa_id_new("agent", id, sizeof(id)) < 0) {
-        ngx_http_agent_async_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
 
@@ -93,7 +93,7 @@ ngx_http_agent_async_agent_create_body(ngx_http_request_t *r)
         break;
     }
 
-    ngx_http_agent_async_finalize(r, rc);
+    ngx_http_finalize_request(r, rc);
 }
 
 
@@ -181,7 +181,7 @@ ngx_http_agent_async_agent_created(ngx_http_request_t *r, redisReply *reply)
                                             ctx->id.len);
     }
 
-    ngx_http_agent_async_finalize(r, rc);
+    ngx_http_finalize_request(r, rc);
 }
 
 
@@ -249,7 +249,7 @@ ngx_http_agent_async_agent_got(ngx_http_request_t *r, redisReply *reply)
         || reply->elements != 2)
     {
         rc = ngx_http_agent_async_send_storage_error(r, reply);
-        ngx_http_agent_async_finalize(r, rc);
+        ngx_http_finalize_request(r, rc);
         return;
     }
 
@@ -263,13 +263,13 @@ ngx_http_agent_async_agent_got(ngx_http_request_t *r, redisReply *reply)
     {
         rc = ngx_http_agent_async_send_detail(r, NGX_HTTP_NOT_FOUND,
                                               "Agent not found");
-        ngx_http_agent_async_finalize(r, rc);
+        ngx_http_finalize_request(r, rc);
         return;
     }
 
     p = ngx_pnalloc(r->pool, state->len ? state->len : 1);
     if (p == NULL) {
-        ngx_http_agent_async_finalize(r, NGX_ERROR);
+        ngx_http_finalize_request(r, NGX_ERROR);
         return;
     }
 
@@ -277,7 +277,7 @@ ngx_http_agent_async_agent_got(ngx_http_request_t *r, redisReply *reply)
 
     rc = ngx_http_agent_async_send_json(r, NGX_HTTP_OK, p, state->len);
 
-    ngx_http_agent_async_finalize(r, rc);
+    ngx_http_finalize_request(r, rc);
 }
 
 

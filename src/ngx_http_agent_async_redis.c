@@ -750,7 +750,7 @@ ngx_http_agent_async_redis_op_timeout(ngx_event_t *ev)
 
     c = r->connection;
 
-    ngx_http_agent_async_finalize(r,
+    ngx_http_finalize_request(r,
         ngx_http_agent_async_send_storage_error(r, NULL));
 
     ngx_http_run_posted_requests(c);

@@ -245,13 +245,6 @@ ngx_http_agent_async_send_path_error(ngx_http_request_t *r,
 }
 
 
-void
-ngx_http_agent_async_finalize(ngx_http_request_t *r, ngx_int_t rc)
-{
-    ngx_http_finalize_request(r, rc);
-}
-
-
 ngx_int_t
 ngx_http_agent_async_fields(ngx_http_request_t *r, redisReply *reply,
     aa_field_t **fields, size_t *n)

@@ -65,7 +65,7 @@ ngx_http_agent_async_run_create_body(ngx_http_request_t *r)
 
     body = ngx_http_agent_async_body(r, &len);
     if (body == NULL) {
-        ngx_http_agent_async_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
 
@@ -108,7 +108,7 @@ ngx_http_agent_async_run_create_body(ngx_http_request_t *r)
         break;
     }
 
-    ngx_http_agent_async_finalize(r, rc);
+    ngx_http_finalize_request(r, rc);
 }
 
 
@@ -298,7 +298,7 @@ ngx_http_agent_async_run_created(ngx_http_request_t *r, redisReply *reply)
         rc = ngx_http_agent_async_send_buf(r, NGX_HTTP_OK, &out);
     }
 
-    ngx_http_agent_async_finalize(r, rc);
+    ngx_http_finalize_request(r, rc);
 }
 
 
@@ -410,7 +410,7 @@ not_found:
 
 done:
 
-    ngx_http_agent_async_finalize(r, rc);
+    ngx_http_finalize_request(r, rc);
 }
 
 
