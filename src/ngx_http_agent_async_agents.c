@@ -42,7 +42,6 @@ ngx_http_agent_async_agent_create_body(ngx_http_request_t *r)
     u_char     *body;
     size_t      len;
     int64_t     now;
-    aa_buf_t    out;
     ngx_int_t   rc;
     aa_agent_t  agent;
 
@@ -65,33 +64,26 @@ ngx_http_agent_async_agent_create_body(ngx_http_request_t *r)
 
     case AA_OK:
         rc = ngx_http_agent_async_agent_store(r, &agent, id, now);
-        aa_agent_free(&agent);
 
         if (rc == NGX_OK) {
+            /* the body reference holds the request until the reply */
+            aa_agent_free(&agent);
             return;
         }
 
-        if (rc == NGX_DECLINED) {
-            rc = ngx_http_agent_async_send_unreachable(r);
-        } else {
-            rc = ngx_http_agent_async_send_oom(r);
-        }
-
+        rc = ngx_http_agent_async_send_not_sent(r, rc);
         break;
 
     case AA_INVALID:
-        aa_buf_init(&out);
-        aa_errors_render(&agent.errors, &out, NULL);
-        aa_agent_free(&agent);
-        rc = ngx_http_agent_async_send_buf(r, NGX_HTTP_UNPROCESSABLE_ENTITY,
-                                           &out);
+        rc = ngx_http_agent_async_send_invalid(r, &agent.errors);
         break;
 
     default: /* AA_NOMEM */
-        aa_agent_free(&agent);
         rc = ngx_http_agent_async_send_oom(r);
         break;
     }
+
+    aa_agent_free(&agent);
 
     ngx_http_finalize_request(r, rc);
 }

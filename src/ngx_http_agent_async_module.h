@@ -16,6 +16,7 @@
 #include <hiredis/async.h>
 
 #include "aa_buf.h"
+#include "aa_errors.h"
 #include "aa_run.h"
 #include "aa_scripts.h"
 
@@ -99,6 +100,10 @@ ngx_int_t ngx_http_agent_async_send_buf(ngx_http_request_t *r,
 ngx_int_t ngx_http_agent_async_send_detail(ngx_http_request_t *r,
     ngx_uint_t status, const char *detail);
 ngx_int_t ngx_http_agent_async_send_unreachable(ngx_http_request_t *r);
+ngx_int_t ngx_http_agent_async_send_not_sent(ngx_http_request_t *r,
+    ngx_int_t rc);
+ngx_int_t ngx_http_agent_async_send_invalid(ngx_http_request_t *r,
+    aa_errors_t *errors);
 ngx_int_t ngx_http_agent_async_send_storage_error(ngx_http_request_t *r,
     redisReply *reply);
 ngx_int_t ngx_http_agent_async_send_path_error(ngx_http_request_t *r,

@@ -148,6 +148,32 @@ ngx_http_agent_async_send_oom(ngx_http_request_t *r)
 }
 
 
+/* storing could not start: nothing reached Redis */
+
+ngx_int_t
+ngx_http_agent_async_send_not_sent(ngx_http_request_t *r, ngx_int_t rc)
+{
+    if (rc == NGX_DECLINED) {
+        return ngx_http_agent_async_send_unreachable(r);
+    }
+
+    return ngx_http_agent_async_send_oom(r);
+}
+
+
+ngx_int_t
+ngx_http_agent_async_send_invalid(ngx_http_request_t *r, aa_errors_t *errors)
+{
+    aa_buf_t  out;
+
+    aa_buf_init(&out);
+    aa_errors_render(errors, &out, NULL);
+
+    return ngx_http_agent_async_send_buf(r, NGX_HTTP_UNPROCESSABLE_ENTITY,
+                                         &out);
+}
+
+
 /* nothing was sent: a retry is safe */
 
 ngx_int_t

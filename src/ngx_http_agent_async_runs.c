@@ -59,7 +59,6 @@ ngx_http_agent_async_run_create_body(ngx_http_request_t *r)
 {
     u_char              *body;
     size_t               len;
-    aa_buf_t             out;
     ngx_int_t            rc;
     aa_async_request_t   req;
 
@@ -75,38 +74,30 @@ ngx_http_agent_async_run_create_body(ngx_http_request_t *r)
 
     case AA_OK:
         rc = ngx_http_agent_async_run_prepare(r, &req);
-        aa_async_request_free(&req);
 
         if (rc == NGX_OK) {
             rc = ngx_http_agent_async_run_store(r);
 
             if (rc == NGX_OK) {
                 /* the body reference holds the request until the reply */
+                aa_async_request_free(&req);
                 return;
             }
         }
 
-        if (rc == NGX_DECLINED) {
-            rc = ngx_http_agent_async_send_unreachable(r);
-        } else {
-            rc = ngx_http_agent_async_send_oom(r);
-        }
-
+        rc = ngx_http_agent_async_send_not_sent(r, rc);
         break;
 
     case AA_INVALID:
-        aa_buf_init(&out);
-        aa_errors_render(&req.errors, &out, NULL);
-        aa_async_request_free(&req);
-        rc = ngx_http_agent_async_send_buf(r, NGX_HTTP_UNPROCESSABLE_ENTITY,
-                                           &out);
+        rc = ngx_http_agent_async_send_invalid(r, &req.errors);
         break;
 
     default: /* AA_NOMEM */
-        aa_async_request_free(&req);
         rc = ngx_http_agent_async_send_oom(r);
         break;
     }
+
+    aa_async_request_free(&req);
 
     ngx_http_finalize_request(r, rc);
 }
