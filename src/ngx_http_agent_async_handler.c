@@ -13,10 +13,10 @@
 
 typedef enum {
     NGX_HTTP_AGENT_ASYNC_ROUTE_NONE = 0,
-    NGX_HTTP_AGENT_ASYNC_ROUTE_AGENTS,          /* /agents, /agents/ */
-    NGX_HTTP_AGENT_ASYNC_ROUTE_AGENT,           /* /agents/{id} */
-    NGX_HTTP_AGENT_ASYNC_ROUTE_MESSAGES_ASYNC,  /* /agents/{id}/messages/async */
-    NGX_HTTP_AGENT_ASYNC_ROUTE_RUN              /* /runs/{id} */
+    NGX_HTTP_AGENT_ASYNC_ROUTE_AGENTS,         /* /agents, /agents/ */
+    NGX_HTTP_AGENT_ASYNC_ROUTE_AGENT,          /* /agents/{id} */
+    NGX_HTTP_AGENT_ASYNC_ROUTE_MESSAGES_ASYNC, /* .../messages/async */
+    NGX_HTTP_AGENT_ASYNC_ROUTE_RUN             /* /runs/{id} */
 } ngx_http_agent_async_route_e;
 
 

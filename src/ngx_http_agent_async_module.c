@@ -230,7 +230,8 @@ ngx_http_agent_async_merge_loc_conf(ngx_conf_t *cf, void *parent,
     if (conf->auth && conf->tokens == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"agent_async\" needs at least one "
-                           "\"agent_async_token\", or \"agent_async_auth off\"");
+                           "\"agent_async_token\", "
+                           "or \"agent_async_auth off\"");
         return NGX_CONF_ERROR;
     }
 

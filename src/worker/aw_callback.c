@@ -41,6 +41,19 @@ aw_callback_discard(char *p, size_t size, size_t n, void *data)
 }
 
 
+/*
+ * Past the drain grace a POST in flight is abandoned (recorded as a
+ * callback_error), so a slow or silent receiver cannot hold a slot, and
+ * the worker, beyond its shutdown deadline.
+ */
+static int
+aw_callback_progress(void *data, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
+{
+    return aw_stage() >= AW_ABORTING;
+}
+
+
 /* 1 when the message's type is listed (or nothing is listed). */
 static int
 aw_callback_wanted(yajl_val types, const char *msg, size_t len)
@@ -257,6 +270,8 @@ aw_callback_post(const char *url, aa_buf_t *body, char *err, size_t errlen)
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
                      (curl_off_t) body->len);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, aw_callback_discard);
+    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, aw_callback_progress);
+    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, ebuf);
     curl_easy_setopt(curl, CURLOPT_USERAGENT, "agent-async-worker");
 

@@ -109,35 +109,62 @@ aw_heartbeat_reap(aw_redis_t *r, const char *workers, const char *ready,
 }
 
 
+/*
+ * The socket timeout of the heartbeat connections: a beat that takes
+ * longer than the lease is worthless, and at exit a frozen server must not
+ * hold the worker for long.
+ */
+static int
+aw_heartbeat_timeout_ms(void)
+{
+    return aw_worker.cf.lease_ttl_ms < 1000 ? 1000
+                                            : aw_worker.cf.lease_ttl_ms;
+}
+
+
 void *
 aw_heartbeat_main(void *arg)
 {
     aw_redis_t  r;
     char        wkey[AA_KEY_MAX], workers[AA_KEY_MAX], ready[AA_KEY_MAX];
-    int64_t     now, next_reap;
+    int64_t     now, next_beat, next_reap;
 
     aw_log_thread("hb");
     aw_redis_init(&r);
+    r.timeout_ms = aw_heartbeat_timeout_ms();
 
     aa_key_worker(wkey, sizeof(wkey), aw_worker.cf.prefix, aw_worker.id);
     aa_key_workers(workers, sizeof(workers), aw_worker.cf.prefix);
     aa_key_ready(ready, sizeof(ready), aw_worker.cf.prefix);
 
+    next_beat = 0;
     next_reap = 0;
 
-    while (aw_stage() < AW_EXITING
-           && aw_redis_ensure(&r, AW_EXITING) == 0)
-    {
-        if (aw_heartbeat_beat(&r, wkey, workers) == 0) {
-            now = aa_mono_ns() / 1000000;
+    /*
+     * Beats are at least --heartbeat-ms apart, counted from the start of
+     * the previous one, whatever the stage (it beats on while the slots
+     * drain: the in-flight runs are still this worker's) and however the
+     * sleep ended.  Only AW_EXITING ends the loop.
+     */
+    while (aw_stage() < AW_EXITING) {
+        now = aa_mono_ns() / 1000000;
 
-            if (now >= next_reap) {
-                aw_heartbeat_reap(&r, workers, ready, "");
-                next_reap = now + aw_worker.cf.reap_interval_ms;
-            }
+        if (now < next_beat) {
+            aw_sleep_ms((int) (next_beat - now), AW_EXITING);
+            continue;
         }
 
-        aw_sleep_ms(aw_worker.cf.heartbeat_ms, AW_EXITING);
+        if (aw_redis_ensure(&r, AW_EXITING) != 0) {
+            break;
+        }
+
+        now = aa_mono_ns() / 1000000;
+        next_beat = now + aw_worker.cf.heartbeat_ms;
+
+        if (aw_heartbeat_beat(&r, wkey, workers) == 0 && now >= next_reap) {
+            aw_heartbeat_reap(&r, workers, ready, "");
+            next_reap = now + aw_worker.cf.reap_interval_ms;
+        }
     }
 
     aw_redis_close(&r);
@@ -153,6 +180,7 @@ aw_heartbeat_retire(void)
     char        workers[AA_KEY_MAX], ready[AA_KEY_MAX];
 
     aw_redis_init(&r);
+    r.timeout_ms = aw_heartbeat_timeout_ms();
 
     aa_key_workers(workers, sizeof(workers), aw_worker.cf.prefix);
     aa_key_ready(ready, sizeof(ready), aw_worker.cf.prefix);

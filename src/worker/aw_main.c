@@ -28,6 +28,12 @@
 /* after the drain grace, how long slots get to hand their runs back */
 #define AW_ABORT_GRACE_MS  5000
 
+/* then, with Redis given up, how long they get to end before exit */
+#define AW_EXIT_GRACE_MS   1000
+
+/* aw_sleep_ms() checks the stage this often */
+#define AW_SLEEP_SLICE_NS  (10 * 1000000LL)
+
 
 aw_worker_t  aw_worker;
 
@@ -36,14 +42,27 @@ void
 aw_sleep_ms(int ms, int until)
 {
     struct timespec  ts;
-    int              slice;
+    int64_t          now, end, left;
 
-    while (ms > 0 && aw_stage() < until) {
-        slice = ms < 10 ? ms : 10;
+    /*
+     * Against a deadline, not by counting slices: a nanosleep() cut short
+     * (EINTR) must not shorten the sleep, or a loop that sleeps between
+     * Redis calls would spin.
+     */
+    now = aa_mono_ns();
+    end = now + (int64_t) ms * 1000000;
+
+    while (now < end && aw_stage() < until) {
+        left = end - now;
+        if (left > AW_SLEEP_SLICE_NS) {
+            left = AW_SLEEP_SLICE_NS;
+        }
+
         ts.tv_sec = 0;
-        ts.tv_nsec = (long) slice * 1000000;
-        nanosleep(&ts, NULL);
-        ms -= slice;
+        ts.tv_nsec = (long) left;
+        (void) nanosleep(&ts, NULL);
+
+        now = aa_mono_ns();
     }
 }
 
@@ -72,20 +91,25 @@ aw_worker_make_id(void)
 }
 
 
-/* Waits for signals and walks the shutdown stages; returns when done. */
-static void
+/*
+ * Waits for signals and walks the shutdown stages.  Returns 0 once every
+ * slot has ended, or the number of slots still running when the last
+ * grace ran out: those are abandoned, the process exits without them.  So
+ * it never waits longer than drain + abort + exit grace after the first
+ * signal, whatever a slot is stuck in.
+ */
+static int
 aw_worker_wait(sigset_t *set)
 {
     struct timespec  tick;
     siginfo_t        info;
-    int64_t          now, drain_end, abort_end;
+    int64_t          now, end;
     int              sig, stage, live;
 
     tick.tv_sec = 0;
     tick.tv_nsec = 100 * 1000000;
 
-    drain_end = 0;
-    abort_end = 0;
+    end = 0;        /* end of the grace of the current stage */
 
     for ( ;; ) {
         sig = sigtimedwait(set, &info, &tick);
@@ -99,15 +123,19 @@ aw_worker_wait(sigset_t *set)
                             "for the runs in flight", strsignal(sig),
                             aw_worker.cf.drain_ms);
                 aw_set_stage(AW_DRAINING);
-                drain_end = now + aw_worker.cf.drain_ms;
+                stage = AW_DRAINING;
+                end = now + aw_worker.cf.drain_ms;
 
-            } else if (stage == AW_DRAINING) {
-                aw_log_info(NULL, NULL, "%s again: handing in-flight runs "
-                            "back now", strsignal(sig));
-                drain_end = now;
+            } else {
+                /* another signal: the current grace is over */
+                aw_log_info(NULL, NULL, "%s again: cutting the %s grace "
+                            "short", strsignal(sig),
+                            stage == AW_DRAINING ? "drain"
+                            : stage == AW_ABORTING ? "abort" : "exit");
+                end = now;
             }
 
-            continue;
+            /* no continue: signals must not postpone the deadlines */
         }
 
         if (stage == AW_RUNNING) {
@@ -115,18 +143,38 @@ aw_worker_wait(sigset_t *set)
         }
 
         if (live == 0) {
-            return;
+            return 0;
         }
 
-        if (stage == AW_DRAINING && now >= drain_end) {
+        if (end == 0) {
+            /* draining without a signal: no slot could be started */
+            end = now;
+        }
+
+        if (now < end) {
+            continue;
+        }
+
+        switch (stage) {
+
+        case AW_DRAINING:
             aw_log_info(NULL, NULL, "drain grace over: %d slot(s) busy, "
                         "handing their runs back", live);
             aw_set_stage(AW_ABORTING);
-            abort_end = now + AW_ABORT_GRACE_MS;
+            end = now + AW_ABORT_GRACE_MS;
+            break;
 
-        } else if (stage == AW_ABORTING && now >= abort_end) {
-            aw_log_warn(NULL, NULL, "giving up on %d slot(s)", live);
+        case AW_ABORTING:
+            aw_log_warn(NULL, NULL, "abort grace over: %d slot(s) still "
+                        "busy, giving up on Redis", live);
             aw_set_stage(AW_EXITING);
+            end = now + AW_EXIT_GRACE_MS;
+            break;
+
+        default:
+            aw_log_warn(NULL, NULL, "giving up on %d slot(s): exiting "
+                        "without them", live);
+            return live;
         }
     }
 }
@@ -140,7 +188,7 @@ main(int argc, char **argv)
     aw_slot_t          *slots;
     pthread_t           hb;
     sigset_t            set;
-    int                 i, rc, started;
+    int                 i, rc, started, stuck;
 
     cf = &aw_worker.cf;
 
@@ -163,6 +211,22 @@ main(int argc, char **argv)
         return rc;
     }
 
+    /*
+     * Before anything else is set up (library initialisation can take a
+     * while, the SAN build longer): from here a SIGTERM is a drain request
+     * that sigtimedwait() collects, never the default action.  Every
+     * thread inherits the mask.  A disposition of SIG_IGN inherited from
+     * the parent would not matter (blocked signals stay pending) but is
+     * reset anyway.
+     */
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGPIPE, SIG_IGN);
+
     backend = aw_backend_find(cf->backend);
 
     if (backend == NULL || backend->init() != 0 || aw_callback_init() != 0
@@ -173,13 +237,6 @@ main(int argc, char **argv)
         aw_config_free(cf);
         return 1;
     }
-
-    /* the threads inherit the mask; only sigtimedwait() sees them */
-    signal(SIGPIPE, SIG_IGN);
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
 
     slots = calloc((size_t) cf->concurrency, sizeof(aw_slot_t));
     if (slots == NULL) {
@@ -223,16 +280,29 @@ main(int argc, char **argv)
         aw_set_stage(AW_DRAINING);
     }
 
-    aw_worker_wait(&set);
+    stuck = aw_worker_wait(&set);
 
-    for (i = 0; i < started; i++) {
-        pthread_join(slots[i].thread, NULL);
+    if (stuck == 0) {
+        for (i = 0; i < started; i++) {
+            pthread_join(slots[i].thread, NULL);
+        }
     }
 
+    /* the heartbeat thread leaves its loop at once, then the beat ends */
     aw_set_stage(AW_EXITING);
     pthread_join(hb, NULL);
 
     aw_heartbeat_retire();
+
+    if (stuck) {
+        /*
+         * Abandoned slots still use their memory, the configuration and
+         * libcurl: free nothing, exit() ends them.
+         */
+        aw_log_warn(NULL, NULL, "stopped worker %s (%d slot(s) abandoned)",
+                    aw_worker.id, stuck);
+        return 1;
+    }
 
     aw_log_info(NULL, NULL, "stopped worker %s", aw_worker.id);
 

@@ -58,6 +58,39 @@ aw_redis_what(redisReply *reply)
 }
 
 
+/*
+ * A connection failed (connect, handshake, or a command got no reply):
+ * closes it and schedules the next connect.  The first failure after a
+ * command got a reply is retried at once (a restarted server, a killed
+ * connection); every further one waits 100 ms, doubling to 5 s, jittered.
+ * Nothing resets the count but a reply (aw_redis_argv), so no caller can
+ * reconnect in a tight loop, whatever its loop looks like.
+ */
+static void
+aw_redis_failed(aw_redis_t *r)
+{
+    aw_redis_close(r);
+
+    r->failures++;
+
+    if (r->replied) {
+        r->replied = 0;
+        r->backoff_ms = 0;
+        r->next_try_ms = 0;
+        return;
+    }
+
+    r->backoff_ms = r->backoff_ms ? r->backoff_ms * 2 : AW_BACKOFF_MIN_MS;
+    if (r->backoff_ms > AW_BACKOFF_MAX_MS) {
+        r->backoff_ms = AW_BACKOFF_MAX_MS;
+    }
+
+    /* jitter: 75% to 100% of the backoff, so slots do not beat in step */
+    r->next_try_ms = aw_mono_ms() + r->backoff_ms * 3 / 4
+                     + random() % (r->backoff_ms / 4 + 1);
+}
+
+
 /* A command on a fresh connection, during the handshake. */
 static int
 aw_redis_setup_cmd(redisContext *c, const char *what, int argc,
@@ -116,7 +149,7 @@ aw_redis_connect(aw_redis_t *r)
     struct timeval      tv;
     const char         *argv[2];
     char                db[16];
-    int                 i;
+    int                 i, ms;
 
     cf = &aw_worker.cf;
 
@@ -140,11 +173,12 @@ aw_redis_connect(aw_redis_t *r)
     }
 
     /*
-     * The socket timeout must exceed the BLMOVE block time, or every idle
-     * block would end in a false I/O error.
+     * The socket timeout of a slot must exceed the BLMOVE block time, or
+     * every idle block would end in a false I/O error.
      */
-    tv.tv_sec = (cf->block_ms + 5000) / 1000;
-    tv.tv_usec = ((cf->block_ms + 5000) % 1000) * 1000;
+    ms = r->timeout_ms ? r->timeout_ms : cf->block_ms + 5000;
+    tv.tv_sec = ms / 1000;
+    tv.tv_usec = (ms % 1000) * 1000;
 
     if (redisSetTimeout(r->ctx, tv) != REDIS_OK) {
         aw_log_warn(NULL, NULL, "redis: cannot set the socket timeout");
@@ -180,24 +214,18 @@ aw_redis_connect(aw_redis_t *r)
         aw_log_debug(NULL, NULL, "redis %s connected", cf->redis);
     }
 
-    r->failures = 0;
-    r->backoff_ms = 0;
+    /*
+     * The backoff is not reset here but by the first command that gets a
+     * reply: a server that accepts connections and drops them at the
+     * next command (a request it refuses to read, a proxy, a client
+     * limit) must not be reconnected to in a tight loop.
+     */
 
     return 0;
 
 failed:
 
-    aw_redis_close(r);
-
-    r->failures++;
-    r->backoff_ms = r->backoff_ms ? r->backoff_ms * 2 : AW_BACKOFF_MIN_MS;
-    if (r->backoff_ms > AW_BACKOFF_MAX_MS) {
-        r->backoff_ms = AW_BACKOFF_MAX_MS;
-    }
-
-    /* jitter: 75% to 100% of the backoff, so slots do not beat in step */
-    r->next_try_ms = aw_mono_ms() + r->backoff_ms * 3 / 4
-                     + random() % (r->backoff_ms / 4 + 1);
+    aw_redis_failed(r);
 
     return -1;
 }
@@ -243,11 +271,14 @@ aw_redis_argv(aw_redis_t *r, int argc, const char **argv,
 
     if (reply == NULL) {
         aw_log_warn(NULL, NULL, "redis: %s", r->ctx->errstr);
-        aw_redis_close(r);
-        r->backoff_ms = 0;
-        r->next_try_ms = 0;
-        r->failures++;
+        aw_redis_failed(r);
+        return NULL;
     }
+
+    /* the connection works: the next failure is retried at once */
+    r->failures = 0;
+    r->backoff_ms = 0;
+    r->replied = 1;
 
     return reply;
 }
@@ -304,7 +335,7 @@ aw_redis_eval(aw_redis_t *r, int script, int nkeys, int argc,
             reply = NULL;
 
             if (aw_redis_load_script(r, script) != 0) {
-                aw_redis_close(r);
+                aw_redis_failed(r);
                 break;
             }
             continue;

@@ -20,7 +20,9 @@ typedef struct {
     char           sha[AW_SCRIPT_N][41];
     int64_t        next_try_ms;     /* monotonic; no connect before it */
     int            backoff_ms;
-    unsigned       failures;        /* consecutive failed connects */
+    unsigned       failures;        /* failures since the last reply */
+    int            replied;         /* a command got a reply since then */
+    int            timeout_ms;      /* socket timeout; 0: block-ms + 5 s */
 } aw_redis_t;
 
 void aw_redis_init(aw_redis_t *r);
@@ -34,7 +36,9 @@ int aw_redis_ensure(aw_redis_t *r, int until);
 
 /*
  * A command.  NULL on a connection error (the connection is closed; the
- * next call reconnects, no sooner than the backoff allows).  Error replies
+ * next call reconnects, no sooner than the backoff allows: at once after
+ * the first failure that follows a reply, then 100 ms doubling to 5 s;
+ * only a reply resets it).  Error replies
  * are returned as such.  lens may be NULL for NUL-terminated arguments.
  */
 redisReply *aw_redis_argv(aw_redis_t *r, int argc, const char **argv,

@@ -157,8 +157,11 @@ static const char  aw_script_handback[] =
     "  if f[1] and f[2] == 'running'\n"
     "     and string.sub(f[1], 1, #ARGV[2] + 1) == ARGV[2] .. '#' then\n"
     "    redis.call('HDEL', rk, 'lease')\n"
-    "    redis.call('HINCRBY', rk, 'attempts', -1)\n"
-    "    refunded = 1\n"
+    /* an interrupted attempt is refunded, a failed one counts */
+    "    if ARGV[4] == '1' then\n"
+    "      redis.call('HINCRBY', rk, 'attempts', -1)\n"
+    "      refunded = 1\n"
+    "    end\n"
     "  end\n"
     "end\n"
     "if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 1 and r then\n"

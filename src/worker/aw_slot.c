@@ -15,7 +15,16 @@
 #include "aw_worker.h"
 
 
+/* what a hand-back does to this worker's claim on the head run */
+enum {
+    AW_UNDO_NONE = 0,       /* no claim: just give the agent back */
+    AW_UNDO_REFUND,         /* undo it and refund the attempt */
+    AW_UNDO_COUNT           /* undo it; the attempt counts */
+};
+
+
 #define AW_FINISH_ERRORS  3     /* error replies before giving up */
+#define AW_FINISH_DROPS   8     /* lost connections: ~11 s of backoff */
 
 typedef enum {
     AW_CLAIM_ERROR = -1,
@@ -65,15 +74,18 @@ aw_reply_copy(redisReply *r, char *out, size_t size)
 
 
 /*
- * Gives the agent back to Pready; with undo, a claim of this worker on the
- * head run is undone first (lease removed, attempt refunded).  Retried
+ * Gives the agent back to Pready.  With AW_UNDO_REFUND or AW_UNDO_COUNT, a
+ * claim of this worker on the head run is undone first (lease removed);
+ * REFUND also gives the attempt back: an attempt interrupted by a drain
+ * is not the run's fault, one whose result could not be written counts,
+ * so that such a run ends dead-lettered, not re-run forever.  Retried
  * until it lands or the worker exits.
  */
 static void
 aw_slot_handback(aw_slot_t *s, aw_slot_keys_t *k, const char *agent,
     int undo, const char *why)
 {
-    const char  *argv[6];
+    const char  *argv[7];
     redisReply  *reply;
     const char  *run;
     size_t       len;
@@ -83,17 +95,19 @@ aw_slot_handback(aw_slot_t *s, aw_slot_keys_t *k, const char *agent,
     argv[1] = k->ready;
     argv[2] = k->queue;
     argv[3] = agent;
-    argv[4] = undo ? aw_worker.id : "";
+    argv[4] = undo != AW_UNDO_NONE ? aw_worker.id : "";
     argv[5] = aw_worker.cf.prefix;
+    argv[6] = undo == AW_UNDO_REFUND ? "1" : "0";
 
     for ( ;; ) {
+        /* waits out the reconnect backoff: a retry never spins */
         if (aw_redis_ensure(&s->redis, AW_EXITING) != 0) {
             aw_log_error(NULL, agent, "could not hand the agent back (%s): "
                          "it is left to the reaper", why);
             return;
         }
 
-        reply = aw_redis_eval(&s->redis, AW_SCRIPT_HANDBACK, 3, 6, argv,
+        reply = aw_redis_eval(&s->redis, AW_SCRIPT_HANDBACK, 3, 7, argv,
                               NULL);
         if (reply == NULL) {
             continue;
@@ -266,7 +280,7 @@ aw_slot_finish(aw_slot_t *s, aw_slot_keys_t *k, aw_job_t *job,
     redisReply   *reply;
     const char   *what;
     size_t        len;
-    int           rc, errors;
+    int           rc, errors, drops;
 
     nmsg = with_output ? job->out_messages.n : 0;
     nhist = with_output ? job->out_history.n : 0;
@@ -332,11 +346,25 @@ aw_slot_finish(aw_slot_t *s, aw_slot_keys_t *k, aw_job_t *job,
 
     rc = AW_FINISH_GAVE_UP;
     errors = 0;
+    drops = 0;
 
-    while (aw_redis_ensure(&s->redis, AW_EXITING) == 0) {
+    /*
+     * Failures are retried (aw_redis_ensure() waits out the reconnect
+     * backoff, so this never spins) AW_FINISH_ERRORS times for error
+     * replies, AW_FINISH_DROPS for lost connections, or until the drain
+     * grace is over; then the run is handed back.  A connection
+     * that drops at every try may be dropped by this very write (larger
+     * than proto-max-bulk-len, say): the bound keeps such a run from
+     * holding its agent forever.
+     */
+    while (aw_redis_ensure(&s->redis, AW_ABORTING) == 0) {
         reply = aw_redis_eval(&s->redis, AW_SCRIPT_FINISH, 6, (int) n, argv,
                               lens);
         if (reply == NULL) {
+            if (++drops >= AW_FINISH_DROPS) {
+                break;
+            }
+
             continue;
         }
 
@@ -367,7 +395,7 @@ aw_slot_finish(aw_slot_t *s, aw_slot_keys_t *k, aw_job_t *job,
             break;
         }
 
-        aw_sleep_ms(1000, AW_EXITING);
+        aw_sleep_ms(1000, AW_ABORTING);
     }
 
     free(argv);
@@ -406,7 +434,7 @@ aw_slot_execute(aw_slot_t *s, aw_slot_keys_t *k, aw_job_t *job)
     end_ns = aa_mono_ns();
 
     if (rc == AW_JOB_SHUTDOWN) {
-        aw_slot_handback(s, k, job->agent, 1, "drain grace over");
+        aw_slot_handback(s, k, job->agent, AW_UNDO_REFUND, "drain grace over");
         return;
     }
 
@@ -454,7 +482,8 @@ aw_slot_execute(aw_slot_t *s, aw_slot_keys_t *k, aw_job_t *job)
     } else if (frc == AW_FINISH_GAVE_UP) {
         aw_log_error(job->run, job->agent, "could not write the terminal "
                      "state (%s): the run will be claimed again", status);
-        aw_slot_handback(s, k, job->agent, 1, "terminal write failed");
+        aw_slot_handback(s, k, job->agent, AW_UNDO_COUNT,
+                         "terminal write failed");
     }
 }
 
@@ -480,7 +509,7 @@ aw_slot_agent(aw_slot_t *s, aw_slot_keys_t *k, const char *agent)
 
     /* taken while the drain began: not started, so given back at once */
     if (aw_stage() != AW_RUNNING) {
-        aw_slot_handback(s, k, agent, 0, "draining");
+        aw_slot_handback(s, k, agent, AW_UNDO_NONE, "draining");
         return;
     }
 
@@ -509,7 +538,7 @@ aw_slot_agent(aw_slot_t *s, aw_slot_keys_t *k, const char *agent)
 
         if (rc == AW_CLAIM_ERROR) {
             /* maybe claimed, maybe not: undo whatever landed */
-            aw_slot_handback(s, k, agent, 1, "claim failed");
+            aw_slot_handback(s, k, agent, AW_UNDO_REFUND, "claim failed");
             return;
         }
 
@@ -589,6 +618,7 @@ aw_slot_main(void *arg)
         reply = aw_redis_argv(&s->redis, 6, argv, NULL);
 
         if (reply == NULL) {
+            /* aw_redis_ensure() above waits out the reconnect backoff */
             continue;
         }
 

@@ -42,7 +42,11 @@ aw_set_stage(int stage)
     __atomic_store_n(&aw_worker.stage, stage, __ATOMIC_RELEASE);
 }
 
-/* Sleeps ms milliseconds, in slices; returns early once stage >= until. */
+/*
+ * Sleeps ms milliseconds (against the monotonic clock: a nanosleep() cut
+ * short does not shorten it), checking the stage every 10 ms; returns
+ * early once stage >= until.
+ */
 void aw_sleep_ms(int ms, int until);
 
 #endif
