@@ -174,11 +174,22 @@ ngx_http_agent_async_send_invalid(ngx_http_request_t *r, aa_errors_t *errors)
 }
 
 
-/* nothing was sent: a retry is safe */
+/* nothing was sent: a retry is safe, after the reconnection's first steps */
 
 ngx_int_t
 ngx_http_agent_async_send_unreachable(ngx_http_request_t *r)
 {
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Retry-After");
+    ngx_str_set(&h->value, "1");
+
     return ngx_http_agent_async_send_detail(r, NGX_HTTP_SERVICE_UNAVAILABLE,
                                             "Service Unavailable: the run "
                                             "store is not reachable");

@@ -88,6 +88,7 @@ if (($r->{body} // '') =~ /did not answer/) {
     is($r->{headers}{'x-should-retry'}, 'false', 'down: a POST that may have reached redis says x-should-retry: false');
 } else {
     ok(!exists $r->{headers}{'x-should-retry'}, 'down: a POST that never reached redis may be retried');
+    is($r->{headers}{'retry-after'}, '1', 'down: ... after a second');
 }
 ($r, $dt) = timed('POST', '/v1/agents/', \%J, '{}', { timeout => 3 });
 check_503($r, 'down: POST agents');
