@@ -110,8 +110,6 @@ ngx_int_t ngx_http_agent_async_send_path_error(ngx_http_request_t *r,
     const char *prefix, ngx_str_t *value);
 ngx_int_t ngx_http_agent_async_send_oom(ngx_http_request_t *r);
 void ngx_http_agent_async_json_escape(aa_buf_t *b, u_char *s, size_t len);
-ngx_int_t ngx_http_agent_async_fields(ngx_http_request_t *r,
-    redisReply *reply, aa_field_t **fields, size_t *n);
 ngx_int_t ngx_http_agent_async_filter_init(ngx_conf_t *cf);
 
 

@@ -282,46 +282,6 @@ ngx_http_agent_async_send_path_error(ngx_http_request_t *r,
 }
 
 
-ngx_int_t
-ngx_http_agent_async_fields(ngx_http_request_t *r, redisReply *reply,
-    aa_field_t **fields, size_t *n)
-{
-    size_t        i, k;
-    aa_field_t   *f;
-    redisReply  **e;
-
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements % 2) {
-        return NGX_ERROR;
-    }
-
-    f = ngx_palloc(r->pool, (reply->elements / 2 + 1) * sizeof(aa_field_t));
-    if (f == NULL) {
-        return NGX_ERROR;
-    }
-
-    e = reply->element;
-
-    for (i = 0, k = 0; i + 1 < reply->elements; i += 2) {
-        if (e[i]->type != REDIS_REPLY_STRING
-            || e[i + 1]->type != REDIS_REPLY_STRING)
-        {
-            continue;
-        }
-
-        f[k].name = e[i]->str;
-        f[k].name_len = e[i]->len;
-        f[k].value = e[i + 1]->str;
-        f[k].value_len = e[i + 1]->len;
-        k++;
-    }
-
-    *fields = f;
-    *n = k;
-
-    return NGX_OK;
-}
-
-
 /* the error page filter */
 
 

@@ -297,10 +297,10 @@ ngx_int_t
 ngx_http_agent_async_run_get(ngx_http_request_t *r, ngx_str_t *run_id)
 {
     char                               key[AA_KEY_MAX], id[AA_ID_MAX];
-    size_t                             lens[3];
+    size_t                             i, lens[4 + AA_RUN_NKEYS];
     aa_buf_t                           b;
     ngx_int_t                          rc;
-    const char                        *argv[3];
+    const char                        *argv[4 + AA_RUN_NKEYS];
     ngx_http_agent_async_main_conf_t  *amcf;
 
     if (ngx_http_discard_request_body(r) != NGX_OK) {
@@ -331,10 +331,17 @@ ngx_http_agent_async_run_get(ngx_http_request_t *r, ngx_str_t *run_id)
     lens[1] = amcf->prefix.len;
     argv[2] = id;
     lens[2] = run_id->len;
+    argv[3] = "tenant";
+    lens[3] = 6;
+
+    for (i = 0; i < AA_RUN_NKEYS; i++) {
+        argv[4 + i] = aa_run_key(i);
+        lens[4 + i] = ngx_strlen(argv[4 + i]);
+    }
 
     rc = ngx_http_agent_async_redis_script(r, ngx_http_agent_async_run_got,
-                                           AA_SCRIPT_GET_RUN, 1, 3, argv,
-                                           lens);
+                                           AA_SCRIPT_GET_RUN, 1,
+                                           4 + AA_RUN_NKEYS, argv, lens);
 
     if (rc == NGX_DECLINED) {
         return ngx_http_agent_async_send_unreachable(r);
@@ -353,51 +360,60 @@ ngx_http_agent_async_run_get(ngx_http_request_t *r, ngx_str_t *run_id)
 static void
 ngx_http_agent_async_run_got(ngx_http_request_t *r, redisReply *reply)
 {
-    size_t                       n;
+    size_t                       i, n;
     aa_buf_t                     out;
     ngx_int_t                    rc;
-    aa_field_t                  *fields;
-    const aa_field_t            *tenant;
+    redisReply                  *tenant, *v;
+    aa_field_t                   fields[AA_RUN_NKEYS];
     ngx_http_agent_async_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_agent_async_module);
 
-    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
-        rc = ngx_http_agent_async_send_storage_error(r, reply);
-        goto done;
-    }
-
-    if (reply->type == REDIS_REPLY_NIL) {
-        goto not_found;
-    }
-
-    if (ngx_http_agent_async_fields(r, reply, &fields, &n) != NGX_OK) {
+    if (reply == NULL || reply->type == REDIS_REPLY_ERROR
+        || (reply->type != REDIS_REPLY_NIL
+            && (reply->type != REDIS_REPLY_ARRAY
+                || reply->elements != 1 + AA_RUN_NKEYS)))
+    {
         rc = ngx_http_agent_async_send_storage_error(r, reply);
         goto done;
     }
 
     /* another tenant's run does not exist, as far as this caller knows */
-    tenant = aa_field_find(fields, n, "tenant");
+
+    tenant = reply->type == REDIS_REPLY_ARRAY ? reply->element[0] : NULL;
 
     if (tenant == NULL
-        || tenant->value_len != ctx->tenant.len
-        || ngx_strncmp(tenant->value, ctx->tenant.data, ctx->tenant.len) != 0)
+        || tenant->type != REDIS_REPLY_STRING
+        || (size_t) tenant->len != ctx->tenant.len
+        || ngx_strncmp(tenant->str, ctx->tenant.data, ctx->tenant.len) != 0)
     {
-        goto not_found;
+        aa_buf_init(&out);
+        aa_buf_puts(&out, "{\"detail\":\"Run not found with id=");
+        aa_buf_append(&out, (char *) ctx->id.data, ctx->id.len);
+        aa_buf_puts(&out, "\"}");
+        rc = ngx_http_agent_async_send_buf(r, NGX_HTTP_NOT_FOUND, &out);
+        goto done;
+    }
+
+    n = 0;
+
+    for (i = 0; i < AA_RUN_NKEYS; i++) {
+        v = reply->element[1 + i];
+
+        if (v->type != REDIS_REPLY_STRING) {
+            continue;
+        }
+
+        fields[n].name = aa_run_key(i);
+        fields[n].name_len = ngx_strlen(fields[n].name);
+        fields[n].value = v->str;
+        fields[n].value_len = v->len;
+        n++;
     }
 
     aa_buf_init(&out);
     aa_run_render(&out, fields, n);
     rc = ngx_http_agent_async_send_buf(r, NGX_HTTP_OK, &out);
-    goto done;
-
-not_found:
-
-    aa_buf_init(&out);
-    aa_buf_puts(&out, "{\"detail\":\"Run not found with id=");
-    aa_buf_append(&out, (char *) ctx->id.data, ctx->id.len);
-    aa_buf_puts(&out, "\"}");
-    rc = ngx_http_agent_async_send_buf(r, NGX_HTTP_NOT_FOUND, &out);
 
 done:
 

@@ -119,6 +119,20 @@ for my $k (sort keys %RUN) {
     }
 }
 
+# a run whose job is large: GET moves only the fields it renders
+{
+    my $big = 'x' x 400_000;
+    my $p = http_request('POST', "/v1/agents/$AGENT/messages/async", \%H, qq({"input":"$big"}));
+    is($p->{status}, 200, 'POST a 400 kB input');
+    my $id = eval { json_decode($p->{body})->{id} } // 'none';
+    my $stat = sub { (redis('INFO', 'stats') =~ /^total_net_output_bytes:(\d+)/m)[0] };
+    my $before = $stat->();
+    my $g = http_request('GET', "/v1/runs/$id", \%H);
+    my $sent = $stat->() - $before;
+    is($g->{status}, 200, 'GET the run with the large job');
+    ok($sent < 10_000, "Redis sent $sent bytes for it, not the job");
+}
+
 # malformed ids with awkward bytes: valid JSON, the id shown in the detail
 for my $case (['%22', '"'], ['%5C', '\\'], ['%01', "\x01"], ['a%09b', "a\tb"], ['%C3%A9', undef], ['%FF%FE', undef],
               ['run-' . ('z' x 3000), 'run-' . ('z' x 3000)]) {

@@ -42,6 +42,16 @@ static const aa_run_key_t  aa_run_keys[] = {
     { "total_duration_ns",    AA_RUN_INTEGER },
 };
 
+typedef char  aa_run_nkeys_check[
+    sizeof(aa_run_keys) / sizeof(aa_run_keys[0]) == AA_RUN_NKEYS ? 1 : -1];
+
+
+const char *
+aa_run_key(size_t i)
+{
+    return i < AA_RUN_NKEYS ? aa_run_keys[i].name : NULL;
+}
+
 
 const aa_field_t *
 aa_field_find(const aa_field_t *fields, size_t n, const char *name)

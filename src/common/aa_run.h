@@ -20,6 +20,11 @@ typedef struct {
     size_t       value_len;
 } aa_field_t;
 
+/* The Run's keys, in order: the hash fields aa_run_render() reads. */
+#define AA_RUN_NKEYS  17
+
+const char *aa_run_key(size_t i);
+
 /* Looks a field up by name; NULL when absent. */
 const aa_field_t *aa_field_find(const aa_field_t *fields, size_t n,
     const char *name);

@@ -34,8 +34,8 @@ const char *const  aa_scripts[AA_SCRIPT_N] = {
     "if not agent then\n"
     "  return false\n"
     "end\n"
-    "return redis.call('HGETALL',\n"
-    "  ARGV[1] .. '{' .. agent .. '}:run:' .. ARGV[2])\n",
+    "return redis.call('HMGET',\n"
+    "  ARGV[1] .. '{' .. agent .. '}:run:' .. ARGV[2], unpack(ARGV, 3))\n",
 
     /* AA_SCRIPT_CREATE_AGENT */
     "redis.call('HSET', KEYS[1], unpack(ARGV, 3))\n"

@@ -25,8 +25,10 @@ typedef enum {
  *
  * GET_RUN
  *   KEYS: runloc
- *   ARGV: prefix, run id
- *   Returns the run hash as HGETALL does, or nil when unknown.
+ *   ARGV: prefix, run id, field, ...
+ *   Returns the values of the fields (HMGET), or nil when the run is
+ *   unknown.  Only what is rendered travels: not the job, which may be
+ *   as large as a request body.
  *
  * CREATE_AGENT
  *   KEYS: agent, tenant agents
