@@ -213,6 +213,27 @@ $s = raw_send(join '', (map { get_req("/v1/runs/$RUN") } 1 .. 5), post_req("/v1/
 close $s;
 sleep 0.2;
 healthy('after an abandoned pipeline');
+# a reload: new workers connect to Redis on their own, the old ones drain
+{
+    my $pidfile = "$ENV{TEST_NGINX_SERVROOT}/logs/nginx.pid";
+    open my $f, '<', $pidfile or die "$pidfile: $!";
+    chomp(my $master = <$f>);
+    my @inflight = map { raw_send(post_req("/v1/agents/$AGENT/messages/async", '{"input":"reload"}', 1)) } 1 .. 5;
+    kill 'HUP', $master;
+    my $res = read_all(\@inflight, 3);
+    is(scalar(grep { /^HTTP\/1\.1 200/ } @$res), 5, 'reload: requests in flight are answered');
+    my $ok = 0;
+    for (1 .. 50) {
+        last if ($ok = error_log() =~ /gracefully shutting down/);
+        select undef, undef, undef, 0.1;
+    }
+    ok($ok, 'reload: the old worker shuts down gracefully');
+    like(error_log(), qr/reconfiguring/, 'reload: nginx reconfigured');
+    healthy('after a reload');
+    my $p = http_request('POST', "/v1/agents/$AGENT/messages/async", {}, '{"input":"after reload"}');
+    is($p->{status}, 200, 'after a reload: a run is created');
+    unlike(error_log(), qr/\[alert\]|open socket #\d+ left/, 'reload: no alert, no socket left open');
+}
 shutdown_clean('main run');
 
 # ---------------------------------------------------------------------------
