@@ -24,6 +24,25 @@
 
 /* Parses n bytes of JSON (a copy is NUL-terminated); fails the test. */
 
+/* JSON written with single quotes, for readable tests; free() it */
+static inline char *
+aa_t_dq(const char *s)
+{
+    char    *d;
+    size_t   i, n;
+
+    n = strlen(s);
+    d = malloc(n + 1);
+    assert_non_null(d);
+
+    for (i = 0; i <= n; i++) {
+        d[i] = s[i] == '\'' ? '"' : s[i];
+    }
+
+    return d;
+}
+
+
 static inline yajl_val
 aa_t_parse(const char *s, size_t n)
 {

@@ -25,31 +25,13 @@ typedef struct {
 } ok_t;
 
 
-static char *
-dq(const char *s)
-{
-    char    *d;
-    size_t   i, n;
-
-    n = strlen(s);
-    d = malloc(n + 1);
-    assert_non_null(d);
-
-    for (i = 0; i <= n; i++) {
-        d[i] = s[i] == '\'' ? '"' : s[i];
-    }
-
-    return d;
-}
-
-
 static void
 ok_parse(ok_t *ok, const char *body_sq)
 {
     int    rc;
     char  *body;
 
-    body = dq(body_sq);
+    body = aa_t_dq(body_sq);
 
     aa_agent_init(&ok->a);
     rc = aa_agent_parse(&ok->a, body, strlen(body), ID, CREATED);
@@ -119,7 +101,7 @@ expect_error(const char *body_sq, const char *type, const char *loc,
 {
     char  *body;
 
-    body = dq(body_sq);
+    body = aa_t_dq(body_sq);
     expect_raw(body, strlen(body), 1, type, loc, msg);
     free(body);
 }
@@ -378,7 +360,7 @@ test_errors_collected(void **state)
     yajl_val    doc;
     aa_agent_t  a;
 
-    body = dq("{'name':1,'model':'x','llm_config':{'temperature':9,"
+    body = aa_t_dq("{'name':1,'model':'x','llm_config':{'temperature':9,"
               "'context_window':-1},'tags':[1]}");
 
     aa_agent_init(&a);
@@ -429,7 +411,7 @@ test_escaping_and_reuse(void **state)
 
     aa_agent_init(&a);
 
-    body = dq("{'name':'q\\'\\\\\\u0001\\ud83d\\ude00','system':'line1\\nline2'}");
+    body = aa_t_dq("{'name':'q\\'\\\\\\u0001\\ud83d\\ude00','system':'line1\\nline2'}");
     rc = aa_agent_parse(&a, body, strlen(body), ID, CREATED);
     assert_int_equal(rc, AA_OK);
     free(body);
@@ -443,7 +425,7 @@ test_escaping_and_reuse(void **state)
     assert_string_equal(a.system.data, "line1\nline2");
 
     /* a second parse replaces everything */
-    body = dq("{'model':1}");
+    body = aa_t_dq("{'model':1}");
     rc = aa_agent_parse(&a, body, strlen(body), ID, CREATED);
     assert_int_equal(rc, AA_INVALID);
     assert_int_equal(a.state.len, 0);
@@ -451,7 +433,7 @@ test_escaping_and_reuse(void **state)
     assert_int_equal(a.errors.count, 1);
     free(body);
 
-    body = dq("{}");
+    body = aa_t_dq("{}");
     rc = aa_agent_parse(&a, body, strlen(body), ID, CREATED);
     assert_int_equal(rc, AA_OK);
     assert_int_equal(a.errors.count, 0);

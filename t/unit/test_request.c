@@ -20,24 +20,6 @@ typedef struct {
 } ok_t;
 
 
-static char *
-dq(const char *s)
-{
-    char    *d;
-    size_t   i, n;
-
-    n = strlen(s);
-    d = malloc(n + 1);
-    assert_non_null(d);
-
-    for (i = 0; i <= n; i++) {
-        d[i] = s[i] == '\'' ? '"' : s[i];
-    }
-
-    return d;
-}
-
-
 static void
 ok_raw(ok_t *ok, const char *body, size_t len)
 {
@@ -78,7 +60,7 @@ ok_parse(ok_t *ok, const char *body_sq)
 {
     char  *body;
 
-    body = dq(body_sq);
+    body = aa_t_dq(body_sq);
     ok_raw(ok, body, strlen(body));
     free(body);
 }
@@ -157,7 +139,7 @@ expect_error(const char *body_sq, const char *type, const char *loc,
 {
     char  *body;
 
-    body = dq(body_sq);
+    body = aa_t_dq(body_sq);
     expect_raw(body, strlen(body), 1, type, loc, msg);
     free(body);
 }
@@ -171,7 +153,7 @@ expect_error_among(const char *body_sq, const char *type, const char *loc,
 {
     char  *body;
 
-    body = dq(body_sq);
+    body = aa_t_dq(body_sq);
     expect_raw(body, strlen(body), 0, type, loc, msg);
     free(body);
 }
@@ -199,8 +181,8 @@ expect_error_input(const char *body_sq, const char *input_sq)
     aa_buf_t  got, exp;
     yajl_val  doc, w;
 
-    body = dq(body_sq);
-    want = dq(input_sq);
+    body = aa_t_dq(body_sq);
+    want = aa_t_dq(input_sq);
 
     doc = bad_raw(body, strlen(body), &count);
     assert_int_equal(count, 1);
@@ -421,7 +403,7 @@ test_other_errors_collected(void **state)
     char     *body;
     yajl_val  doc;
 
-    body = dq("{'max_steps':0,'callback_url':'ftp://x',"
+    body = aa_t_dq("{'max_steps':0,'callback_url':'ftp://x',"
               "'use_assistant_message':'no'}");
     doc = bad_raw(body, strlen(body), &count);
 
@@ -729,7 +711,7 @@ test_errors_indexed(void **state)
     char     *body;
     yajl_val  doc;
 
-    body = dq("{'messages':[{'role':'user','content':'ok'},"
+    body = aa_t_dq("{'messages':[{'role':'user','content':'ok'},"
               "{'role':'bot','content':'x'},"
               "{'role':'user','content':[{'type':'text','text':'a'},"
               "{'type':'text','text':7}]}]}");
@@ -1640,13 +1622,13 @@ test_reuse(void **state)
 
     aa_async_request_init(&req);
 
-    body = dq("{'messages':[]}");
+    body = aa_t_dq("{'messages':[]}");
     rc = aa_async_request_parse(&req, body, strlen(body));
     assert_int_equal(rc, AA_INVALID);
     assert_int_equal(req.errors.count, 1);
     free(body);
 
-    body = dq("{'input':'again','callback_url':'http://h/'}");
+    body = aa_t_dq("{'input':'again','callback_url':'http://h/'}");
     rc = aa_async_request_parse(&req, body, strlen(body));
     assert_int_equal(rc, AA_OK);
     assert_int_equal(req.errors.count, 0);
@@ -1657,7 +1639,7 @@ test_reuse(void **state)
     assert_string_equal(aa_t_str(v, "messages/0/content"), "again");
     yajl_tree_free(v);
 
-    body = dq("{}");
+    body = aa_t_dq("{}");
     rc = aa_async_request_parse(&req, body, strlen(body));
     assert_int_equal(rc, AA_INVALID);
     assert_int_equal(req.job.len, 0);
