@@ -134,9 +134,14 @@ aw_slot_handback(aw_slot_t *s, aw_slot_keys_t *k, const char *agent,
 }
 
 
-/* Runs popped by the claim without being executed. */
+/*
+ * Runs popped by the claim without being executed: logged at once, their
+ * callbacks sent (with callbacks set) after the claimed run, so that they
+ * do not delay it.
+ */
 static void
-aw_slot_skipped(aw_slot_t *s, const char *agent, redisReply *list)
+aw_slot_skipped(aw_slot_t *s, const char *agent, redisReply *list,
+    int callbacks)
 {
     size_t       i;
     const char  *why;
@@ -151,20 +156,24 @@ aw_slot_skipped(aw_slot_t *s, const char *agent, redisReply *list)
 
         why = list->element[i + 1]->str;
 
-        if (strcmp(why, "dead") == 0) {
+        if (strcmp(why, "missing") == 0) {
+            if (!callbacks) {
+                aw_log_warn(run, agent, "skipped: queued run has no hash");
+            }
+            continue;
+        }
+
+        if (callbacks) {
+            aw_callback_run(&s->redis, agent, run);
+
+        } else if (strcmp(why, "dead") == 0) {
             aw_log_warn(run, agent, "dead-lettered: failed after %d "
                         "attempts", aw_worker.cf.max_attempts);
-
-        } else if (strcmp(why, "missing") == 0) {
-            aw_log_warn(run, agent, "skipped: queued run has no hash");
-            continue;
 
         } else {
             aw_log_info(run, agent, "skipped: already %s (cancelled while "
                         "queued), not executed", why);
         }
-
-        aw_callback_run(&s->redis, agent, run);
     }
 }
 
@@ -519,6 +528,10 @@ aw_slot_agent(aw_slot_t *s, aw_slot_keys_t *k, const char *agent)
 
         rc = aw_slot_claim(s, k, agent, &job, &claim);
 
+        if (claim != NULL) {
+            aw_slot_skipped(s, agent, claim->element[1], 0);
+        }
+
         if (rc == AW_CLAIM_CLAIMED) {
             if (aa_key_run_messages(k->messages, AA_KEY_MAX, p, agent,
                                     job.run) < 0)
@@ -532,7 +545,7 @@ aw_slot_agent(aw_slot_t *s, aw_slot_keys_t *k, const char *agent)
         aw_job_free(&job);
 
         if (claim != NULL) {
-            aw_slot_skipped(s, agent, claim->element[1]);
+            aw_slot_skipped(s, agent, claim->element[1], 1);
             freeReplyObject(claim);
         }
 
