@@ -53,7 +53,6 @@ typedef struct {
     ngx_flag_t                 enable;
     ngx_flag_t                 auth;
     ngx_array_t               *tokens;      /* ngx_http_agent_async_token_t */
-    size_t                     max_body_size;
 } ngx_http_agent_async_loc_conf_t;
 
 
