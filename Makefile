@@ -3,6 +3,7 @@
 #   make              module, worker and unit tests (build/)
 #   make SAN=1        the same under ASan+UBSan (build/san/)
 #   make unit         run the C unit tests
+#   make scripts      regenerate src/common/aa_scripts.{c,h} from src/lua/
 #   make test         scripts/test (everything)
 
 SAN      ?= 0
@@ -32,7 +33,7 @@ UNIT_SRCS   := $(wildcard t/unit/test_*.c)
 UNIT_BINS   := $(UNIT_SRCS:t/unit/%.c=$(BUILD)/unit/%)
 MODULE_SRCS := $(wildcard src/*.c src/*.h) config
 
-.PHONY: all module worker unit-bins unit test clean
+.PHONY: all module worker unit-bins unit scripts test clean
 
 all: module worker unit-bins
 
@@ -69,6 +70,9 @@ module: $(BUILD)/ngx_http_agent_async_module.so
 $(BUILD)/ngx_http_agent_async_module.so: $(MODULE_SRCS) $(COMMON_SRCS) \
         $(wildcard src/common/*.h) scripts/build-module
 	SAN=$(SAN) scripts/build-module $(BUILD)
+
+scripts:
+	scripts/gen-scripts
 
 test:
 	scripts/test

@@ -64,14 +64,6 @@ ngx_http_agent_async_agent_create_body(ngx_http_request_t *r)
 
     case AA_OK:
         rc = ngx_http_agent_async_agent_store(r, &agent, id, now);
-
-        if (rc == NGX_OK) {
-            /* the body reference holds the request until the reply */
-            aa_agent_free(&agent);
-            return;
-        }
-
-        rc = ngx_http_agent_async_send_not_sent(r, rc);
         break;
 
     case AA_INVALID:
@@ -89,71 +81,88 @@ ngx_http_agent_async_agent_create_body(ngx_http_request_t *r)
 }
 
 
+/* the keys and arguments of src/lua/create_agent.lua, kept in r->pool */
+
+typedef struct {
+    char                agent_key[AA_KEY_MAX];
+    char                tenant_agents[AA_KEY_MAX];
+    char                created_us[NGX_INT64_LEN + 1];
+    char                created_at[AA_TIME_RUN_LEN + 1];
+    char                id[AA_ID_MAX];
+    char                tenant[NGX_HTTP_AGENT_ASYNC_TENANT_MAX + 1];
+    const char         *argv[16];
+    size_t              argvlen[16];
+} ngx_http_agent_async_new_agent_t;
+
+
 static ngx_int_t
 ngx_http_agent_async_agent_store(ngx_http_request_t *r, aa_agent_t *agent,
     const char *id, int64_t now)
 {
-    char                               keys[2][AA_KEY_MAX], us[32];
-    char                               created_at[32];
-    char                               tenant[NGX_HTTP_AGENT_ASYNC_TENANT_MAX
-                                              + 1];
-    u_char                            *state;
-    size_t                             lens[16];
-    const char                        *argv[16];
+    u_char                            *system, *llm, *state;
     ngx_http_agent_async_ctx_t        *ctx;
+    ngx_http_agent_async_new_agent_t  *a;
     ngx_http_agent_async_main_conf_t  *amcf;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_agent_async_module);
     amcf = ngx_http_get_module_main_conf(r, ngx_http_agent_async_module);
 
     if (agent->state.failed || agent->system.failed || agent->llm.failed) {
-        return NGX_ERROR;
+        return ngx_http_agent_async_send_oom(r);
     }
 
-    /* the answer is the state we store: keep it for the reply */
+    a = ngx_palloc(r->pool, sizeof(ngx_http_agent_async_new_agent_t));
+    system = ngx_http_agent_async_pool_copy(r, &agent->system);
+    llm = ngx_http_agent_async_pool_copy(r, &agent->llm);
     state = ngx_http_agent_async_pool_copy(r, &agent->state);
-    if (state == NULL) {
-        return NGX_ERROR;
+
+    if (a == NULL || system == NULL || llm == NULL || state == NULL) {
+        return ngx_http_agent_async_send_oom(r);
     }
 
-    ctx->id.data = state;
-    ctx->id.len = agent->state.len;
+    /* the answer is the state stored */
+    ctx->agent_state.data = state;
+    ctx->agent_state.len = agent->state.len;
 
-    ngx_cpystrn((u_char *) tenant, ctx->tenant.data, ctx->tenant.len + 1);
+    ngx_cpystrn((u_char *) a->id, (u_char *) id, AA_ID_MAX);
+    ngx_cpystrn((u_char *) a->tenant, ctx->tenant.data, ctx->tenant.len + 1);
+    ngx_sprintf((u_char *) a->created_us, "%L%Z", now);
+    aa_time_run(now, a->created_at);
 
-    if (aa_key_agent(keys[0], AA_KEY_MAX, (char *) amcf->prefix.data, id) < 0
-        || aa_key_tenant_agents(keys[1], AA_KEY_MAX,
-                                (char *) amcf->prefix.data, tenant) < 0)
+    if (aa_key_agent(a->agent_key, AA_KEY_MAX, (char *) amcf->prefix.data,
+                     a->id) < 0
+        || aa_key_tenant_agents(a->tenant_agents, AA_KEY_MAX,
+                                (char *) amcf->prefix.data, a->tenant) < 0)
     {
-        return NGX_ERROR;
+        return ngx_http_agent_async_send_oom(r);
     }
 
-    ngx_sprintf((u_char *) us, "%L%Z", now);
-    aa_time_run(now, created_at);
+    /* KEYS, then ARGV, in the order of src/lua/create_agent.lua */
 
-    argv[0] = keys[0];            lens[0] = ngx_strlen(keys[0]);
-    argv[1] = keys[1];            lens[1] = ngx_strlen(keys[1]);
-    argv[2] = us;                 lens[2] = ngx_strlen(us);
-    argv[3] = id;                 lens[3] = ngx_strlen(id);
-    argv[4] = "id";               lens[4] = 2;
-    argv[5] = id;                 lens[5] = ngx_strlen(id);
-    argv[6] = "tenant";           lens[6] = 6;
-    argv[7] = tenant;             lens[7] = ctx->tenant.len;
-    argv[8] = "created_at";       lens[8] = 10;
-    argv[9] = created_at;         lens[9] = ngx_strlen(created_at);
-    argv[10] = "system";          lens[10] = 6;
-    argv[11] = agent->system.data ? agent->system.data : "";
-    lens[11] = agent->system.len;
-    argv[12] = "llm";             lens[12] = 3;
-    argv[13] = agent->llm.data ? agent->llm.data : "{}";
-    lens[13] = agent->llm.data ? agent->llm.len : 2;
-    argv[14] = "state";           lens[14] = 5;
-    argv[15] = (char *) state;    lens[15] = agent->state.len;
+    a->argv[0] = a->agent_key;      a->argvlen[0] = ngx_strlen(a->agent_key);
+    a->argv[1] = a->tenant_agents;
+    a->argvlen[1] = ngx_strlen(a->tenant_agents);
+    a->argv[2] = a->created_us;     a->argvlen[2] = ngx_strlen(a->created_us);
+    a->argv[3] = a->id;             a->argvlen[3] = ngx_strlen(a->id);
 
-    return ngx_http_agent_async_redis_script(r,
+    a->argv[4] = "id";              a->argvlen[4] = 2;
+    a->argv[5] = a->id;             a->argvlen[5] = ngx_strlen(a->id);
+    a->argv[6] = "tenant";          a->argvlen[6] = 6;
+    a->argv[7] = a->tenant;         a->argvlen[7] = ctx->tenant.len;
+    a->argv[8] = "created_at";      a->argvlen[8] = 10;
+    a->argv[9] = a->created_at;     a->argvlen[9] = ngx_strlen(a->created_at);
+    a->argv[10] = "system";         a->argvlen[10] = 6;
+    a->argv[11] = (char *) system;  a->argvlen[11] = agent->system.len;
+    a->argv[12] = "llm";            a->argvlen[12] = 3;
+    a->argv[13] = agent->llm.len ? (char *) llm : "{}";
+    a->argvlen[13] = agent->llm.len ? agent->llm.len : 2;
+    a->argv[14] = "state";          a->argvlen[14] = 5;
+    a->argv[15] = (char *) state;   a->argvlen[15] = agent->state.len;
+
+    return ngx_http_agent_async_query_script(r,
                                          ngx_http_agent_async_agent_created,
                                          AA_SCRIPT_CREATE_AGENT, 2, 16,
-                                         argv, lens);
+                                         a->argv, a->argvlen);
 }
 
 
@@ -169,8 +178,9 @@ ngx_http_agent_async_agent_created(ngx_http_request_t *r, redisReply *reply)
         rc = ngx_http_agent_async_send_storage_error(r, reply);
 
     } else {
-        rc = ngx_http_agent_async_send_json(r, NGX_HTTP_OK, ctx->id.data,
-                                            ctx->id.len);
+        rc = ngx_http_agent_async_send_json(r, NGX_HTTP_OK,
+                                            ctx->agent_state.data,
+                                            ctx->agent_state.len);
     }
 
     ngx_http_finalize_request(r, rc);
@@ -182,7 +192,6 @@ ngx_http_agent_async_agent_get(ngx_http_request_t *r)
 {
     char                               key[AA_KEY_MAX], id[AA_ID_MAX];
     size_t                             lens[4];
-    ngx_int_t                          rc;
     const char                        *argv[4];
     ngx_http_agent_async_ctx_t        *ctx;
     ngx_http_agent_async_main_conf_t  *amcf;
@@ -210,20 +219,8 @@ ngx_http_agent_async_agent_get(ngx_http_request_t *r)
     argv[2] = "tenant";   lens[2] = 6;
     argv[3] = "state";    lens[3] = 5;
 
-    rc = ngx_http_agent_async_redis_command(r, ngx_http_agent_async_agent_got,
-                                            4, argv, lens);
-
-    if (rc == NGX_DECLINED) {
-        return ngx_http_agent_async_send_unreachable(r);
-    }
-
-    if (rc != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    r->main->count++;
-
-    return NGX_DONE;
+    return ngx_http_agent_async_query(r, ngx_http_agent_async_agent_got, 4,
+                                      argv, lens);
 }
 
 
@@ -283,7 +280,9 @@ ngx_http_agent_async_pool_copy(ngx_http_request_t *r, aa_buf_t *b)
         return NULL;
     }
 
-    ngx_memcpy(p, b->data, b->len);
+    if (b->len) {
+        ngx_memcpy(p, b->data, b->len);
+    }
 
     return p;
 }

@@ -64,14 +64,14 @@ static ngx_command_t  ngx_http_agent_async_commands[] = {
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
-      offsetof(ngx_http_agent_async_main_conf_t, password),
+      offsetof(ngx_http_agent_async_main_conf_t, redis.password),
       NULL },
 
     { ngx_string("agent_async_redis_db"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_num_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
-      offsetof(ngx_http_agent_async_main_conf_t, db),
+      offsetof(ngx_http_agent_async_main_conf_t, redis.db),
       &ngx_http_agent_async_db_bounds },
 
     { ngx_string("agent_async_redis_prefix"),
@@ -85,21 +85,21 @@ static ngx_command_t  ngx_http_agent_async_commands[] = {
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_msec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
-      offsetof(ngx_http_agent_async_main_conf_t, connect_timeout),
+      offsetof(ngx_http_agent_async_main_conf_t, redis.connect_timeout),
       NULL },
 
     { ngx_string("agent_async_redis_timeout"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_msec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
-      offsetof(ngx_http_agent_async_main_conf_t, timeout),
+      offsetof(ngx_http_agent_async_main_conf_t, redis.timeout),
       NULL },
 
     { ngx_string("agent_async_redis_reconnect_max"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_msec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
-      offsetof(ngx_http_agent_async_main_conf_t, reconnect_max),
+      offsetof(ngx_http_agent_async_main_conf_t, redis.reconnect_max),
       NULL },
 
       ngx_null_command
@@ -151,18 +151,16 @@ ngx_http_agent_async_create_main_conf(ngx_conf_t *cf)
      * set by ngx_pcalloc():
      *
      *     amcf->configured = 0;
-     *     amcf->host = { 0, NULL };
-     *     amcf->unix_path = { 0, NULL };
+     *     amcf->redis.host = { 0, NULL };
+     *     amcf->redis.unix_path = { 0, NULL };
      *     amcf->prefix = { 0, NULL };
      */
 
-    amcf->port = NGX_CONF_UNSET;
-    amcf->password.len = 0;
-    amcf->password.data = NULL;
-    amcf->db = NGX_CONF_UNSET;
-    amcf->connect_timeout = NGX_CONF_UNSET_MSEC;
-    amcf->timeout = NGX_CONF_UNSET_MSEC;
-    amcf->reconnect_max = NGX_CONF_UNSET_MSEC;
+    amcf->redis.port = NGX_CONF_UNSET;
+    amcf->redis.db = NGX_CONF_UNSET;
+    amcf->redis.connect_timeout = NGX_CONF_UNSET_MSEC;
+    amcf->redis.timeout = NGX_CONF_UNSET_MSEC;
+    amcf->redis.reconnect_max = NGX_CONF_UNSET_MSEC;
 
     return amcf;
 }
@@ -173,19 +171,19 @@ ngx_http_agent_async_init_main_conf(ngx_conf_t *cf, void *conf)
 {
     ngx_http_agent_async_main_conf_t  *amcf = conf;
 
-    if (amcf->host.len == 0 && amcf->unix_path.len == 0) {
-        ngx_str_set(&amcf->host, "127.0.0.1");
-        amcf->port = 6379;
+    if (amcf->redis.host.len == 0 && amcf->redis.unix_path.len == 0) {
+        ngx_str_set(&amcf->redis.host, "127.0.0.1");
+        amcf->redis.port = 6379;
     }
 
     if (amcf->prefix.data == NULL) {
         ngx_str_set(&amcf->prefix, "aa:");
     }
 
-    ngx_conf_init_value(amcf->db, 0);
-    ngx_conf_init_msec_value(amcf->connect_timeout, 1000);
-    ngx_conf_init_msec_value(amcf->timeout, 2000);
-    ngx_conf_init_msec_value(amcf->reconnect_max, 2000);
+    ngx_conf_init_value(amcf->redis.db, 0);
+    ngx_conf_init_msec_value(amcf->redis.connect_timeout, 1000);
+    ngx_conf_init_msec_value(amcf->redis.timeout, 2000);
+    ngx_conf_init_msec_value(amcf->redis.reconnect_max, 2000);
 
     return NGX_CONF_OK;
 }
@@ -255,7 +253,7 @@ ngx_http_agent_async_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_str_t  *value;
     ngx_url_t   u;
 
-    if (amcf->host.len || amcf->unix_path.len) {
+    if (amcf->redis.host.len || amcf->redis.unix_path.len) {
         return "is duplicate";
     }
 
@@ -279,8 +277,8 @@ ngx_http_agent_async_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         ngx_memcpy(p, value[1].data + 5, len);
         p[len] = '\0';
 
-        amcf->unix_path.data = p;
-        amcf->unix_path.len = len;
+        amcf->redis.unix_path.data = p;
+        amcf->redis.unix_path.len = len;
 
         return NGX_CONF_OK;
     }
@@ -319,9 +317,9 @@ ngx_http_agent_async_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                         NGX_SOCKADDR_STRLEN, 0);
     p[len] = '\0';
 
-    amcf->host.data = p;
-    amcf->host.len = len;
-    amcf->port = u.port;
+    amcf->redis.host.data = p;
+    amcf->redis.host.len = len;
+    amcf->redis.port = u.port;
 
     return NGX_CONF_OK;
 }
@@ -475,7 +473,7 @@ ngx_http_agent_async_init_process(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
-    return ngx_http_agent_async_redis_init(cycle, amcf);
+    return ngx_http_agent_async_redis_init(cycle, &amcf->redis);
 }
 
 

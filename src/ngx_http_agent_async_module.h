@@ -12,17 +12,14 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include <hiredis/hiredis.h>
-#include <hiredis/async.h>
-
 #include "aa_buf.h"
 #include "aa_errors.h"
 #include "aa_run.h"
 #include "aa_scripts.h"
+#include "ngx_http_agent_async_redis.h"
 
 
 #define NGX_HTTP_AGENT_ASYNC_TENANT_MAX  64
-#define NGX_HTTP_AGENT_ASYNC_MAX_ARGS    64
 
 #ifndef NGX_HTTP_UNPROCESSABLE_ENTITY
 #define NGX_HTTP_UNPROCESSABLE_ENTITY    422
@@ -36,16 +33,9 @@ typedef struct {
 
 
 typedef struct {
-    ngx_flag_t                 configured;  /* some location has it on */
-    ngx_str_t                  host;        /* IP literal; empty for unix */
-    ngx_int_t                  port;
-    ngx_str_t                  unix_path;   /* NUL-terminated */
-    ngx_str_t                  password;
-    ngx_int_t                  db;
-    ngx_str_t                  prefix;      /* NUL-terminated */
-    ngx_msec_t                 connect_timeout;
-    ngx_msec_t                 timeout;
-    ngx_msec_t                 reconnect_max;
+    ngx_flag_t                          configured; /* a location has it */
+    ngx_http_agent_async_redis_conf_t   redis;
+    ngx_str_t                           prefix;     /* NUL-terminated */
 } ngx_http_agent_async_main_conf_t;
 
 
@@ -58,36 +48,35 @@ typedef struct {
 
 typedef struct {
     ngx_str_t                  tenant;
-    ngx_str_t                  id;          /* agent or run id, path or new */
-    aa_field_t                *fields;      /* the object being created */
+    ngx_str_t                  id;          /* agent or run id of the path */
+    aa_field_t                *fields;      /* the run being created */
     size_t                     nfields;
+    ngx_str_t                  agent_state; /* the agent being created */
     ngx_str_t                  error_body;  /* replaces nginx's error page */
     unsigned                   own_response:1;
     unsigned                   rewrite_error:1;
 } ngx_http_agent_async_ctx_t;
 
 
-/* called with reply == NULL when Redis went away before answering */
-typedef void (*ngx_http_agent_async_reply_pt)(ngx_http_request_t *r,
-    redisReply *reply);
-
-
 /* ngx_http_agent_async_module.c */
 extern ngx_module_t  ngx_http_agent_async_module;
 
 
-/* ngx_http_agent_async_redis.c */
-ngx_int_t ngx_http_agent_async_redis_init(ngx_cycle_t *cycle,
-    ngx_http_agent_async_main_conf_t *amcf);
-void ngx_http_agent_async_redis_exit(ngx_cycle_t *cycle);
-ngx_int_t ngx_http_agent_async_redis_command(ngx_http_request_t *r,
+/*
+ * ngx_http_agent_async_query.c: sends a command for r (see
+ * ngx_http_agent_async_redis.h) and returns NGX_DONE, or answers at once
+ * why it could not and returns that answer's status: the result is for a
+ * content handler to return, or for ngx_http_finalize_request().
+ */
+ngx_int_t ngx_http_agent_async_query(ngx_http_request_t *r,
     ngx_http_agent_async_reply_pt handler, int argc, const char **argv,
     const size_t *argvlen);
-ngx_int_t ngx_http_agent_async_redis_script(ngx_http_request_t *r,
-    ngx_http_agent_async_reply_pt handler,
-    aa_script_e script, int nkeys, int argc,
-    const char **argv, const size_t *argvlen);
-void ngx_http_agent_async_redis_noscript(void);
+ngx_int_t ngx_http_agent_async_query_script(ngx_http_request_t *r,
+    ngx_http_agent_async_reply_pt handler, aa_script_e script, int nkeys,
+    int argc, const char **argv, const size_t *argvlen);
+ngx_int_t ngx_http_agent_async_send_unreachable(ngx_http_request_t *r);
+ngx_int_t ngx_http_agent_async_send_storage_error(ngx_http_request_t *r,
+    redisReply *reply);
 
 
 /* ngx_http_agent_async_reply.c */
@@ -98,13 +87,8 @@ ngx_int_t ngx_http_agent_async_send_buf(ngx_http_request_t *r,
     ngx_uint_t status, aa_buf_t *b);
 ngx_int_t ngx_http_agent_async_send_detail(ngx_http_request_t *r,
     ngx_uint_t status, const char *detail);
-ngx_int_t ngx_http_agent_async_send_unreachable(ngx_http_request_t *r);
-ngx_int_t ngx_http_agent_async_send_not_sent(ngx_http_request_t *r,
-    ngx_int_t rc);
 ngx_int_t ngx_http_agent_async_send_invalid(ngx_http_request_t *r,
     aa_errors_t *errors);
-ngx_int_t ngx_http_agent_async_send_storage_error(ngx_http_request_t *r,
-    redisReply *reply);
 ngx_int_t ngx_http_agent_async_send_path_error(ngx_http_request_t *r,
     const char *prefix, ngx_str_t *value);
 ngx_int_t ngx_http_agent_async_send_oom(ngx_http_request_t *r);

@@ -2,10 +2,10 @@
 /*
  * Copyright (C) 2026, the ngx_http_agent_async_module authors.
  *
- * One pipelined hiredis async connection per worker process, driven by
- * nginx's event loop.  hiredis 0.14 has no timeouts of its own, so the
- * connect timeout, the per-command timeout and reconnection with backoff
- * are nginx timers.
+ * One pipelined hiredis async connection per worker process, on nginx's
+ * event loop (ngx_http_agent_async_redis_adapter.c).  hiredis 0.14 has no
+ * timeouts of its own, so the connect timeout, the per-command timeout
+ * and reconnection with backoff are nginx timers.
  *
  * A request waiting for a reply is reached through a heap "op", never
  * directly: the request may be gone when the reply comes, and hiredis
@@ -14,9 +14,8 @@
  */
 
 
-#include "ngx_http_agent_async_module.h"
-
-#include <ngx_sha1.h>
+#include "ngx_http_agent_async_redis.h"
+#include "ngx_http_agent_async_redis_adapter.h"
 
 
 typedef enum {
@@ -29,16 +28,15 @@ typedef enum {
 
 typedef struct {
     redisAsyncContext                   *ac;
-    ngx_connection_t                    *conn;
     ngx_http_agent_async_redis_state_e   state;
     ngx_event_t                          reconnect;
     ngx_event_t                          connect_timer;
     ngx_msec_t                           backoff;
     ngx_msec_t                           last_reply;
     ngx_uint_t                           pending;
+    ngx_uint_t                           loads[AA_SCRIPT_N];
     ngx_log_t                           *log;
-    ngx_http_agent_async_main_conf_t    *conf;
-    char                                 sha[AA_SCRIPT_N][41];
+    ngx_http_agent_async_redis_conf_t   *conf;
 } ngx_http_agent_async_redis_t;
 
 
@@ -47,7 +45,14 @@ typedef struct {
     ngx_http_agent_async_reply_pt        handler;
     ngx_pool_cleanup_t                  *cleanup;
     ngx_event_t                          timer;
-    ngx_msec_t                           sent;
+
+    /* a script's EVALSHA, kept in r->pool to be sent again after NOSCRIPT */
+    ngx_int_t                            script;    /* -1: no script */
+    ngx_uint_t                           loads;     /* loads[] when sent */
+    int                                  argc;
+    const char                         **argv;
+    size_t                              *argvlen;
+    unsigned                             resent:1;
 } ngx_http_agent_async_op_t;
 
 
@@ -60,18 +65,17 @@ static void ngx_http_agent_async_redis_on_connect(const redisAsyncContext *ac,
 static void ngx_http_agent_async_redis_on_disconnect(
     const redisAsyncContext *ac, int status);
 static void ngx_http_agent_async_redis_send_setup(redisAsyncContext *ac);
-static void ngx_http_agent_async_redis_load_scripts(redisAsyncContext *ac,
-    ngx_uint_t last);
+static void ngx_http_agent_async_redis_load(redisAsyncContext *ac,
+    ngx_uint_t script, void *last);
 static void ngx_http_agent_async_redis_setup_reply(redisAsyncContext *ac,
     void *r, void *privdata);
-static ngx_int_t ngx_http_agent_async_redis_attach(redisAsyncContext *ac);
-static void ngx_http_agent_async_redis_add_read(void *privdata);
-static void ngx_http_agent_async_redis_del_read(void *privdata);
-static void ngx_http_agent_async_redis_add_write(void *privdata);
-static void ngx_http_agent_async_redis_del_write(void *privdata);
-static void ngx_http_agent_async_redis_cleanup(void *privdata);
-static void ngx_http_agent_async_redis_read_handler(ngx_event_t *ev);
-static void ngx_http_agent_async_redis_write_handler(ngx_event_t *ev);
+static ngx_http_agent_async_op_t *ngx_http_agent_async_redis_op(
+    ngx_http_request_t *r, ngx_http_agent_async_reply_pt handler);
+static ngx_int_t ngx_http_agent_async_redis_send(
+    ngx_http_agent_async_op_t *op, int argc, const char **argv,
+    const size_t *argvlen);
+static ngx_int_t ngx_http_agent_async_redis_resend(
+    ngx_http_agent_async_op_t *op, redisReply *reply);
 static void ngx_http_agent_async_redis_reply(redisAsyncContext *ac,
     void *r, void *privdata);
 static void ngx_http_agent_async_redis_op_timeout(ngx_event_t *ev);
@@ -84,28 +88,16 @@ static ngx_http_agent_async_redis_t  ngx_http_agent_async_redis;
 
 ngx_int_t
 ngx_http_agent_async_redis_init(ngx_cycle_t *cycle,
-    ngx_http_agent_async_main_conf_t *amcf)
+    ngx_http_agent_async_redis_conf_t *conf)
 {
-    u_char                         digest[20];
-    ngx_uint_t                     i;
-    ngx_sha1_t                     sha1;
     ngx_http_agent_async_redis_t  *rd;
 
     rd = &ngx_http_agent_async_redis;
 
     ngx_memzero(rd, sizeof(ngx_http_agent_async_redis_t));
 
-    rd->conf = amcf;
+    rd->conf = conf;
     rd->log = cycle->log;
-
-    /* EVALSHA can be sent at once: SCRIPT LOAD precedes it on the wire */
-    for (i = 0; i < AA_SCRIPT_N; i++) {
-        ngx_sha1_init(&sha1);
-        ngx_sha1_update(&sha1, aa_scripts[i], ngx_strlen(aa_scripts[i]));
-        ngx_sha1_final(digest, &sha1);
-        ngx_hex_dump((u_char *) rd->sha[i], digest, 20);
-        rd->sha[i][40] = '\0';
-    }
 
     rd->reconnect.handler = ngx_http_agent_async_redis_reconnect_handler;
     rd->reconnect.log = cycle->log;
@@ -154,18 +146,21 @@ ngx_http_agent_async_redis_exit(ngx_cycle_t *cycle)
 static void
 ngx_http_agent_async_redis_connect(void)
 {
-    redisAsyncContext                 *ac;
-    ngx_http_agent_async_redis_t      *rd;
-    ngx_http_agent_async_main_conf_t  *amcf;
+    redisAsyncContext                  *ac;
+    ngx_http_agent_async_redis_t       *rd;
+    ngx_http_agent_async_redis_conf_t  *conf;
 
     rd = &ngx_http_agent_async_redis;
-    amcf = rd->conf;
+    conf = rd->conf;
 
-    if (amcf->unix_path.len) {
-        ac = redisAsyncConnectUnix((char *) amcf->unix_path.data);
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, rd->log, 0,
+                   "agent_async redis connect");
+
+    if (conf->unix_path.len) {
+        ac = redisAsyncConnectUnix((char *) conf->unix_path.data);
 
     } else {
-        ac = redisAsyncConnect((char *) amcf->host.data, (int) amcf->port);
+        ac = redisAsyncConnect((char *) conf->host.data, (int) conf->port);
     }
 
     if (ac == NULL) {
@@ -183,7 +178,7 @@ ngx_http_agent_async_redis_connect(void)
         return;
     }
 
-    if (ngx_http_agent_async_redis_attach(ac) != NGX_OK) {
+    if (ngx_http_agent_async_redis_attach(ac, rd->log) != NGX_OK) {
         redisAsyncFree(ac);
         ngx_http_agent_async_redis_schedule();
         return;
@@ -204,51 +199,55 @@ ngx_http_agent_async_redis_connect(void)
 
     ngx_http_agent_async_redis_send_setup(ac);
 
-    ngx_add_timer(&rd->connect_timer, amcf->connect_timeout);
+    ngx_add_timer(&rd->connect_timer, conf->connect_timeout);
 }
 
 
 static void
 ngx_http_agent_async_redis_send_setup(redisAsyncContext *ac)
 {
-    char                              *db;
-    u_char                             buf[NGX_INT_T_LEN + 1];
-    const char                        *argv[2];
-    size_t                             argvlen[2];
-    ngx_http_agent_async_main_conf_t  *amcf;
+    u_char                             *db;
+    u_char                              buf[NGX_INT_T_LEN];
+    ngx_uint_t                          i;
+    const char                         *argv[2];
+    size_t                              argvlen[2];
+    ngx_http_agent_async_redis_conf_t  *conf;
 
-    amcf = ngx_http_agent_async_redis.conf;
+    conf = ngx_http_agent_async_redis.conf;
 
-    if (amcf->password.len) {
+    if (conf->password.len) {
         argv[0] = "AUTH";
         argvlen[0] = 4;
-        argv[1] = (const char *) amcf->password.data;
-        argvlen[1] = amcf->password.len;
+        argv[1] = (const char *) conf->password.data;
+        argvlen[1] = conf->password.len;
 
         redisAsyncCommandArgv(ac, ngx_http_agent_async_redis_setup_reply,
                               NULL, 2, argv, argvlen);
     }
 
-    if (amcf->db) {
-        db = (char *) buf;
+    if (conf->db) {
+        db = buf;
         argv[0] = "SELECT";
         argvlen[0] = 6;
-        argv[1] = db;
-        argvlen[1] = ngx_sprintf(buf, "%i", amcf->db) - buf;
+        argv[1] = (const char *) db;
+        argvlen[1] = ngx_sprintf(buf, "%i", conf->db) - buf;
 
         redisAsyncCommandArgv(ac, ngx_http_agent_async_redis_setup_reply,
                               NULL, 2, argv, argvlen);
     }
 
-    ngx_http_agent_async_redis_load_scripts(ac, 1);
+    /* privdata marks the reply that completes the setup */
+    for (i = 0; i < AA_SCRIPT_N; i++) {
+        ngx_http_agent_async_redis_load(ac, i,
+                                        i == AA_SCRIPT_N - 1 ? ac : NULL);
+    }
 }
 
 
 static void
-ngx_http_agent_async_redis_load_scripts(redisAsyncContext *ac,
-    ngx_uint_t last)
+ngx_http_agent_async_redis_load(redisAsyncContext *ac, ngx_uint_t script,
+    void *last)
 {
-    ngx_uint_t   i;
     const char  *argv[3];
     size_t       argvlen[3];
 
@@ -256,33 +255,18 @@ ngx_http_agent_async_redis_load_scripts(redisAsyncContext *ac,
     argvlen[0] = 6;
     argv[1] = "LOAD";
     argvlen[1] = 4;
+    argv[2] = aa_scripts[script].text;
+    argvlen[2] = aa_scripts[script].len;
 
-    for (i = 0; i < AA_SCRIPT_N; i++) {
-        argv[2] = aa_scripts[i];
-        argvlen[2] = ngx_strlen(aa_scripts[i]);
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ngx_http_agent_async_redis.log, 0,
+                   "agent_async redis load script \"%s\"",
+                   aa_scripts[script].name);
 
-        /* privdata marks the reply that completes the setup */
-        redisAsyncCommandArgv(ac, ngx_http_agent_async_redis_setup_reply,
-                              (last && i == AA_SCRIPT_N - 1) ? (void *) 1
-                                                             : NULL,
-                              3, argv, argvlen);
-    }
-}
+    /* an EVALSHA sent after this on the wire finds the script loaded */
+    ngx_http_agent_async_redis.loads[script]++;
 
-
-void
-ngx_http_agent_async_redis_noscript(void)
-{
-    ngx_http_agent_async_redis_t  *rd;
-
-    rd = &ngx_http_agent_async_redis;
-
-    /* somebody ran SCRIPT FLUSH: load them again, once per burst */
-    if (rd->ac && rd->state == NGX_HTTP_AGENT_ASYNC_REDIS_READY) {
-        ngx_log_error(NGX_LOG_WARN, rd->log, 0,
-                      "agent_async: redis lost the scripts, loading again");
-        ngx_http_agent_async_redis_load_scripts(rd->ac, 0);
-    }
+    redisAsyncCommandArgv(ac, ngx_http_agent_async_redis_setup_reply, last,
+                          3, argv, argvlen);
 }
 
 
@@ -304,7 +288,7 @@ ngx_http_agent_async_redis_setup_reply(redisAsyncContext *ac, void *r,
                       "agent_async: redis setup failed: %*s",
                       (size_t) reply->len, reply->str);
 
-        if (rd->state != NGX_HTTP_AGENT_ASYNC_REDIS_CLOSING) {
+        if (rd->state == NGX_HTTP_AGENT_ASYNC_REDIS_CONNECTING) {
             rd->state = NGX_HTTP_AGENT_ASYNC_REDIS_CLOSING;
             redisAsyncDisconnect(ac);
         }
@@ -336,14 +320,17 @@ ngx_http_agent_async_redis_on_connect(const redisAsyncContext *ac,
     }
 
     if (status == REDIS_OK) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, rd->log, 0,
+                       "agent_async redis connected");
         return;
     }
 
-    /* hiredis frees the context when this returns */
+    /* hiredis frees the context when this returns, with no disconnect */
 
     ngx_log_error(NGX_LOG_ERR, rd->log, 0,
                   "agent_async: redis connect failed: %s", ac->errstr);
 
+    rd->ac = NULL;
     rd->state = NGX_HTTP_AGENT_ASYNC_REDIS_IDLE;
     ngx_http_agent_async_redis_schedule();
 }
@@ -362,7 +349,11 @@ ngx_http_agent_async_redis_on_disconnect(const redisAsyncContext *ac,
                       "agent_async: redis connection lost: %s", ac->errstr);
     }
 
-    rd->state = NGX_HTTP_AGENT_ASYNC_REDIS_IDLE;
+    if (rd->ac == ac) {
+        rd->ac = NULL;
+        rd->state = NGX_HTTP_AGENT_ASYNC_REDIS_IDLE;
+    }
+
     ngx_http_agent_async_redis_schedule();
 }
 
@@ -388,6 +379,9 @@ ngx_http_agent_async_redis_schedule(void)
     /* jitter, so that the workers of many nodes do not reconnect in step */
     delay = rd->backoff / 2 + (ngx_msec_t) ngx_random() % (rd->backoff / 2 + 1);
 
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, rd->log, 0,
+                   "agent_async redis reconnect in %M ms", delay);
+
     ngx_add_timer(&rd->reconnect, delay);
 }
 
@@ -395,11 +389,7 @@ ngx_http_agent_async_redis_schedule(void)
 static void
 ngx_http_agent_async_redis_reconnect_handler(ngx_event_t *ev)
 {
-    ngx_http_agent_async_redis_t  *rd;
-
-    rd = &ngx_http_agent_async_redis;
-
-    if (rd->ac == NULL) {
+    if (ngx_http_agent_async_redis.ac == NULL) {
         ngx_http_agent_async_redis_connect();
     }
 }
@@ -423,165 +413,10 @@ ngx_http_agent_async_redis_connect_timeout(ngx_event_t *ev)
                   "agent_async: redis connect timed out");
 
     /* never connected: hiredis calls no disconnect callback */
+    rd->ac = NULL;
     rd->state = NGX_HTTP_AGENT_ASYNC_REDIS_IDLE;
     redisAsyncFree(ac);
     ngx_http_agent_async_redis_schedule();
-}
-
-
-/* the event adapter */
-
-
-static ngx_int_t
-ngx_http_agent_async_redis_attach(redisAsyncContext *ac)
-{
-    ngx_connection_t              *c;
-    ngx_http_agent_async_redis_t  *rd;
-
-    rd = &ngx_http_agent_async_redis;
-
-    c = ngx_get_connection(ac->c.fd, rd->log);
-    if (c == NULL) {
-        return NGX_ERROR;
-    }
-
-    c->data = rd;
-    c->read->handler = ngx_http_agent_async_redis_read_handler;
-    c->write->handler = ngx_http_agent_async_redis_write_handler;
-    c->read->log = rd->log;
-    c->write->log = rd->log;
-
-    rd->conn = c;
-
-    ac->ev.data = rd;
-    ac->ev.addRead = ngx_http_agent_async_redis_add_read;
-    ac->ev.delRead = ngx_http_agent_async_redis_del_read;
-    ac->ev.addWrite = ngx_http_agent_async_redis_add_write;
-    ac->ev.delWrite = ngx_http_agent_async_redis_del_write;
-    ac->ev.cleanup = ngx_http_agent_async_redis_cleanup;
-
-    return NGX_OK;
-}
-
-
-/*
- * Level-triggered: hiredis 0.14 reads at most 16 KiB per call, so an
- * edge-triggered registration could leave a large reply unread.
- */
-
-static void
-ngx_http_agent_async_redis_add_read(void *privdata)
-{
-    ngx_http_agent_async_redis_t  *rd = privdata;
-
-    if (rd->conn && !rd->conn->read->active) {
-        if (ngx_add_event(rd->conn->read, NGX_READ_EVENT, NGX_LEVEL_EVENT)
-            != NGX_OK)
-        {
-            ngx_log_error(NGX_LOG_ALERT, rd->log, 0,
-                          "agent_async: adding redis read event failed");
-        }
-    }
-}
-
-
-static void
-ngx_http_agent_async_redis_del_read(void *privdata)
-{
-    ngx_http_agent_async_redis_t  *rd = privdata;
-
-    if (rd->conn && rd->conn->read->active) {
-        ngx_del_event(rd->conn->read, NGX_READ_EVENT, NGX_LEVEL_EVENT);
-    }
-}
-
-
-static void
-ngx_http_agent_async_redis_add_write(void *privdata)
-{
-    ngx_http_agent_async_redis_t  *rd = privdata;
-
-    if (rd->conn && !rd->conn->write->active) {
-        if (ngx_add_event(rd->conn->write, NGX_WRITE_EVENT, NGX_LEVEL_EVENT)
-            != NGX_OK)
-        {
-            ngx_log_error(NGX_LOG_ALERT, rd->log, 0,
-                          "agent_async: adding redis write event failed");
-        }
-    }
-}
-
-
-static void
-ngx_http_agent_async_redis_del_write(void *privdata)
-{
-    ngx_http_agent_async_redis_t  *rd = privdata;
-
-    if (rd->conn && rd->conn->write->active) {
-        ngx_del_event(rd->conn->write, NGX_WRITE_EVENT, NGX_LEVEL_EVENT);
-    }
-}
-
-
-static void
-ngx_http_agent_async_redis_cleanup(void *privdata)
-{
-    ngx_connection_t              *c;
-    ngx_http_agent_async_redis_t  *rd = privdata;
-
-    c = rd->conn;
-
-    /* hiredis closes the fd after this returns: only forget it here */
-
-    if (c) {
-        if (c->read->active) {
-            ngx_del_event(c->read, NGX_READ_EVENT, NGX_CLOSE_EVENT);
-        }
-
-        if (c->write->active) {
-            ngx_del_event(c->write, NGX_WRITE_EVENT, NGX_CLOSE_EVENT);
-        }
-
-        if (c->read->posted) {
-            ngx_delete_posted_event(c->read);
-        }
-
-        if (c->write->posted) {
-            ngx_delete_posted_event(c->write);
-        }
-
-        ngx_free_connection(c);
-        c->fd = (ngx_socket_t) -1;
-    }
-
-    rd->conn = NULL;
-    rd->ac = NULL;
-}
-
-
-static void
-ngx_http_agent_async_redis_read_handler(ngx_event_t *ev)
-{
-    ngx_http_agent_async_redis_t  *rd;
-
-    rd = &ngx_http_agent_async_redis;
-
-    if (rd->ac) {
-        redisAsyncHandleRead(rd->ac);
-    }
-}
-
-
-static void
-ngx_http_agent_async_redis_write_handler(ngx_event_t *ev)
-{
-    ngx_http_agent_async_redis_t  *rd;
-
-    rd = &ngx_http_agent_async_redis;
-
-    if (rd->ac) {
-        redisAsyncHandleWrite(rd->ac);
-    }
 }
 
 
@@ -593,48 +428,124 @@ ngx_http_agent_async_redis_command(ngx_http_request_t *r,
     ngx_http_agent_async_reply_pt handler, int argc, const char **argv,
     const size_t *argvlen)
 {
-    ngx_pool_cleanup_t            *cln;
-    ngx_http_agent_async_op_t     *op;
-    ngx_http_agent_async_redis_t  *rd;
+    ngx_http_agent_async_op_t  *op;
 
-    rd = &ngx_http_agent_async_redis;
-
-    if (rd->ac == NULL
-        || (rd->state != NGX_HTTP_AGENT_ASYNC_REDIS_READY
-            && rd->state != NGX_HTTP_AGENT_ASYNC_REDIS_CONNECTING))
-    {
-        return NGX_DECLINED;
+    op = ngx_http_agent_async_redis_op(r, handler);
+    if (op == NULL) {
+        return NGX_ERROR;
     }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "agent_async redis send: %*s", argvlen[0], argv[0]);
+
+    return ngx_http_agent_async_redis_send(op, argc, argv, argvlen);
+}
+
+
+ngx_int_t
+ngx_http_agent_async_redis_eval(ngx_http_request_t *r,
+    ngx_http_agent_async_reply_pt handler, aa_script_e script, int nkeys,
+    int argc, const char **argv, const size_t *argvlen)
+{
+    u_char                     *numkeys;
+    size_t                     *lens;
+    const char                **args;
+    ngx_http_agent_async_op_t  *op;
+
+    args = ngx_palloc(r->pool, (argc + 3) * sizeof(char *));
+    lens = ngx_palloc(r->pool, (argc + 3) * sizeof(size_t));
+    numkeys = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+
+    if (args == NULL || lens == NULL || numkeys == NULL) {
+        return NGX_ERROR;
+    }
+
+    args[0] = "EVALSHA";
+    lens[0] = 7;
+    args[1] = aa_scripts[script].sha1;
+    lens[1] = 40;
+    args[2] = (const char *) numkeys;
+    lens[2] = ngx_sprintf(numkeys, "%d", nkeys) - numkeys;
+
+    ngx_memcpy(&args[3], argv, argc * sizeof(char *));
+    ngx_memcpy(&lens[3], argvlen, argc * sizeof(size_t));
+
+    op = ngx_http_agent_async_redis_op(r, handler);
+    if (op == NULL) {
+        return NGX_ERROR;
+    }
+
+    op->script = script;
+    op->loads = ngx_http_agent_async_redis.loads[script];
+    op->argc = argc + 3;
+    op->argv = args;
+    op->argvlen = lens;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "agent_async redis send: EVALSHA \"%s\"",
+                   aa_scripts[script].name);
+
+    return ngx_http_agent_async_redis_send(op, op->argc, args, lens);
+}
+
+
+/* an op not sent yet: freed by ngx_http_agent_async_redis_send() if not */
+
+static ngx_http_agent_async_op_t *
+ngx_http_agent_async_redis_op(ngx_http_request_t *r,
+    ngx_http_agent_async_reply_pt handler)
+{
+    ngx_pool_cleanup_t         *cln;
+    ngx_http_agent_async_op_t  *op;
 
     cln = ngx_pool_cleanup_add(r->pool, 0);
     if (cln == NULL) {
-        return NGX_ERROR;
+        return NULL;
     }
 
     op = ngx_calloc(sizeof(ngx_http_agent_async_op_t), r->connection->log);
     if (op == NULL) {
-        return NGX_ERROR;
+        return NULL;
     }
 
     op->request = r;
     op->handler = handler;
     op->cleanup = cln;
-    op->sent = ngx_current_msec;
+    op->script = -1;
 
     op->timer.handler = ngx_http_agent_async_redis_op_timeout;
     op->timer.data = op;
     op->timer.log = r->connection->log;
 
-    if (redisAsyncCommandArgv(rd->ac, ngx_http_agent_async_redis_reply, op,
-                              argc, argv, argvlen)
-        != REDIS_OK)
+    return op;
+}
+
+
+static ngx_int_t
+ngx_http_agent_async_redis_send(ngx_http_agent_async_op_t *op, int argc,
+    const char **argv, const size_t *argvlen)
+{
+    ngx_http_request_t            *r;
+    ngx_http_agent_async_redis_t  *rd;
+
+    rd = &ngx_http_agent_async_redis;
+    r = op->request;
+
+    if (rd->ac == NULL
+        || (rd->state != NGX_HTTP_AGENT_ASYNC_REDIS_READY
+            && rd->state != NGX_HTTP_AGENT_ASYNC_REDIS_CONNECTING)
+        || redisAsyncCommandArgv(rd->ac, ngx_http_agent_async_redis_reply,
+                                 op, argc, argv, argvlen)
+           != REDIS_OK)
     {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "agent_async redis not connected");
         ngx_free(op);
         return NGX_DECLINED;
     }
 
-    cln->handler = ngx_http_agent_async_redis_op_detach;
-    cln->data = op;
+    op->cleanup->handler = ngx_http_agent_async_redis_op_detach;
+    op->cleanup->data = op;
 
     if (rd->pending++ == 0) {
         rd->last_reply = ngx_current_msec;
@@ -654,31 +565,55 @@ ngx_http_agent_async_redis_command(ngx_http_request_t *r,
 }
 
 
-ngx_int_t
-ngx_http_agent_async_redis_script(ngx_http_request_t *r,
-    ngx_http_agent_async_reply_pt handler, aa_script_e script, int nkeys,
-    int argc, const char **argv, const size_t *argvlen)
-{
-    u_char       numkeys[NGX_INT_T_LEN];
-    size_t       lens[NGX_HTTP_AGENT_ASYNC_MAX_ARGS];
-    const char  *args[NGX_HTTP_AGENT_ASYNC_MAX_ARGS];
+/*
+ * NOSCRIPT: somebody ran SCRIPT FLUSH, or Redis restarted.  The script is
+ * loaded again, once however many commands are in flight (loads[]
+ * tells whether a SCRIPT LOAD went out after this op), and the op is sent
+ * again behind it, with the timer it has.  Once: a second NOSCRIPT is an
+ * answer.
+ */
 
-    if (argc + 3 > NGX_HTTP_AGENT_ASYNC_MAX_ARGS) {
-        return NGX_ERROR;
+static ngx_int_t
+ngx_http_agent_async_redis_resend(ngx_http_agent_async_op_t *op,
+    redisReply *reply)
+{
+    ngx_http_agent_async_redis_t  *rd;
+
+    rd = &ngx_http_agent_async_redis;
+
+    if (op->script < 0 || op->resent || op->request == NULL
+        || reply == NULL || reply->type != REDIS_REPLY_ERROR
+        || reply->len < 8 || ngx_strncmp(reply->str, "NOSCRIPT", 8) != 0
+        || rd->ac == NULL || rd->state != NGX_HTTP_AGENT_ASYNC_REDIS_READY)
+    {
+        return NGX_DECLINED;
     }
 
-    args[0] = "EVALSHA";
-    lens[0] = 7;
-    args[1] = ngx_http_agent_async_redis.sha[script];
-    lens[1] = 40;
-    args[2] = (const char *) numkeys;
-    lens[2] = ngx_sprintf(numkeys, "%d", nkeys) - numkeys;
+    if (rd->loads[op->script] == op->loads) {
+        ngx_log_error(NGX_LOG_WARN, rd->log, 0,
+                      "agent_async: redis lost the script \"%s\", "
+                      "loading it again", aa_scripts[op->script].name);
 
-    ngx_memcpy(&args[3], argv, argc * sizeof(char *));
-    ngx_memcpy(&lens[3], argvlen, argc * sizeof(size_t));
+        ngx_http_agent_async_redis_load(rd->ac, op->script, NULL);
+    }
 
-    return ngx_http_agent_async_redis_command(r, handler, argc + 3, args,
-                                              lens);
+    op->resent = 1;
+    op->loads = rd->loads[op->script];
+
+    if (redisAsyncCommandArgv(rd->ac, ngx_http_agent_async_redis_reply, op,
+                              op->argc, op->argv, op->argvlen)
+        != REDIS_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, op->request->connection->log, 0,
+                   "agent_async redis sent again: EVALSHA \"%s\"",
+                   aa_scripts[op->script].name);
+
+    rd->pending++;
+
+    return NGX_OK;
 }
 
 
@@ -686,6 +621,7 @@ static void
 ngx_http_agent_async_redis_reply(redisAsyncContext *ac, void *r,
     void *privdata)
 {
+    redisReply                     *reply = r;
     ngx_connection_t               *c;
     ngx_http_request_t             *req;
     ngx_http_agent_async_op_t      *op = privdata;
@@ -696,8 +632,12 @@ ngx_http_agent_async_redis_reply(redisAsyncContext *ac, void *r,
 
     rd->pending--;
 
-    if (r) {
+    if (reply) {
         rd->last_reply = ngx_current_msec;
+    }
+
+    if (ngx_http_agent_async_redis_resend(op, reply) == NGX_OK) {
+        return;
     }
 
     if (op->timer.timer_set) {
@@ -720,7 +660,14 @@ ngx_http_agent_async_redis_reply(redisAsyncContext *ac, void *r,
 
     c = req->connection;
 
-    handler(req, r);
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                   "agent_async redis reply: %s",
+                   reply == NULL ? "none"
+                   : reply->type == REDIS_REPLY_ERROR ? "error"
+                   : reply->type == REDIS_REPLY_NIL ? "nil"
+                   : reply->type == REDIS_REPLY_ARRAY ? "array" : "value");
+
+    handler(req, reply);
 
     ngx_http_run_posted_requests(c);
 }
@@ -739,19 +686,17 @@ ngx_http_agent_async_redis_op_timeout(ngx_event_t *ev)
     rd = &ngx_http_agent_async_redis;
 
     r = op->request;
+    c = r->connection;
 
     /* the op stays with hiredis until its callback frees it */
     op->request = NULL;
     op->cleanup->handler = NULL;
 
-    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+    ngx_log_error(NGX_LOG_ERR, c->log, 0,
                   "agent_async: redis did not answer in %M ms",
                   rd->conf->timeout);
 
-    c = r->connection;
-
-    ngx_http_finalize_request(r,
-        ngx_http_agent_async_send_storage_error(r, NULL));
+    op->handler(r, NULL);
 
     ngx_http_run_posted_requests(c);
 
@@ -768,6 +713,7 @@ ngx_http_agent_async_redis_op_timeout(ngx_event_t *ev)
         ngx_log_error(NGX_LOG_ERR, rd->log, 0,
                       "agent_async: redis connection stalled, reconnecting");
 
+        rd->ac = NULL;
         rd->state = NGX_HTTP_AGENT_ASYNC_REDIS_IDLE;
         redisAsyncFree(ac);
         ngx_http_agent_async_redis_schedule();
@@ -779,6 +725,9 @@ static void
 ngx_http_agent_async_redis_op_detach(void *data)
 {
     ngx_http_agent_async_op_t  *op = data;
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, op->request->connection->log, 0,
+                   "agent_async redis op detached");
 
     op->request = NULL;
 

@@ -148,19 +148,6 @@ ngx_http_agent_async_send_oom(ngx_http_request_t *r)
 }
 
 
-/* storing could not start: nothing reached Redis */
-
-ngx_int_t
-ngx_http_agent_async_send_not_sent(ngx_http_request_t *r, ngx_int_t rc)
-{
-    if (rc == NGX_DECLINED) {
-        return ngx_http_agent_async_send_unreachable(r);
-    }
-
-    return ngx_http_agent_async_send_oom(r);
-}
-
-
 ngx_int_t
 ngx_http_agent_async_send_invalid(ngx_http_request_t *r, aa_errors_t *errors)
 {
@@ -171,70 +158,6 @@ ngx_http_agent_async_send_invalid(ngx_http_request_t *r, aa_errors_t *errors)
 
     return ngx_http_agent_async_send_buf(r, NGX_HTTP_UNPROCESSABLE_ENTITY,
                                          &out);
-}
-
-
-/* nothing was sent: a retry is safe, after the reconnection's first steps */
-
-ngx_int_t
-ngx_http_agent_async_send_unreachable(ngx_http_request_t *r)
-{
-    ngx_table_elt_t  *h;
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "Retry-After");
-    ngx_str_set(&h->value, "1");
-
-    return ngx_http_agent_async_send_detail(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                            "Service Unavailable: the run "
-                                            "store is not reachable");
-}
-
-
-ngx_int_t
-ngx_http_agent_async_send_storage_error(ngx_http_request_t *r,
-    redisReply *reply)
-{
-    ngx_table_elt_t  *h;
-
-    if (reply && reply->type == REDIS_REPLY_ERROR) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "agent_async: redis error: %*s",
-                      (size_t) reply->len, reply->str);
-
-        if (reply->len >= 8 && ngx_strncmp(reply->str, "NOSCRIPT", 8) == 0) {
-            ngx_http_agent_async_redis_noscript();
-        }
-    }
-
-    /*
-     * The SDKs retry 5xx.  A POST that reached Redis may have been
-     * committed, and a retry would create a second run.
-     */
-
-    if (r->method == NGX_HTTP_POST) {
-        h = ngx_list_push(&r->headers_out.headers);
-        if (h == NULL) {
-            return NGX_ERROR;
-        }
-
-        h->hash = 1;
-        ngx_str_set(&h->key, "x-should-retry");
-        ngx_str_set(&h->value, "false");
-    }
-
-    return ngx_http_agent_async_send_detail(r,
-                                            NGX_HTTP_SERVICE_UNAVAILABLE,
-                                            reply ? "Service Unavailable: "
-                                                    "the run store failed"
-                                                  : "Service Unavailable: "
-                                                    "the run store did not "
-                                                    "answer");
 }
 
 

@@ -20,16 +20,48 @@
 #define NGX_HTTP_AGENT_ASYNC_RUN_FIELDS  11
 
 
+/* a run being created, with what src/lua/create_run.lua takes, in r->pool */
+
+typedef struct {
+    char                agent_key[AA_KEY_MAX];
+    char                queue[AA_KEY_MAX];
+    char                agent_runs[AA_KEY_MAX];
+    char                run_key[AA_KEY_MAX];
+    char                runloc[AA_KEY_MAX];
+    char                tenant_runs[AA_KEY_MAX];
+    char                ready[AA_KEY_MAX];
+
+    char                id[AA_ID_MAX];
+    char                agent[AA_ID_MAX];
+    char                tenant[NGX_HTTP_AGENT_ASYNC_TENANT_MAX + 1];
+    char                created_at[AA_TIME_RUN_LEN + 1];
+    char                created_us[NGX_INT64_LEN + 1];
+
+    /* the run hash, rendered as the answer once stored */
+    aa_field_t          fields[NGX_HTTP_AGENT_ASYNC_RUN_FIELDS];
+    size_t              nfields;
+
+    const char         *argv[11 + 2 * NGX_HTTP_AGENT_ASYNC_RUN_FIELDS];
+    size_t              argvlen[11 + 2 * NGX_HTTP_AGENT_ASYNC_RUN_FIELDS];
+} ngx_http_agent_async_new_run_t;
+
+
 static void ngx_http_agent_async_run_create_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_agent_async_run_prepare(ngx_http_request_t *r,
-    aa_async_request_t *req);
-static ngx_int_t ngx_http_agent_async_run_store(ngx_http_request_t *r);
+    aa_async_request_t *req, ngx_http_agent_async_new_run_t *run);
+static ngx_int_t ngx_http_agent_async_run_store(ngx_http_request_t *r,
+    ngx_http_agent_async_new_run_t *run);
 static void ngx_http_agent_async_run_created(ngx_http_request_t *r,
+    redisReply *reply);
+static void ngx_http_agent_async_run_located(ngx_http_request_t *r,
     redisReply *reply);
 static void ngx_http_agent_async_run_got(ngx_http_request_t *r,
     redisReply *reply);
-static ngx_int_t ngx_http_agent_async_pool_str(ngx_http_request_t *r,
-    aa_field_t *f, const char *name, const char *value, size_t len);
+static ngx_int_t ngx_http_agent_async_run_not_found(ngx_http_request_t *r);
+static void ngx_http_agent_async_field(aa_field_t *f, const char *name,
+    const char *value, size_t len);
+static u_char *ngx_http_agent_async_pool_buf(ngx_http_request_t *r,
+    aa_buf_t *b);
 static const char *ngx_http_agent_async_lettuce(ngx_http_request_t *r,
     aa_async_request_t *req);
 
@@ -57,10 +89,11 @@ ngx_http_agent_async_run_create(ngx_http_request_t *r)
 static void
 ngx_http_agent_async_run_create_body(ngx_http_request_t *r)
 {
-    u_char              *body;
-    size_t               len;
-    ngx_int_t            rc;
-    aa_async_request_t   req;
+    u_char                          *body;
+    size_t                           len;
+    ngx_int_t                        rc;
+    aa_async_request_t               req;
+    ngx_http_agent_async_new_run_t  *run;
 
     body = ngx_http_agent_async_body(r, &len);
     if (body == NULL) {
@@ -73,19 +106,16 @@ ngx_http_agent_async_run_create_body(ngx_http_request_t *r)
     switch (aa_async_request_parse(&req, (char *) body, len)) {
 
     case AA_OK:
-        rc = ngx_http_agent_async_run_prepare(r, &req);
+        run = ngx_palloc(r->pool, sizeof(ngx_http_agent_async_new_run_t));
 
-        if (rc == NGX_OK) {
-            rc = ngx_http_agent_async_run_store(r);
-
-            if (rc == NGX_OK) {
-                /* the body reference holds the request until the reply */
-                aa_async_request_free(&req);
-                return;
-            }
+        if (run == NULL
+            || ngx_http_agent_async_run_prepare(r, &req, run) != NGX_OK)
+        {
+            rc = ngx_http_agent_async_send_oom(r);
+            break;
         }
 
-        rc = ngx_http_agent_async_send_not_sent(r, rc);
+        rc = ngx_http_agent_async_run_store(r, run);
         break;
 
     case AA_INVALID:
@@ -107,67 +137,61 @@ ngx_http_agent_async_run_create_body(ngx_http_request_t *r)
 
 static ngx_int_t
 ngx_http_agent_async_run_prepare(ngx_http_request_t *r,
-    aa_async_request_t *req)
+    aa_async_request_t *req, ngx_http_agent_async_new_run_t *run)
 {
-    char                         id[AA_ID_MAX], created_at[32], us[32];
     char                         err[64];
-    size_t                       n;
+    u_char                      *metadata, *config, *job, *url;
+    size_t                       len;
     int64_t                      now;
-    yajl_val                     url;
+    yajl_val                     v;
     aa_buf_t                     meta;
     aa_field_t                  *f;
-    ngx_int_t                    rc;
     ngx_http_agent_async_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_agent_async_module);
 
-    if (aa_id_new("run", id, sizeof(id)) < 0) {
+    if (aa_id_new("run", run->id, sizeof(run->id)) < 0) {
         return NGX_ERROR;
     }
 
     now = aa_now_us();
-    aa_time_run(now, created_at);
-    n = ngx_sprintf((u_char *) us, "%L", now) - (u_char *) us;
-
-    f = ngx_palloc(r->pool,
-                   NGX_HTTP_AGENT_ASYNC_RUN_FIELDS * sizeof(aa_field_t));
-    if (f == NULL) {
-        return NGX_ERROR;
-    }
-
-    ctx->fields = f;
+    aa_time_run(now, run->created_at);
+    ngx_sprintf((u_char *) run->created_us, "%L%Z", now);
+    ngx_cpystrn((u_char *) run->agent, ctx->id.data, ctx->id.len + 1);
+    ngx_cpystrn((u_char *) run->tenant, ctx->tenant.data,
+                ctx->tenant.len + 1);
 
     aa_buf_init(&meta);
     aa_buf_printf(&meta, "{\"run_type\":\"send_message_async\","
                          "\"lettuce\":%s}",
                   ngx_http_agent_async_lettuce(r, req));
 
-    rc = NGX_OK;
+    metadata = ngx_http_agent_async_pool_buf(r, &meta);
+    config = ngx_http_agent_async_pool_buf(r, &req->request_config);
+    job = ngx_http_agent_async_pool_buf(r, &req->job);
 
-    rc |= ngx_http_agent_async_pool_str(r, f++, "id", id, ngx_strlen(id));
-    rc |= ngx_http_agent_async_pool_str(r, f++, "agent_id",
-                                        (char *) ctx->id.data, ctx->id.len);
-    rc |= ngx_http_agent_async_pool_str(r, f++, "tenant",
-                                        (char *) ctx->tenant.data,
-                                        ctx->tenant.len);
-    rc |= ngx_http_agent_async_pool_str(r, f++, "status", "created", 7);
-    rc |= ngx_http_agent_async_pool_str(r, f++, "created_at", created_at,
-                                        ngx_strlen(created_at));
-    rc |= ngx_http_agent_async_pool_str(r, f++, "created_us", us, n);
-    rc |= ngx_http_agent_async_pool_str(r, f++, "background", "1", 1);
-    rc |= ngx_http_agent_async_pool_str(r, f++, "metadata", meta.data,
-                                        meta.failed ? 0 : meta.len);
-    rc |= ngx_http_agent_async_pool_str(r, f++, "request_config",
-                                        req->request_config.data,
-                                        req->request_config.len);
-    rc |= ngx_http_agent_async_pool_str(r, f++, "request", req->job.data,
-                                        req->job.len);
-
-    aa_buf_free(&meta);
-
-    if (rc != NGX_OK || req->job.failed || req->request_config.failed) {
+    if (metadata == NULL || config == NULL || job == NULL) {
+        aa_buf_free(&meta);
         return NGX_ERROR;
     }
+
+    f = run->fields;
+
+    ngx_http_agent_async_field(f++, "id", run->id, ngx_strlen(run->id));
+    ngx_http_agent_async_field(f++, "agent_id", run->agent, ctx->id.len);
+    ngx_http_agent_async_field(f++, "tenant", run->tenant, ctx->tenant.len);
+    ngx_http_agent_async_field(f++, "status", "created", 7);
+    ngx_http_agent_async_field(f++, "created_at", run->created_at,
+                               ngx_strlen(run->created_at));
+    ngx_http_agent_async_field(f++, "created_us", run->created_us,
+                               ngx_strlen(run->created_us));
+    ngx_http_agent_async_field(f++, "background", "1", 1);
+    ngx_http_agent_async_field(f++, "metadata", (char *) metadata, meta.len);
+    ngx_http_agent_async_field(f++, "request_config", (char *) config,
+                               req->request_config.len);
+    ngx_http_agent_async_field(f++, "request", (char *) job, req->job.len);
+
+    aa_buf_free(&meta);
 
     /* callback_url comes as a JSON value: a string, or null */
 
@@ -176,94 +200,93 @@ ngx_http_agent_async_run_prepare(ngx_http_request_t *r,
             return NGX_ERROR;
         }
 
-        url = aa_json_parse(req->callback_url.data, req->callback_url.len,
-                            err, sizeof(err));
+        v = aa_json_parse(req->callback_url.data, req->callback_url.len,
+                          err, sizeof(err));
 
-        if (url == NULL || !YAJL_IS_STRING(url)) {
-            yajl_tree_free(url);
+        if (v == NULL || !YAJL_IS_STRING(v)) {
+            yajl_tree_free(v);
             return NGX_ERROR;
         }
 
-        rc = ngx_http_agent_async_pool_str(r, f++, "callback_url",
-                                           url->u.string,
-                                           ngx_strlen(url->u.string));
-        yajl_tree_free(url);
+        len = ngx_strlen(v->u.string);
+        url = ngx_pnalloc(r->pool, len + 1);
 
-        if (rc != NGX_OK) {
+        if (url == NULL) {
+            yajl_tree_free(v);
             return NGX_ERROR;
         }
+
+        ngx_memcpy(url, v->u.string, len + 1);
+        yajl_tree_free(v);
+
+        ngx_http_agent_async_field(f++, "callback_url", (char *) url, len);
     }
 
-    ctx->nfields = f - ctx->fields;
+    run->nfields = f - run->fields;
+
+    ctx->fields = run->fields;
+    ctx->nfields = run->nfields;
 
     return NGX_OK;
 }
 
 
 static ngx_int_t
-ngx_http_agent_async_run_store(ngx_http_request_t *r)
+ngx_http_agent_async_run_store(ngx_http_request_t *r,
+    ngx_http_agent_async_new_run_t *run)
 {
     int                                argc;
-    char                               keys[7][AA_KEY_MAX];
-    char                               agent[AA_ID_MAX];
-    char                               tenant[NGX_HTTP_AGENT_ASYNC_TENANT_MAX
-                                              + 1];
-    size_t                             i, lens[NGX_HTTP_AGENT_ASYNC_MAX_ARGS];
-    const char                        *argv[NGX_HTTP_AGENT_ASYNC_MAX_ARGS];
+    size_t                             i;
     const char                        *p;
-    aa_field_t                        *f;
-    ngx_http_agent_async_ctx_t        *ctx;
     ngx_http_agent_async_main_conf_t  *amcf;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_agent_async_module);
     amcf = ngx_http_get_module_main_conf(r, ngx_http_agent_async_module);
 
-    f = ctx->fields;
     p = (char *) amcf->prefix.data;
 
-    ngx_cpystrn((u_char *) agent, ctx->id.data, ctx->id.len + 1);
-    ngx_cpystrn((u_char *) tenant, ctx->tenant.data, ctx->tenant.len + 1);
-
-    /* f[0] is the run id, NUL-terminated by ngx_http_agent_async_pool_str */
-
-    if (aa_key_agent(keys[0], AA_KEY_MAX, p, agent) < 0
-        || aa_key_queue(keys[1], AA_KEY_MAX, p, agent) < 0
-        || aa_key_agent_runs(keys[2], AA_KEY_MAX, p, agent) < 0
-        || aa_key_run(keys[3], AA_KEY_MAX, p, agent, f[0].value) < 0
-        || aa_key_runloc(keys[4], AA_KEY_MAX, p, f[0].value) < 0
-        || aa_key_tenant_runs(keys[5], AA_KEY_MAX, p, tenant) < 0
-        || aa_key_ready(keys[6], AA_KEY_MAX, p) < 0)
+    if (aa_key_agent(run->agent_key, AA_KEY_MAX, p, run->agent) < 0
+        || aa_key_queue(run->queue, AA_KEY_MAX, p, run->agent) < 0
+        || aa_key_agent_runs(run->agent_runs, AA_KEY_MAX, p, run->agent) < 0
+        || aa_key_run(run->run_key, AA_KEY_MAX, p, run->agent, run->id) < 0
+        || aa_key_runloc(run->runloc, AA_KEY_MAX, p, run->id) < 0
+        || aa_key_tenant_runs(run->tenant_runs, AA_KEY_MAX, p,
+                              run->tenant) < 0
+        || aa_key_ready(run->ready, AA_KEY_MAX, p) < 0)
     {
-        return NGX_ERROR;
+        return ngx_http_agent_async_send_oom(r);
     }
 
-    argc = 0;
+    /* KEYS, then ARGV, in the order of src/lua/create_run.lua */
 
-    for (i = 0; i < 7; i++) {
-        argv[argc] = keys[i];
-        lens[argc++] = ngx_strlen(keys[i]);
+    run->argv[0] = run->agent_key;
+    run->argv[1] = run->queue;
+    run->argv[2] = run->agent_runs;
+    run->argv[3] = run->run_key;
+    run->argv[4] = run->runloc;
+    run->argv[5] = run->tenant_runs;
+    run->argv[6] = run->ready;
+    run->argv[7] = run->tenant;
+    run->argv[8] = run->id;
+    run->argv[9] = run->agent;
+    run->argv[10] = run->created_us;
+
+    for (i = 0; i < 11; i++) {
+        run->argvlen[i] = ngx_strlen(run->argv[i]);
     }
 
-    argv[argc] = tenant;
-    lens[argc++] = ctx->tenant.len;
-    argv[argc] = f[0].value;
-    lens[argc++] = f[0].value_len;
-    argv[argc] = agent;
-    lens[argc++] = ctx->id.len;
-    argv[argc] = f[5].value;                            /* created_us */
-    lens[argc++] = f[5].value_len;
+    argc = 11;
 
-    for (i = 0; i < ctx->nfields; i++) {
-        argv[argc] = f[i].name;
-        lens[argc++] = f[i].name_len;
-        argv[argc] = f[i].value;
-        lens[argc++] = f[i].value_len;
+    for (i = 0; i < run->nfields; i++) {
+        run->argv[argc] = run->fields[i].name;
+        run->argvlen[argc++] = run->fields[i].name_len;
+        run->argv[argc] = run->fields[i].value;
+        run->argvlen[argc++] = run->fields[i].value_len;
     }
 
-    return ngx_http_agent_async_redis_script(r,
+    return ngx_http_agent_async_query_script(r,
                                              ngx_http_agent_async_run_created,
                                              AA_SCRIPT_CREATE_RUN, 7, argc,
-                                             argv, lens);
+                                             run->argv, run->argvlen);
 }
 
 
@@ -293,14 +316,20 @@ ngx_http_agent_async_run_created(ngx_http_request_t *r, redisReply *reply)
 }
 
 
+/*
+ * GET /v1/runs/{run_id}: GET Prunloc:R finds the agent, then HMGET of the
+ * run's rendered fields (never the job, which may be as large as a request
+ * body).  Two commands, so that every key is known to the client, as
+ * Redis Cluster needs.
+ */
+
 ngx_int_t
 ngx_http_agent_async_run_get(ngx_http_request_t *r, ngx_str_t *run_id)
 {
-    char                               key[AA_KEY_MAX], id[AA_ID_MAX];
-    size_t                             i, lens[4 + AA_RUN_NKEYS];
+    char                              *key, id[AA_ID_MAX];
+    size_t                             lens[2];
     aa_buf_t                           b;
-    ngx_int_t                          rc;
-    const char                        *argv[4 + AA_RUN_NKEYS];
+    const char                        *argv[2];
     ngx_http_agent_async_main_conf_t  *amcf;
 
     if (ngx_http_discard_request_body(r) != NGX_OK) {
@@ -319,41 +348,84 @@ ngx_http_agent_async_run_get(ngx_http_request_t *r, ngx_str_t *run_id)
 
     amcf = ngx_http_get_module_main_conf(r, ngx_http_agent_async_module);
 
+    key = ngx_pnalloc(r->pool, AA_KEY_MAX);
+    if (key == NULL) {
+        return ngx_http_agent_async_send_oom(r);
+    }
+
     ngx_cpystrn((u_char *) id, run_id->data, run_id->len + 1);
 
-    if (aa_key_runloc(key, sizeof(key), (char *) amcf->prefix.data, id) < 0) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    if (aa_key_runloc(key, AA_KEY_MAX, (char *) amcf->prefix.data, id) < 0) {
+        return ngx_http_agent_async_send_oom(r);
     }
 
-    argv[0] = key;
-    lens[0] = ngx_strlen(key);
-    argv[1] = (char *) amcf->prefix.data;
-    lens[1] = amcf->prefix.len;
-    argv[2] = id;
-    lens[2] = run_id->len;
-    argv[3] = "tenant";
-    lens[3] = 6;
+    argv[0] = "GET";
+    lens[0] = 3;
+    argv[1] = key;
+    lens[1] = ngx_strlen(key);
+
+    return ngx_http_agent_async_query(r, ngx_http_agent_async_run_located,
+                                      2, argv, lens);
+}
+
+
+static void
+ngx_http_agent_async_run_located(ngx_http_request_t *r, redisReply *reply)
+{
+    char                               key[AA_KEY_MAX], agent[AA_ID_MAX];
+    char                               id[AA_ID_MAX];
+    size_t                             i, lens[2 + 1 + AA_RUN_NKEYS];
+    ngx_int_t                          rc;
+    const char                        *argv[2 + 1 + AA_RUN_NKEYS];
+    ngx_http_agent_async_ctx_t        *ctx;
+    ngx_http_agent_async_main_conf_t  *amcf;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_agent_async_module);
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_agent_async_module);
+
+    if (reply == NULL
+        || (reply->type != REDIS_REPLY_STRING
+            && reply->type != REDIS_REPLY_NIL))
+    {
+        rc = ngx_http_agent_async_send_storage_error(r, reply);
+        goto done;
+    }
+
+    if (reply->type == REDIS_REPLY_NIL
+        || !aa_id_valid("agent", reply->str, reply->len))
+    {
+        rc = ngx_http_agent_async_run_not_found(r);
+        goto done;
+    }
+
+    ngx_cpystrn((u_char *) agent, (u_char *) reply->str, reply->len + 1);
+    ngx_cpystrn((u_char *) id, ctx->id.data, ctx->id.len + 1);
+
+    if (aa_key_run(key, sizeof(key), (char *) amcf->prefix.data, agent, id)
+        < 0)
+    {
+        rc = ngx_http_agent_async_send_oom(r);
+        goto done;
+    }
+
+    argv[0] = "HMGET";
+    lens[0] = 5;
+    argv[1] = key;
+    lens[1] = ngx_strlen(key);
+    argv[2] = "tenant";
+    lens[2] = 6;
 
     for (i = 0; i < AA_RUN_NKEYS; i++) {
-        argv[4 + i] = aa_run_key(i);
-        lens[4 + i] = ngx_strlen(argv[4 + i]);
+        argv[3 + i] = aa_run_key(i);
+        lens[3 + i] = ngx_strlen(argv[3 + i]);
     }
 
-    rc = ngx_http_agent_async_redis_script(r, ngx_http_agent_async_run_got,
-                                           AA_SCRIPT_GET_RUN, 1,
-                                           4 + AA_RUN_NKEYS, argv, lens);
+    rc = ngx_http_agent_async_query(r, ngx_http_agent_async_run_got,
+                                    3 + AA_RUN_NKEYS, argv, lens);
 
-    if (rc == NGX_DECLINED) {
-        return ngx_http_agent_async_send_unreachable(r);
-    }
+done:
 
-    if (rc != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    r->main->count++;
-
-    return NGX_DONE;
+    ngx_http_finalize_request(r, rc);
 }
 
 
@@ -369,10 +441,8 @@ ngx_http_agent_async_run_got(ngx_http_request_t *r, redisReply *reply)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_agent_async_module);
 
-    if (reply == NULL || reply->type == REDIS_REPLY_ERROR
-        || (reply->type != REDIS_REPLY_NIL
-            && (reply->type != REDIS_REPLY_ARRAY
-                || reply->elements != 1 + AA_RUN_NKEYS)))
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
+        || reply->elements != 1 + AA_RUN_NKEYS)
     {
         rc = ngx_http_agent_async_send_storage_error(r, reply);
         goto done;
@@ -380,18 +450,13 @@ ngx_http_agent_async_run_got(ngx_http_request_t *r, redisReply *reply)
 
     /* another tenant's run does not exist, as far as this caller knows */
 
-    tenant = reply->type == REDIS_REPLY_ARRAY ? reply->element[0] : NULL;
+    tenant = reply->element[0];
 
-    if (tenant == NULL
-        || tenant->type != REDIS_REPLY_STRING
+    if (tenant->type != REDIS_REPLY_STRING
         || (size_t) tenant->len != ctx->tenant.len
         || ngx_strncmp(tenant->str, ctx->tenant.data, ctx->tenant.len) != 0)
     {
-        aa_buf_init(&out);
-        aa_buf_puts(&out, "{\"detail\":\"Run not found with id=");
-        aa_buf_append(&out, (char *) ctx->id.data, ctx->id.len);
-        aa_buf_puts(&out, "\"}");
-        rc = ngx_http_agent_async_send_buf(r, NGX_HTTP_NOT_FOUND, &out);
+        rc = ngx_http_agent_async_run_not_found(r);
         goto done;
     }
 
@@ -404,11 +469,8 @@ ngx_http_agent_async_run_got(ngx_http_request_t *r, redisReply *reply)
             continue;
         }
 
-        fields[n].name = aa_run_key(i);
-        fields[n].name_len = ngx_strlen(fields[n].name);
-        fields[n].value = v->str;
-        fields[n].value_len = v->len;
-        n++;
+        ngx_http_agent_async_field(&fields[n++], aa_run_key(i), v->str,
+                                   v->len);
     }
 
     aa_buf_init(&out);
@@ -421,31 +483,52 @@ done:
 }
 
 
-/* copies a field into the pool, NUL-terminated for the key helpers */
-
 static ngx_int_t
-ngx_http_agent_async_pool_str(ngx_http_request_t *r, aa_field_t *f,
-    const char *name, const char *value, size_t len)
+ngx_http_agent_async_run_not_found(ngx_http_request_t *r)
+{
+    aa_buf_t                     out;
+    ngx_http_agent_async_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_agent_async_module);
+
+    aa_buf_init(&out);
+    aa_buf_puts(&out, "{\"detail\":\"Run not found with id=");
+    aa_buf_append(&out, (char *) ctx->id.data, ctx->id.len);
+    aa_buf_puts(&out, "\"}");
+
+    return ngx_http_agent_async_send_buf(r, NGX_HTTP_NOT_FOUND, &out);
+}
+
+
+static void
+ngx_http_agent_async_field(aa_field_t *f, const char *name,
+    const char *value, size_t len)
+{
+    f->name = name;
+    f->name_len = ngx_strlen(name);
+    f->value = value;
+    f->value_len = len;
+}
+
+
+/* a copy of the buffer's text in the pool; NULL when either failed */
+
+static u_char *
+ngx_http_agent_async_pool_buf(ngx_http_request_t *r, aa_buf_t *b)
 {
     u_char  *p;
 
-    p = ngx_pnalloc(r->pool, len + 1);
-    if (p == NULL || (value == NULL && len)) {
-        return NGX_ERROR;
+    if (b->failed) {
+        return NULL;
     }
 
-    if (len) {
-        ngx_memcpy(p, value, len);
+    p = ngx_pnalloc(r->pool, b->len ? b->len : 1);
+
+    if (p != NULL && b->len) {
+        ngx_memcpy(p, b->data, b->len);
     }
 
-    p[len] = '\0';
-
-    f->name = name;
-    f->name_len = ngx_strlen(name);
-    f->value = (char *) p;
-    f->value_len = len;
-
-    return NGX_OK;
+    return p;
 }
 
 

@@ -2,7 +2,7 @@
  * Copyright (C) 2026, the ngx_http_agent_async_module authors.
  *
  * agent-async-worker --cancel RUN: runs the contract's cancel script
- * (src/common/aa_script_cancel.h) on one run, prints its answer, exits.
+ * (src/lua/cancel.lua) on one run, prints its answer, exits.
  */
 
 #ifndef AW_CANCEL_H

@@ -2,49 +2,26 @@
  * Copyright (C) 2026, the ngx_http_agent_async_module authors.
  */
 
-#include <stdio.h>
-#include <string.h>
-
-#include "aa_keys.h"
 #include "aa_time.h"
 #include "aw_heartbeat.h"
 #include "aw_log.h"
 #include "aw_redis.h"
+#include "aw_store.h"
 #include "aw_worker.h"
 
 
 static int
-aw_heartbeat_beat(aw_redis_t *r, const char *wkey, const char *workers)
+aw_heartbeat_beat(aw_redis_t *r)
 {
-    const char  *argv[5];
-    char         now[32], ttl[16];
-    redisReply  *reply;
-    int          alive;
+    int  alive;
 
-    aa_time_run(aa_now_us(), now);
-    snprintf(ttl, sizeof(ttl), "%d", aw_worker.cf.lease_ttl_ms);
+    alive = aw_store_heartbeat(r);
 
-    argv[0] = wkey;
-    argv[1] = workers;
-    argv[2] = now;
-    argv[3] = ttl;
-    argv[4] = aw_worker.id;
-
-    reply = aw_redis_eval(r, AW_SCRIPT_HEARTBEAT, 2, 5, argv, NULL);
-
-    if (reply == NULL || reply->type != REDIS_REPLY_INTEGER) {
-        aw_log_warn(NULL, NULL, "heartbeat failed: %s", aw_redis_what(reply));
-        if (reply != NULL) {
-            freeReplyObject(reply);
-        }
-
+    if (alive < 0) {
         /* slots take no new work until the heartbeat is back */
         __atomic_store_n(&aw_worker.registered, 0, __ATOMIC_RELEASE);
         return -1;
     }
-
-    alive = reply->integer == 1;
-    freeReplyObject(reply);
 
     if (__atomic_load_n(&aw_worker.registered, __ATOMIC_ACQUIRE)) {
         if (!alive) {
@@ -59,53 +36,6 @@ aw_heartbeat_beat(aw_redis_t *r, const char *wkey, const char *workers)
     __atomic_store_n(&aw_worker.registered, 1, __ATOMIC_RELEASE);
 
     return 0;
-}
-
-
-static void
-aw_heartbeat_reap(aw_redis_t *r, const char *workers, const char *ready,
-    const char *only)
-{
-    const char  *argv[4];
-    redisReply  *reply, **e;
-    size_t       i;
-
-    argv[0] = workers;
-    argv[1] = ready;
-    argv[2] = aw_worker.cf.prefix;
-    argv[3] = only;
-
-    reply = aw_redis_eval(r, AW_SCRIPT_REAP, 2, 4, argv, NULL);
-
-    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
-        aw_log_warn(NULL, NULL, "reaper failed: %s", aw_redis_what(reply));
-        if (reply != NULL) {
-            freeReplyObject(reply);
-        }
-        return;
-    }
-
-    e = reply->element;
-
-    for (i = 0; i + 2 < reply->elements; i += 3) {
-        if (e[i]->type != REDIS_REPLY_STRING
-            || e[i + 1]->type != REDIS_REPLY_STRING
-            || e[i + 2]->type != REDIS_REPLY_STRING)
-        {
-            continue;
-        }
-
-        if (only[0] != '\0') {
-            aw_log_warn(e[i + 2]->len ? e[i + 2]->str : NULL,
-                        e[i + 1]->str, "left over at exit: handed back");
-        } else {
-            aw_log_warn(e[i + 2]->len ? e[i + 2]->str : NULL,
-                        e[i + 1]->str, "reaped: worker %s stopped beating, "
-                        "agent handed back to ready", e[i]->str);
-        }
-    }
-
-    freeReplyObject(reply);
 }
 
 
@@ -126,16 +56,11 @@ void *
 aw_heartbeat_main(void *arg)
 {
     aw_redis_t  r;
-    char        wkey[AA_KEY_MAX], workers[AA_KEY_MAX], ready[AA_KEY_MAX];
     int64_t     now, next_beat, next_reap;
 
     aw_log_thread("hb");
     aw_redis_init(&r);
     r.timeout_ms = aw_heartbeat_timeout_ms();
-
-    aa_key_worker(wkey, sizeof(wkey), aw_worker.cf.prefix, aw_worker.id);
-    aa_key_workers(workers, sizeof(workers), aw_worker.cf.prefix);
-    aa_key_ready(ready, sizeof(ready), aw_worker.cf.prefix);
 
     next_beat = 0;
     next_reap = 0;
@@ -161,8 +86,8 @@ aw_heartbeat_main(void *arg)
         now = aa_mono_ns() / 1000000;
         next_beat = now + aw_worker.cf.heartbeat_ms;
 
-        if (aw_heartbeat_beat(&r, wkey, workers) == 0 && now >= next_reap) {
-            aw_heartbeat_reap(&r, workers, ready, "");
+        if (aw_heartbeat_beat(&r) == 0 && now >= next_reap) {
+            aw_store_reap(&r, 0);
             next_reap = now + aw_worker.cf.reap_interval_ms;
         }
     }
@@ -177,15 +102,11 @@ void
 aw_heartbeat_retire(void)
 {
     aw_redis_t  r;
-    char        workers[AA_KEY_MAX], ready[AA_KEY_MAX];
 
     aw_redis_init(&r);
     r.timeout_ms = aw_heartbeat_timeout_ms();
 
-    aa_key_workers(workers, sizeof(workers), aw_worker.cf.prefix);
-    aa_key_ready(ready, sizeof(ready), aw_worker.cf.prefix);
-
-    aw_heartbeat_reap(&r, workers, ready, aw_worker.id);
+    aw_store_reap(&r, 1);
 
     aw_redis_close(&r);
 }

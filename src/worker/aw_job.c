@@ -18,61 +18,6 @@
 #define AW_SLEEP_SLICE_MS     20
 
 
-static void
-aw_strv_free(aw_strv_t *v)
-{
-    size_t  i;
-
-    for (i = 0; i < v->n; i++) {
-        free(v->items[i]);
-    }
-
-    free(v->items);
-    free(v->lens);
-    memset(v, 0, sizeof(aw_strv_t));
-}
-
-
-/* Takes the buffer's data. */
-static int
-aw_strv_push(aw_strv_t *v, aa_buf_t *b)
-{
-    size_t   cap;
-    char   **items;
-    size_t  *lens;
-
-    if (b->failed || aa_buf_cstr(b) != 0) {
-        return -1;
-    }
-
-    if (v->n == v->cap) {
-        cap = v->cap ? v->cap * 2 : 8;
-
-        items = realloc(v->items, cap * sizeof(char *));
-        if (items == NULL) {
-            return -1;
-        }
-        v->items = items;
-
-        lens = realloc(v->lens, cap * sizeof(size_t));
-        if (lens == NULL) {
-            return -1;
-        }
-        v->lens = lens;
-
-        v->cap = cap;
-    }
-
-    v->items[v->n] = b->data;
-    v->lens[v->n] = b->len;
-    v->n++;
-
-    aa_buf_init(b);
-
-    return 0;
-}
-
-
 void
 aw_job_init(aw_job_t *job, aw_redis_t *redis)
 {
@@ -86,7 +31,7 @@ aw_job_init(aw_job_t *job, aw_redis_t *redis)
 void
 aw_job_free(aw_job_t *job)
 {
-    free(job->request);
+    free(job->claim.request);
 
     if (job->req != NULL) {
         yajl_tree_free(job->req);
@@ -126,18 +71,18 @@ aw_job_prepare(aw_job_t *job)
         return -1;
     }
 
-    if (!job->agent_exists) {
-        aw_job_fail(job, "agent %s not found", job->agent);
+    if (!job->claim.agent_exists) {
+        aw_job_fail(job, "agent %s not found", job->claim.agent);
         return -1;
     }
 
-    if (job->request == NULL || job->request[0] == '\0') {
+    if (job->claim.request == NULL || job->claim.request[0] == '\0') {
         aw_job_fail(job, "invalid job: the run has no request");
         return -1;
     }
 
-    job->req = aa_json_parse(job->request, strlen(job->request), err,
-                             sizeof(err));
+    job->req = aa_json_parse(job->claim.request, strlen(job->claim.request),
+                             err, sizeof(err));
     if (job->req == NULL) {
         aw_job_fail(job, "invalid job: request is not valid JSON: %s", err);
         return -1;
@@ -163,10 +108,7 @@ aw_job_prepare(aw_job_t *job)
 int
 aw_job_check(aw_job_t *job)
 {
-    int64_t      now;
-    const char  *argv[3];
-    redisReply  *reply;
-    int          cancel;
+    int64_t  now;
 
     if (aw_stage() >= AW_ABORTING) {
         return AW_JOB_SHUTDOWN;
@@ -185,22 +127,9 @@ aw_job_check(aw_job_t *job)
 
     job->last_check_ns = now;
 
-    argv[0] = "HGET";
-    argv[1] = job->run_key;
-    argv[2] = "cancel_requested";
-
     /* a Redis error is not a cancellation: the run goes on */
-    reply = aw_redis_argv(job->redis, 3, argv, NULL);
-    if (reply == NULL) {
-        return 0;
-    }
-
-    cancel = reply->type == REDIS_REPLY_STRING && reply->len == 1
-             && reply->str[0] == '1';
-
-    freeReplyObject(reply);
-
-    return cancel ? AW_JOB_CANCELLED : 0;
+    return aw_store_cancel_requested(job->redis, job->claim.run_key)
+           ? AW_JOB_CANCELLED : 0;
 }
 
 
@@ -266,7 +195,7 @@ aw_job_message(aw_job_t *job, const char *message_type, const char *otid,
     m.message_type = message_type;
     m.otid = otid;
     m.step_id = job->step_id;
-    m.run_id = job->run;
+    m.run_id = job->claim.run;
     m.content = content;
     m.content_len = content_len;
 

@@ -17,6 +17,8 @@
 #include "aa_message.h"
 #include "aw_backend.h"
 #include "aw_redis.h"
+#include "aw_store.h"
+#include "aw_strv.h"
 
 typedef enum {
     AW_JOB_DONE = 0,        /* stop_reason set (default end_turn) */
@@ -25,30 +27,13 @@ typedef enum {
     AW_JOB_SHUTDOWN         /* drain grace over: the run is handed back */
 } aw_job_rc_e;
 
-typedef struct {
-    char   **items;
-    size_t  *lens;
-    size_t   n;
-    size_t   cap;
-} aw_strv_t;
-
 struct aw_job_s {
     aw_redis_t  *redis;                 /* the slot's connection */
-
-    char         agent[AA_ID_MAX];
-    char         run[AA_ID_MAX];
-    char         lease[256];
-    long         attempts;
-    char         run_key[512];
+    aw_claim_t   claim;                 /* the run, as claimed */
 
     /* input */
-    char        *request;               /* the run's "request" JSON */
-    yajl_val     req;                   /* parsed, or NULL */
+    yajl_val     req;                   /* claim.request parsed, or NULL */
     yajl_val     messages;              /* req.messages, an array */
-    int          agent_exists;
-    int          cancel_requested;      /* already set at claim */
-    int          has_callback;          /* callback_url set */
-    int64_t      created_us;
 
     /* clocks */
     int64_t      claim_ns;              /* monotonic, at claim */

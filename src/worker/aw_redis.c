@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include "aa_scripts.h"
 #include "aa_time.h"
 #include "aw_log.h"
 #include "aw_redis.h"
@@ -94,12 +95,12 @@ aw_redis_failed(aw_redis_t *r)
 /* A command on a fresh connection, during the handshake. */
 static int
 aw_redis_setup_cmd(redisContext *c, const char *what, int argc,
-    const char **argv, char *sha)
+    const char **argv, const size_t *lens, const char *sha)
 {
     redisReply  *reply;
     int          ok;
 
-    reply = redisCommandArgv(c, argc, argv, NULL);
+    reply = redisCommandArgv(c, argc, argv, lens);
 
     if (reply == NULL) {
         aw_log_warn(NULL, NULL, "redis %s failed: %s", what, c->errstr);
@@ -112,11 +113,13 @@ aw_redis_setup_cmd(redisContext *c, const char *what, int argc,
         aw_log_error(NULL, NULL, "redis %s failed: %s", what, reply->str);
 
     } else if (sha != NULL) {
-        if (reply->type != REDIS_REPLY_STRING || reply->len != 40) {
+        /* Redis hashes the text as scripts/gen-scripts did, or it is not
+           the text the registry was generated from */
+        if (reply->type != REDIS_REPLY_STRING || reply->len != 40
+            || memcmp(reply->str, sha, 40) != 0)
+        {
             aw_log_error(NULL, NULL, "redis %s: unexpected reply", what);
             ok = 0;
-        } else {
-            memcpy(sha, reply->str, 41);
         }
     }
 
@@ -130,15 +133,21 @@ static int
 aw_redis_load_script(aw_redis_t *r, int i)
 {
     const char  *argv[3];
+    size_t       lens[3];
     char         what[64];
 
     argv[0] = "SCRIPT";
     argv[1] = "LOAD";
-    argv[2] = aw_scripts[i];
+    argv[2] = aa_scripts[i].text;
 
-    snprintf(what, sizeof(what), "SCRIPT LOAD %s", aw_script_names[i]);
+    lens[0] = 6;
+    lens[1] = 4;
+    lens[2] = aa_scripts[i].len;
 
-    return aw_redis_setup_cmd(r->ctx, what, 3, argv, r->sha[i]);
+    snprintf(what, sizeof(what), "SCRIPT LOAD %s", aa_scripts[i].name);
+
+    return aw_redis_setup_cmd(r->ctx, what, 3, argv, lens,
+                              aa_scripts[i].sha1);
 }
 
 
@@ -188,7 +197,7 @@ aw_redis_connect(aw_redis_t *r)
     if (cf->redis_password != NULL) {
         argv[0] = "AUTH";
         argv[1] = cf->redis_password;
-        if (aw_redis_setup_cmd(r->ctx, "AUTH", 2, argv, NULL) != 0) {
+        if (aw_redis_setup_cmd(r->ctx, "AUTH", 2, argv, NULL, NULL) != 0) {
             goto failed;
         }
     }
@@ -197,12 +206,12 @@ aw_redis_connect(aw_redis_t *r)
         snprintf(db, sizeof(db), "%d", cf->redis_db);
         argv[0] = "SELECT";
         argv[1] = db;
-        if (aw_redis_setup_cmd(r->ctx, "SELECT", 2, argv, NULL) != 0) {
+        if (aw_redis_setup_cmd(r->ctx, "SELECT", 2, argv, NULL, NULL) != 0) {
             goto failed;
         }
     }
 
-    for (i = 0; i < AW_SCRIPT_N; i++) {
+    for (i = 0; i < AA_SCRIPT_N; i++) {
         if (aw_redis_load_script(r, i) != 0) {
             goto failed;
         }
@@ -320,7 +329,7 @@ aw_redis_eval(aw_redis_t *r, int script, int nkeys, int argc,
     }
 
     for (i = 0; i < 2; i++) {
-        av[1] = r->sha[script];
+        av[1] = aa_scripts[script].sha1;
         lv[0] = 7;
         lv[1] = 40;
         lv[2] = strlen(nk);

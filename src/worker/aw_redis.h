@@ -2,8 +2,9 @@
  * Copyright (C) 2026, the ngx_http_agent_async_module authors.
  *
  * One synchronous hiredis connection per thread, with reconnection
- * (capped exponential backoff) and the worker's Lua scripts, loaded with
- * SCRIPT LOAD at connect and called with EVALSHA (reloaded on NOSCRIPT).
+ * (capped exponential backoff) and the scripts of src/lua/ (the registry
+ * src/common/aa_scripts.h), loaded with SCRIPT LOAD at connect and called
+ * with EVALSHA (loaded again on NOSCRIPT).
  */
 
 #ifndef AW_REDIS_H
@@ -13,11 +14,8 @@
 #include <stdint.h>
 #include <hiredis/hiredis.h>
 
-#include "aw_scripts.h"
-
 typedef struct {
     redisContext  *ctx;
-    char           sha[AW_SCRIPT_N][41];
     int64_t        next_try_ms;     /* monotonic; no connect before it */
     int            backoff_ms;
     unsigned       failures;        /* failures since the last reply */
@@ -44,7 +42,7 @@ int aw_redis_ensure(aw_redis_t *r, int until);
 redisReply *aw_redis_argv(aw_redis_t *r, int argc, const char **argv,
     const size_t *lens);
 
-/* As aw_redis_argv, for EVALSHA of one of the worker's scripts. */
+/* As aw_redis_argv, for EVALSHA of a script (aa_script_e). */
 redisReply *aw_redis_eval(aw_redis_t *r, int script, int nkeys, int argc,
     const char **argv, const size_t *lens);
 

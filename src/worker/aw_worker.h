@@ -43,6 +43,12 @@ aw_set_stage(int stage)
 }
 
 /*
+ * Sets aw_worker.id to "host:pid:random" (8 hex digits: a restarted process
+ * with the same pid differs) and seeds random().  0 or -1.
+ */
+int aw_worker_make_id(void);
+
+/*
  * Sleeps ms milliseconds (against the monotonic clock: a nanosleep() cut
  * short does not shorten it), checking the stage every 10 ms; returns
  * early once stage >= until.

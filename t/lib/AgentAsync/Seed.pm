@@ -1,8 +1,9 @@
 package AgentAsync::Seed;
 
 # Writes agents and runs into Redis exactly as ngx_http_agent_async_module
-# does (docs/redis-keys.md; the CREATE_AGENT / CREATE_RUN scripts of
-# src/common/aa_scripts.c), so the worker can be tested without nginx.
+# does (docs/redis-keys.md), with the module's own scripts
+# (src/lua/create_agent.lua, src/lua/create_run.lua), so that the worker
+# can be tested without nginx.
 
 use strict;
 use warnings;
@@ -10,6 +11,7 @@ use Exporter 'import';
 use JSON::PP ();
 use Time::HiRes ();
 use POSIX ();
+use AgentAsync::Scripts qw(run_script);
 
 our @EXPORT_OK = qw(uuid4 run_time create_agent create_run job_json
                     run_key json);
@@ -37,28 +39,6 @@ sub run_time {
         . sprintf('.%06dZ', $us % 1e6);
 }
 
-# The module's CREATE_AGENT script.
-my $CREATE_AGENT = <<'LUA';
-redis.call('HSET', KEYS[1], unpack(ARGV, 3))
-redis.call('ZADD', KEYS[2], ARGV[1], ARGV[2])
-return 1
-LUA
-
-# The module's CREATE_RUN script.
-my $CREATE_RUN = <<'LUA';
-if redis.call('HGET', KEYS[1], 'tenant') ~= ARGV[1] then
-  return 0
-end
-redis.call('HSET', KEYS[4], unpack(ARGV, 5))
-redis.call('ZADD', KEYS[3], ARGV[4], ARGV[2])
-redis.call('ZADD', KEYS[6], ARGV[4], ARGV[2])
-redis.call('SET', KEYS[5], ARGV[3])
-if redis.call('RPUSH', KEYS[2], ARGV[2]) == 1 then
-  redis.call('LPUSH', KEYS[7], ARGV[3])
-end
-return 1
-LUA
-
 sub run_key {
     my ($p, $agent, $run) = @_;
     return "$p\{$agent}:run:$run";
@@ -75,8 +55,8 @@ sub create_agent {
         . 'null,"context_window":null,"temperature":null,"max_tokens":null}';
     my $state = $JSON->encode({ id => $id, name => $o{name} // 'test',
                                 system => $o{system} // '' });
-    $r->cmd('EVAL', $CREATE_AGENT, 2, "$p\{$id}:agent",
-            "${p}tenant:$tenant:agents", $us, $id,
+    run_script(sub { $r->cmd(@_) }, 'create_agent',
+            [ "$p\{$id}:agent", "${p}tenant:$tenant:agents" ], $us, $id,
             id => $id, tenant => $tenant, created_at => run_time($us),
             system => $o{system} // '', llm => $llm, state => $state);
     return $id;
@@ -129,11 +109,12 @@ sub create_run {
     );
     push @fields, request => $request if defined $request;
     push @fields, callback_url => $o{callback_url} if defined $o{callback_url};
-    my $ok = $r->cmd('EVAL', $CREATE_RUN, 7, "$p\{$agent}:agent",
-                     "$p\{$agent}:queue", "$p\{$agent}:runs",
-                     run_key($p, $agent, $id), "${p}runloc:$id",
-                     "${p}tenant:$tenant:runs", "${p}ready",
-                     $tenant, $id, $agent, $us, @fields);
+    my $ok = run_script(sub { $r->cmd(@_) }, 'create_run',
+                        [ "$p\{$agent}:agent", "$p\{$agent}:queue",
+                          "$p\{$agent}:runs", run_key($p, $agent, $id),
+                          "${p}runloc:$id", "${p}tenant:$tenant:runs",
+                          "${p}ready" ],
+                        $tenant, $id, $agent, $us, @fields);
     die "create_run: agent $agent not found\n" unless $ok;
     return $id;
 }

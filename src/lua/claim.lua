@@ -1,0 +1,81 @@
+-- claim: take the head run of the queue of an agent this worker holds
+-- (docs/redis-keys.md, "Taking work").  The worker reads the head with
+-- LINDEX first, so that every key the script touches is named in KEYS.
+--
+-- KEYS[1]  P{A}:queue          the agent's queue
+-- KEYS[2]  Pprocessing:W       the agents worker W holds
+-- KEYS[3]  P{A}:agent          the agent
+-- KEYS[4]  Pdead               runs given up
+-- KEYS[5]  P{A}:run:R          the run seen at the head; absent when the
+--                              worker saw the queue empty
+-- ARGV[1]  agent id A
+-- ARGV[2]  run id R, or "" when the worker saw the queue empty
+-- ARGV[3]  worker id W
+-- ARGV[4]  attempts allowed (--max-attempts)
+-- ARGV[5]  now, run time
+--
+-- Returns
+--   {"empty"}            the queue is empty: A left Pprocessing:W
+--   {"moved"}            the head is not what the worker saw: read again
+--   {"skipped", why}     R was popped without being executed; why is its
+--                        terminal status ("completed", "failed",
+--                        "cancelled": cancelled while queued), "dead" (its
+--                        attempts were used up: it is now failed, and in
+--                        Pdead) or "missing" (it has no hash)
+--   {"claimed", attempts, lease, request, cancel_requested, created_us,
+--    agent exists 0/1, callback_url}
+--                        R is "running" under lease "W#attempts"; a run
+--                        already "running" is a re-delivery, claimed alike
+
+local head = redis.call('LINDEX', KEYS[1], 0)
+
+if ARGV[2] == '' then
+  if head then
+    return {'moved'}
+  end
+  redis.call('LREM', KEYS[2], 1, ARGV[1])
+  return {'empty'}
+end
+
+if head ~= ARGV[2] then
+  return {'moved'}
+end
+
+local f = redis.call('HMGET', KEYS[5], 'status', 'attempts')
+local status = f[1]
+local attempts = tonumber(f[2] or '0') or 0
+
+if not status then
+  redis.call('LPOP', KEYS[1])
+  return {'skipped', 'missing'}
+end
+
+if status == 'completed' or status == 'failed' or status == 'cancelled' then
+  redis.call('LPOP', KEYS[1])
+  return {'skipped', status}
+end
+
+if attempts >= tonumber(ARGV[4]) then
+  local ok, md = pcall(cjson.decode,
+                       redis.call('HGET', KEYS[5], 'metadata') or '{}')
+  if not ok or type(md) ~= 'table' then
+    md = {}
+  end
+  md['error'] = 'run abandoned after ' .. attempts .. ' attempts: the '
+                .. 'workers executing it stopped before finishing it'
+  redis.call('HSET', KEYS[5], 'status', 'failed', 'stop_reason', 'error',
+             'completed_at', ARGV[5], 'metadata', cjson.encode(md))
+  redis.call('LPOP', KEYS[1])
+  redis.call('RPUSH', KEYS[4], ARGV[2])
+  return {'skipped', 'dead'}
+end
+
+attempts = redis.call('HINCRBY', KEYS[5], 'attempts', 1)
+local lease = ARGV[3] .. '#' .. attempts
+redis.call('HSET', KEYS[5], 'status', 'running', 'lease', lease)
+redis.call('HSETNX', KEYS[5], 'started_at', ARGV[5])
+
+local g = redis.call('HMGET', KEYS[5], 'request', 'cancel_requested',
+                     'created_us', 'callback_url')
+return {'claimed', attempts, lease, g[1] or '', g[2] or '', g[3] or '',
+        redis.call('EXISTS', KEYS[3]), g[4] or ''}

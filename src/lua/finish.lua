@@ -1,0 +1,85 @@
+-- finish: the terminal write of a run, guarded by its lease
+-- (docs/redis-keys.md, "Finishing").  Run by the worker that executed it.
+--
+-- KEYS[1]  P{A}:run:R          the run
+-- KEYS[2]  P{A}:queue          its agent's queue
+-- KEYS[3]  P{A}:run:R:messages its messages
+-- KEYS[4]  P{A}:history        the agent's conversation
+-- KEYS[5]  Pprocessing:W       the agents this worker holds
+-- KEYS[6]  Pready              agents with work and no owner
+-- ARGV[1]  agent id A
+-- ARGV[2]  run id R
+-- ARGV[3]  lease of the claim, "W#attempts"
+-- ARGV[4]  status: "completed", "failed" or "cancelled"
+-- ARGV[5]  stop_reason
+-- ARGV[6]  completed_at, run time
+-- ARGV[7]  error text merged into metadata, "" for none
+-- ARGV[8]  ttft_ns, "" for none
+-- ARGV[9]  total_duration_ns
+-- ARGV[10] usage, LettaUsageStatistics JSON
+-- ARGV[11] n, the number of messages that follow
+-- ARGV[12..11+n]  the run's messages, JSON; the rest: history entries
+--
+-- Returns {"ok", metadata}; {"already", status} when this lease finished
+-- the run before (a retried call); {"lost", status} when another claim
+-- owns the run.  "already" and "lost" write nothing.
+
+-- RPUSH of ARGV[from..to] in chunks: unpack() is bounded by the Lua stack
+local function push(key, from, to)
+  while from <= to do
+    local last = math.min(from + 499, to)
+    redis.call('RPUSH', key, unpack(ARGV, from, last))
+    from = last + 1
+  end
+end
+
+local f = redis.call('HMGET', KEYS[1], 'lease', 'status', 'metadata')
+if f[1] ~= ARGV[3] then
+  return {'lost', f[2] or ''}
+end
+if f[2] ~= 'running' then
+  if f[2] == 'completed' or f[2] == 'failed' or f[2] == 'cancelled' then
+    return {'already', f[2]}
+  end
+  return {'lost', f[2] or ''}
+end
+
+local metadata = f[3] or '{}'
+if ARGV[7] ~= '' then
+  local ok, md = pcall(cjson.decode, metadata)
+  if not ok or type(md) ~= 'table' then
+    md = {}
+  end
+  md['error'] = ARGV[7]
+  metadata = cjson.encode(md)
+end
+
+redis.call('HSET', KEYS[1], 'status', ARGV[4], 'stop_reason', ARGV[5],
+           'completed_at', ARGV[6], 'total_duration_ns', ARGV[9],
+           'usage', ARGV[10], 'metadata', metadata)
+if ARGV[8] ~= '' then
+  redis.call('HSET', KEYS[1], 'ttft_ns', ARGV[8])
+end
+
+redis.call('DEL', KEYS[3])
+local n = tonumber(ARGV[11])
+push(KEYS[3], 12, 11 + n)
+push(KEYS[4], 12 + n, #ARGV)
+
+if redis.call('LINDEX', KEYS[2], 0) == ARGV[2] then
+  redis.call('LPOP', KEYS[2])
+else
+  redis.call('LREM', KEYS[2], 1, ARGV[2])
+end
+
+local left = redis.call('LLEN', KEYS[2])
+if redis.call('LREM', KEYS[5], 1, ARGV[1]) == 1 then
+  -- other agents get their turn first
+  if left > 0 then
+    redis.call('LPUSH', KEYS[6], ARGV[1])
+  end
+elseif left == 0 then
+  -- reaped meanwhile but not claimed again: it may sit in Pready
+  redis.call('LREM', KEYS[6], 0, ARGV[1])
+end
+return {'ok', metadata}
