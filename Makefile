@@ -29,6 +29,8 @@ COMMON_SRCS := $(wildcard src/common/*.c)
 COMMON_OBJS := $(COMMON_SRCS:src/common/%.c=$(BUILD)/common/%.o)
 WORKER_SRCS := $(wildcard src/worker/*.c)
 WORKER_OBJS := $(WORKER_SRCS:src/worker/%.c=$(BUILD)/worker/%.o)
+# everything but main(): what the unit tests link
+WORKER_LIB_OBJS := $(filter-out $(BUILD)/worker/aw_main.o,$(WORKER_OBJS))
 UNIT_SRCS   := $(wildcard t/unit/test_*.c)
 UNIT_BINS   := $(UNIT_SRCS:t/unit/%.c=$(BUILD)/unit/%)
 MODULE_SRCS := $(wildcard src/*.c src/*.h) config
@@ -49,16 +51,21 @@ $(BUILD)/worker/%.o: src/worker/%.c $(wildcard src/worker/*.h src/common/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Isrc/common -Isrc/worker -c $< -o $@
 
+$(BUILD)/libaw.a: $(WORKER_LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
 worker: $(BUILD)/agent-async-worker
 
-$(BUILD)/agent-async-worker: $(WORKER_OBJS) $(BUILD)/libaa.a
-	$(CC) $(LDFLAGS) -o $@ $(WORKER_OBJS) $(BUILD)/libaa.a \
-	    -lhiredis -lcurl -lyajl -lpthread
+$(BUILD)/agent-async-worker: $(BUILD)/worker/aw_main.o $(BUILD)/libaw.a \
+        $(BUILD)/libaa.a
+	$(CC) $(LDFLAGS) -o $@ $^ -lhiredis -lcurl -lyajl -lpthread
 
-$(BUILD)/unit/%: t/unit/%.c $(BUILD)/libaa.a
+$(BUILD)/unit/%: t/unit/%.c t/unit/aa_test.h $(BUILD)/libaw.a $(BUILD)/libaa.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Isrc/common -o $@ $< $(BUILD)/libaa.a \
-	    $(LDFLAGS) -lcmocka -lyajl
+	$(CC) $(CFLAGS) -Isrc/common -Isrc/worker -o $@ $< $(BUILD)/libaw.a \
+	    $(BUILD)/libaa.a $(LDFLAGS) -lcmocka -lhiredis -lcurl -lyajl \
+	    -lpthread
 
 unit-bins: $(UNIT_BINS)
 

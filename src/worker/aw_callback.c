@@ -6,12 +6,11 @@
 #include <string.h>
 #include <curl/curl.h>
 
-#include "aa_json.h"
 #include "aa_keys.h"
-#include "aa_message.h"
 #include "aa_run.h"
 #include "aa_time.h"
 #include "aw_callback.h"
+#include "aw_callback_payload.h"
 #include "aw_log.h"
 #include "aw_worker.h"
 
@@ -51,180 +50,6 @@ aw_callback_progress(void *data, curl_off_t dltotal, curl_off_t dlnow,
     curl_off_t ultotal, curl_off_t ulnow)
 {
     return aw_stage() >= AW_ABORTING;
-}
-
-
-/* 1 when the message's type is listed (or nothing is listed). */
-static int
-aw_callback_wanted(yajl_val types, const char *msg, size_t len)
-{
-    yajl_val  m, t;
-    size_t    i;
-    char      err[64];
-    int       wanted;
-
-    if (types == NULL) {
-        return 1;
-    }
-
-    m = aa_json_parse(msg, len, err, sizeof(err));
-    if (m == NULL) {
-        return 0;
-    }
-
-    wanted = 0;
-    t = aa_json_get(m, "message_type");
-
-    for (i = 0; t != NULL && YAJL_IS_STRING(t) && i < types->u.array.len;
-         i++)
-    {
-        if (YAJL_IS_STRING(types->u.array.values[i])
-            && strcmp(types->u.array.values[i]->u.string,
-                      t->u.string) == 0)
-        {
-            wanted = 1;
-            break;
-        }
-    }
-
-    yajl_tree_free(m);
-
-    return wanted;
-}
-
-
-/* Appends the stored metadata object with "result" added. */
-static void
-aw_callback_metadata(aa_buf_t *out, const aa_field_t *md, aa_buf_t *result)
-{
-    yajl_val  v;
-    aa_buf_t  copy;
-    char      err[64];
-    size_t    brace;
-
-    v = NULL;
-
-    if (md != NULL) {
-        aa_buf_init(&copy);
-        aa_buf_append(&copy, md->value, md->value_len);
-        aa_buf_cstr(&copy);
-
-        if (!copy.failed) {
-            v = aa_json_parse(copy.data, copy.len, err, sizeof(err));
-        }
-
-        aa_buf_free(&copy);
-    }
-
-    if (v != NULL && YAJL_IS_OBJECT(v) && v->u.object.len > 0) {
-        /* the stored members, up to the closing brace */
-        brace = md->value_len;
-        while (brace > 0 && md->value[brace - 1] != '}') {
-            brace--;
-        }
-
-        aa_buf_append(out, md->value, brace - 1);
-        aa_buf_puts(out, ",\"result\":");
-
-    } else {
-        aa_buf_puts(out, "{\"result\":");
-    }
-
-    if (v != NULL) {
-        yajl_tree_free(v);
-    }
-
-    aa_buf_append(out, result->data, result->len);
-    aa_buf_putc(out, '}');
-}
-
-
-static void
-aw_callback_payload(aa_buf_t *out, const char *run, const aa_field_t *f,
-    size_t nf, redisReply *msgs, const char *now)
-{
-    const aa_field_t  *status, *stop, *usage, *md, *rc;
-    aa_buf_t           result, copy;
-    aa_usage_t         zero;
-    yajl_val           cfg, types;
-    char               err[64];
-    size_t             i, n;
-
-    status = aa_field_find(f, nf, "status");
-    stop = aa_field_find(f, nf, "stop_reason");
-    usage = aa_field_find(f, nf, "usage");
-    md = aa_field_find(f, nf, "metadata");
-    rc = aa_field_find(f, nf, "request_config");
-
-    /* request_config.include_return_message_types filters the messages */
-    cfg = NULL;
-    types = NULL;
-
-    if (rc != NULL) {
-        aa_buf_init(&copy);
-        aa_buf_append(&copy, rc->value, rc->value_len);
-        aa_buf_cstr(&copy);
-        if (!copy.failed) {
-            cfg = aa_json_parse(copy.data, copy.len, err, sizeof(err));
-        }
-        aa_buf_free(&copy);
-
-        types = cfg ? aa_json_get(cfg, "include_return_message_types") : NULL;
-        if (types != NULL && !YAJL_IS_ARRAY(types)) {
-            types = NULL;
-        }
-    }
-
-    aa_buf_init(&result);
-    aa_buf_puts(&result, "{\"messages\":[");
-
-    for (i = 0, n = 0; msgs != NULL && i < msgs->elements; i++) {
-        if (msgs->element[i]->type != REDIS_REPLY_STRING
-            || !aw_callback_wanted(types, msgs->element[i]->str,
-                                   msgs->element[i]->len))
-        {
-            continue;
-        }
-
-        if (n++) {
-            aa_buf_putc(&result, ',');
-        }
-        aa_buf_append(&result, msgs->element[i]->str, msgs->element[i]->len);
-    }
-
-    if (cfg != NULL) {
-        yajl_tree_free(cfg);
-    }
-
-    aa_buf_puts(&result,
-                "],\"stop_reason\":{\"message_type\":\"stop_reason\","
-                "\"stop_reason\":");
-    if (stop != NULL) {
-        aa_buf_json_string(&result, stop->value, stop->value_len);
-    } else {
-        aa_buf_puts(&result, "null");
-    }
-
-    aa_buf_puts(&result, "},\"usage\":");
-    if (usage != NULL && usage->value_len) {
-        aa_buf_append(&result, usage->value, usage->value_len);
-    } else {
-        memset(&zero, 0, sizeof(zero));
-        aa_usage_render(&result, &zero);
-    }
-    aa_buf_puts(&result, ",\"logprobs\":null,\"turns\":null}");
-
-    aa_buf_puts(out, "{\"run_id\":");
-    aa_buf_json_string(out, run, strlen(run));
-    aa_buf_puts(out, ",\"status\":");
-    aa_buf_json_string(out, status->value, status->value_len);
-    aa_buf_puts(out, ",\"completed_at\":");
-    aa_buf_json_string(out, now, strlen(now));
-    aa_buf_puts(out, ",\"metadata\":");
-    aw_callback_metadata(out, md, &result);
-    aa_buf_putc(out, '}');
-
-    aa_buf_free(&result);
 }
 
 
@@ -321,7 +146,8 @@ aw_callback_run(aw_redis_t *r, const char *agent, const char *run)
     redisReply        *h, *m, *reply;
     aa_field_t         fields[AW_CALLBACK_FIELDS];
     const aa_field_t  *fu, *fs;
-    size_t             i, nf;
+    size_t             i, nf, nm, lens[AW_CALLBACK_MESSAGES];
+    const char        *msgs[AW_CALLBACK_MESSAGES];
     aa_buf_t           body;
     long               status;
     int64_t            start;
@@ -397,8 +223,18 @@ aw_callback_run(aw_redis_t *r, const char *agent, const char *run)
 
     m = aw_callback_cmd(r, run, agent, 4, argv);
 
+    nm = 0;
+    for (i = 0; m != NULL && i < m->elements && nm < AW_CALLBACK_MESSAGES;
+         i++)
+    {
+        if (m->element[i]->type == REDIS_REPLY_STRING) {
+            msgs[nm] = m->element[i]->str;
+            lens[nm++] = m->element[i]->len;
+        }
+    }
+
     aa_buf_init(&body);
-    aw_callback_payload(&body, run, fields, nf, m, now);
+    aw_callback_payload(&body, run, fields, nf, msgs, lens, nm, now);
     aa_buf_cstr(&body);
 
     start = aa_mono_ns();

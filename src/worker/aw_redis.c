@@ -31,6 +31,7 @@ void
 aw_redis_init(aw_redis_t *r)
 {
     memset(r, 0, sizeof(aw_redis_t));
+    aw_backoff_init(&r->backoff, AW_BACKOFF_MIN_MS, AW_BACKOFF_MAX_MS);
 }
 
 
@@ -61,34 +62,16 @@ aw_redis_what(redisReply *reply)
 
 /*
  * A connection failed (connect, handshake, or a command got no reply):
- * closes it and schedules the next connect.  The first failure after a
- * command got a reply is retried at once (a restarted server, a killed
- * connection); every further one waits 100 ms, doubling to 5 s, jittered.
- * Nothing resets the count but a reply (aw_redis_argv), so no caller can
- * reconnect in a tight loop, whatever its loop looks like.
+ * closes it and schedules the next connect (aw_backoff.h: only a reply
+ * resets the backoff, so no caller can reconnect in a tight loop,
+ * whatever its loop looks like).
  */
 static void
 aw_redis_failed(aw_redis_t *r)
 {
     aw_redis_close(r);
 
-    r->failures++;
-
-    if (r->replied) {
-        r->replied = 0;
-        r->backoff_ms = 0;
-        r->next_try_ms = 0;
-        return;
-    }
-
-    r->backoff_ms = r->backoff_ms ? r->backoff_ms * 2 : AW_BACKOFF_MIN_MS;
-    if (r->backoff_ms > AW_BACKOFF_MAX_MS) {
-        r->backoff_ms = AW_BACKOFF_MAX_MS;
-    }
-
-    /* jitter: 75% to 100% of the backoff, so slots do not beat in step */
-    r->next_try_ms = aw_mono_ms() + r->backoff_ms * 3 / 4
-                     + random() % (r->backoff_ms / 4 + 1);
+    r->next_try_ms = aw_mono_ms() + aw_backoff_failure(&r->backoff);
 }
 
 
@@ -172,7 +155,7 @@ aw_redis_connect(aw_redis_t *r)
     }
 
     if (r->ctx == NULL || r->ctx->err) {
-        if (r->failures % 10 == 0) {
+        if (r->backoff.failures % 10 == 0) {
             aw_log_warn(NULL, NULL, "redis %s unreachable: %s (retrying, "
                         "backoff up to %d ms)", cf->redis,
                         r->ctx ? r->ctx->errstr : "out of memory",
@@ -217,7 +200,7 @@ aw_redis_connect(aw_redis_t *r)
         }
     }
 
-    if (r->failures) {
+    if (r->backoff.failures) {
         aw_log_info(NULL, NULL, "redis %s connected again", cf->redis);
     } else {
         aw_log_debug(NULL, NULL, "redis %s connected", cf->redis);
@@ -285,9 +268,7 @@ aw_redis_argv(aw_redis_t *r, int argc, const char **argv,
     }
 
     /* the connection works: the next failure is retried at once */
-    r->failures = 0;
-    r->backoff_ms = 0;
-    r->replied = 1;
+    aw_backoff_success(&r->backoff);
 
     return reply;
 }

@@ -14,12 +14,12 @@
 #include <stdint.h>
 #include <hiredis/hiredis.h>
 
+#include "aw_backoff.h"
+
 typedef struct {
     redisContext  *ctx;
     int64_t        next_try_ms;     /* monotonic; no connect before it */
-    int            backoff_ms;
-    unsigned       failures;        /* failures since the last reply */
-    int            replied;         /* a command got a reply since then */
+    aw_backoff_t   backoff;         /* a reply is its success */
     int            timeout_ms;      /* socket timeout; 0: block-ms + 5 s */
 } aw_redis_t;
 
