@@ -1332,3 +1332,17 @@ POST /v1/agents/agent-40404040-0000-4000-8000-000000000000/messages/async
 {}
 --- error_code: 422
 --- response_body: {"detail":[{"type":"value_error","loc":["body"],"msg":"Value error, Must specify either 'input' or 'messages'.","input":{}}]}
+
+
+
+=== TEST 99: error_log debug traces the script sent and its reply
+--- log_level: debug
+--- request
+POST /v1/agents/agent-40404040-0000-4000-8000-000000000000/messages/async
+{"input":"x"}
+--- error_code: 404
+--- error_log eval
+[qr/agent_async redis send: EVALSHA "create_run"/,
+ qr/agent_async redis reply: value/]
+--- no_error_log eval
+[qr/agent_async[^\n]*token-forty-40/]

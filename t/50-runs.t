@@ -329,3 +329,31 @@ Content-Type: application/json
 --- response_body_like: ^\{"detail":"Service Unavailable: the run store
 --- error_log
 agent_async: redis error: WRONGTYPE
+
+
+
+=== TEST 20: a runloc that is no agent id: 404, nothing else read
+--- init
+main::seed();
+t::AgentTest::redis('SET', "aa:runloc:$main::RUN{created}", 'not-an-agent}:run:x');
+--- request
+GET /v1/runs/run-50505050-0001-4001-8001-505050505050
+--- error_code: 404
+--- response_body: {"detail":"Run not found with id=run-50505050-0001-4001-8001-505050505050"}
+--- no_error_log
+agent_async redis send: HMGET
+
+
+
+=== TEST 21: error_log debug traces the request's round trips to Redis
+--- log_level: debug
+--- request
+GET /v1/runs/run-50505050-0001-4001-8001-505050505050
+--- response_body_like: ^\{"id":"run-50505050-0001-4001-8001-505050505050"
+--- error_log eval
+[qr/agent_async redis send: GET\b/,
+ qr/agent_async redis reply: value/,
+ qr/agent_async redis send: HMGET\b/,
+ qr/agent_async redis reply: array/]
+--- no_error_log
+[error]
