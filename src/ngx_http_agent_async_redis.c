@@ -57,6 +57,7 @@ typedef struct {
 
 
 static void ngx_http_agent_async_redis_connect(void);
+static void ngx_http_agent_async_redis_drop(const char *why);
 static void ngx_http_agent_async_redis_schedule(void);
 static void ngx_http_agent_async_redis_reconnect_handler(ngx_event_t *ev);
 static void ngx_http_agent_async_redis_connect_timeout(ngx_event_t *ev);
@@ -398,6 +399,19 @@ ngx_http_agent_async_redis_reconnect_handler(ngx_event_t *ev)
 static void
 ngx_http_agent_async_redis_connect_timeout(ngx_event_t *ev)
 {
+    /* never connected: hiredis calls no disconnect callback */
+    ngx_http_agent_async_redis_drop("connect timed out");
+}
+
+
+/*
+ * Frees the context, whatever its state: hiredis calls the callbacks of
+ * the commands still pending with no reply, so their requests get a 503.
+ */
+
+static void
+ngx_http_agent_async_redis_drop(const char *why)
+{
     redisAsyncContext             *ac;
     ngx_http_agent_async_redis_t  *rd;
 
@@ -409,10 +423,8 @@ ngx_http_agent_async_redis_connect_timeout(ngx_event_t *ev)
         return;
     }
 
-    ngx_log_error(NGX_LOG_ERR, rd->log, 0,
-                  "agent_async: redis connect timed out");
+    ngx_log_error(NGX_LOG_ERR, rd->log, 0, "agent_async: redis %s", why);
 
-    /* never connected: hiredis calls no disconnect callback */
     rd->ac = NULL;
     rd->state = NGX_HTTP_AGENT_ASYNC_REDIS_IDLE;
     redisAsyncFree(ac);
@@ -676,7 +688,6 @@ ngx_http_agent_async_redis_reply(redisAsyncContext *ac, void *r,
 static void
 ngx_http_agent_async_redis_op_timeout(ngx_event_t *ev)
 {
-    redisAsyncContext             *ac;
     ngx_connection_t              *c;
     ngx_http_request_t            *r;
     ngx_http_agent_async_op_t     *op;
@@ -705,18 +716,10 @@ ngx_http_agent_async_redis_op_timeout(ngx_event_t *ev)
      * the connection is stuck, and every request behind it would wait.
      */
 
-    ac = rd->ac;
-
-    if (ac && rd->pending
+    if (rd->pending
         && ngx_current_msec - rd->last_reply >= rd->conf->timeout)
     {
-        ngx_log_error(NGX_LOG_ERR, rd->log, 0,
-                      "agent_async: redis connection stalled, reconnecting");
-
-        rd->ac = NULL;
-        rd->state = NGX_HTTP_AGENT_ASYNC_REDIS_IDLE;
-        redisAsyncFree(ac);
-        ngx_http_agent_async_redis_schedule();
+        ngx_http_agent_async_redis_drop("connection stalled, reconnecting");
     }
 }
 

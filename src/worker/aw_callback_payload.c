@@ -48,28 +48,41 @@ aw_callback_wanted(yajl_val types, const char *msg, size_t len)
 }
 
 
+/* A field's value as JSON (it need not end in NUL); NULL if not JSON. */
+static yajl_val
+aw_callback_field_json(const aa_field_t *f)
+{
+    yajl_val  v;
+    aa_buf_t  copy;
+    char      err[64];
+
+    if (f == NULL) {
+        return NULL;
+    }
+
+    v = NULL;
+
+    aa_buf_init(&copy);
+    aa_buf_append(&copy, f->value, f->value_len);
+
+    if (aa_buf_cstr(&copy) == 0) {
+        v = aa_json_parse(copy.data, copy.len, err, sizeof(err));
+    }
+
+    aa_buf_free(&copy);
+
+    return v;
+}
+
+
 /* Appends the stored metadata object with "result" added. */
 static void
 aw_callback_metadata(aa_buf_t *out, const aa_field_t *md, aa_buf_t *result)
 {
     yajl_val  v;
-    aa_buf_t  copy;
-    char      err[64];
     size_t    brace;
 
-    v = NULL;
-
-    if (md != NULL) {
-        aa_buf_init(&copy);
-        aa_buf_append(&copy, md->value, md->value_len);
-        aa_buf_cstr(&copy);
-
-        if (!copy.failed) {
-            v = aa_json_parse(copy.data, copy.len, err, sizeof(err));
-        }
-
-        aa_buf_free(&copy);
-    }
+    v = aw_callback_field_json(md);
 
     if (v != NULL && YAJL_IS_OBJECT(v) && v->u.object.len > 0) {
         /* the stored members, up to the closing brace */
@@ -99,36 +112,23 @@ aw_callback_payload(aa_buf_t *out, const char *run, const aa_field_t *f,
     size_t nf, const char *const *msgs, const size_t *lens, size_t nmsgs,
     const char *now)
 {
-    const aa_field_t  *status, *stop, *usage, *md, *rc;
-    aa_buf_t           result, copy;
+    const aa_field_t  *status, *stop, *usage, *md;
+    aa_buf_t           result;
     aa_usage_t         zero;
     yajl_val           cfg, types;
-    char               err[64];
     size_t             i, n;
 
     status = aa_field_find(f, nf, "status");
     stop = aa_field_find(f, nf, "stop_reason");
     usage = aa_field_find(f, nf, "usage");
     md = aa_field_find(f, nf, "metadata");
-    rc = aa_field_find(f, nf, "request_config");
 
     /* request_config.include_return_message_types filters the messages */
-    cfg = NULL;
-    types = NULL;
+    cfg = aw_callback_field_json(aa_field_find(f, nf, "request_config"));
+    types = cfg ? aa_json_get(cfg, "include_return_message_types") : NULL;
 
-    if (rc != NULL) {
-        aa_buf_init(&copy);
-        aa_buf_append(&copy, rc->value, rc->value_len);
-        aa_buf_cstr(&copy);
-        if (!copy.failed) {
-            cfg = aa_json_parse(copy.data, copy.len, err, sizeof(err));
-        }
-        aa_buf_free(&copy);
-
-        types = cfg ? aa_json_get(cfg, "include_return_message_types") : NULL;
-        if (types != NULL && !YAJL_IS_ARRAY(types)) {
-            types = NULL;
-        }
+    if (types != NULL && !YAJL_IS_ARRAY(types)) {
+        types = NULL;
     }
 
     aa_buf_init(&result);

@@ -22,8 +22,8 @@
 
 /*
  * f: the run hash (status, stop_reason, usage, metadata, request_config
- * are read); msgs: its nmsgs messages, JSON, with their lengths; now:
- * completed_at to send.
+ * are read); msgs: its nmsgs messages, JSON, each NUL-terminated, with
+ * their lengths; now: completed_at to send.
  */
 void aw_callback_payload(aa_buf_t *out, const char *run, const aa_field_t *f,
     size_t nf, const char *const *msgs, const size_t *lens, size_t nmsgs,

@@ -531,6 +531,25 @@ aw_store_heartbeat(aw_redis_t *r)
 }
 
 
+/* A command of the reaper whose answer is a list; NULL, logged, if not. */
+static redisReply *
+aw_store_reaper_list(aw_redis_t *r, int argc, const char **argv)
+{
+    redisReply  *reply;
+
+    reply = aw_redis_argv(r, argc, argv, NULL);
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
+        aw_log_warn(NULL, NULL, "reaper failed: %s: %s", argv[0],
+                    aw_redis_what(reply));
+        aw_reply_free(reply);
+        return NULL;
+    }
+
+    return reply;
+}
+
+
 /* Hands back every agent worker w holds, then forgets w. */
 static void
 aw_store_reap_worker(aw_redis_t *r, const char *w, int self)
@@ -558,11 +577,8 @@ aw_store_reap_worker(aw_redis_t *r, const char *w, int self)
     argv[2] = "0";
     argv[3] = "-1";
 
-    agents = aw_redis_argv(r, 4, argv, NULL);
-
-    if (agents == NULL || agents->type != REDIS_REPLY_ARRAY) {
-        aw_log_warn(NULL, NULL, "reaper failed: %s", aw_redis_what(agents));
-        aw_reply_free(agents);
+    agents = aw_store_reaper_list(r, 4, argv);
+    if (agents == NULL) {
         return;
     }
 
@@ -655,11 +671,8 @@ aw_store_reap(aw_redis_t *r, int self)
     argv[0] = "SMEMBERS";
     argv[1] = key;
 
-    ws = aw_redis_argv(r, 2, argv, NULL);
-
-    if (ws == NULL || ws->type != REDIS_REPLY_ARRAY) {
-        aw_log_warn(NULL, NULL, "reaper failed: %s", aw_redis_what(ws));
-        aw_reply_free(ws);
+    ws = aw_store_reaper_list(r, 2, argv);
+    if (ws == NULL) {
         return;
     }
 
