@@ -52,7 +52,7 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
       , 1289 },
 
     { "claim",
-      "14ae18fbbc14132273062ab31e2a8baa8de63a63",
+      "2133d77bcbcadd07204fa3ea686d21a67ded6d44",
         "-- claim: take the head run of the queue of an agent this worker "
         "holds\n"
         "-- (docs/redis-keys.md, \"Taking work\").  The worker reads the head "
@@ -77,15 +77,20 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "--   {\"empty\"}            the queue is empty: A left Pprocessing:W\n"
         "--   {\"moved\"}            the head is not what the worker saw: read "
         "again\n"
-        "--   {\"skipped\", why}     R was popped without being executed; why "
-        "is its\n"
+        "--   {\"skipped\", why, drained}\n"
+        "--                        R was popped without being executed; why is "
+        "its\n"
         "--                        terminal status (\"completed\", "
         "\"failed\",\n"
         "--                        \"cancelled\": cancelled while queued), "
         "\"dead\" (its\n"
         "--                        attempts were used up: it is now failed, "
-        "and in\n"
-        "--                        Pdead) or \"missing\" (it has no hash)\n"
+        "its\n"
+        "--                        lease dropped, and in Pdead) or \"missing\" "
+        "(it has\n"
+        "--                        no hash); drained is 1 when that emptied "
+        "the\n"
+        "--                        queue: A left Pprocessing:W\n"
         "--   {\"claimed\", attempts, lease, request, cancel_requested, "
         "created_us,\n"
         "--    agent exists 0/1, callback_url}\n"
@@ -108,19 +113,28 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "  return {'moved'}\n"
         "end\n"
         "\n"
+        "-- pops R unexecuted; an agent whose queue that empties is let go at "
+        "once\n"
+        "local function skip(why)\n"
+        "  redis.call('LPOP', KEYS[1])\n"
+        "  if redis.call('LLEN', KEYS[1]) > 0 then\n"
+        "    return {'skipped', why, 0}\n"
+        "  end\n"
+        "  redis.call('LREM', KEYS[2], 1, ARGV[1])\n"
+        "  return {'skipped', why, 1}\n"
+        "end\n"
+        "\n"
         "local f = redis.call('HMGET', KEYS[5], 'status', 'attempts')\n"
         "local status = f[1]\n"
         "local attempts = tonumber(f[2] or '0') or 0\n"
         "\n"
         "if not status then\n"
-        "  redis.call('LPOP', KEYS[1])\n"
-        "  return {'skipped', 'missing'}\n"
+        "  return skip('missing')\n"
         "end\n"
         "\n"
         "if status == 'completed' or status == 'failed' or status == "
         "'cancelled' then\n"
-        "  redis.call('LPOP', KEYS[1])\n"
-        "  return {'skipped', status}\n"
+        "  return skip(status)\n"
         "end\n"
         "\n"
         "if attempts >= tonumber(ARGV[4]) then\n"
@@ -137,9 +151,10 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "  redis.call('HSET', KEYS[5], 'status', 'failed', 'stop_reason', "
         "'error',\n"
         "             'completed_at', ARGV[5], 'metadata', cjson.encode(md))\n"
-        "  redis.call('LPOP', KEYS[1])\n"
+        "  -- no claim finished it: a late finish of the last one is \"lost\"\n"
+        "  redis.call('HDEL', KEYS[5], 'lease')\n"
         "  redis.call('RPUSH', KEYS[4], ARGV[2])\n"
-        "  return {'skipped', 'dead'}\n"
+        "  return skip('dead')\n"
         "end\n"
         "\n"
         "attempts = redis.call('HINCRBY', KEYS[5], 'attempts', 1)\n"
@@ -153,7 +168,7 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "return {'claimed', attempts, lease, g[1] or '', g[2] or '', g[3] or "
         "'',\n"
         "        redis.call('EXISTS', KEYS[3]), g[4] or ''}\n"
-      , 3131 },
+      , 3576 },
 
     { "create_agent",
       "e4793e0c70f320f35d430ccf9cb0aa93d344be56",
@@ -174,7 +189,7 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
       , 493 },
 
     { "create_run",
-      "3d4e2f1fe9449c187745ba17e6a0e7fe4936366c",
+      "5bf8305a03243aa4db206312d5d87df9b5e20139",
         "-- create_run: store a new run and queue it on its agent, all or "
         "nothing\n"
         "-- (docs/redis-keys.md, \"Creation\").  Run by the module for\n"
@@ -198,7 +213,8 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "belongs\n"
         "-- to another tenant; a WRONGTYPE error, writing nothing, when a key "
         "it\n"
-        "-- would write holds a value of another type.\n"
+        "-- would write holds a value of another type, or when the run or its\n"
+        "-- runloc exist already.\n"
         "\n"
         "if redis.call('HGET', KEYS[1], 'tenant') ~= ARGV[1] then\n"
         "  return 0\n"
@@ -225,7 +241,7 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "  redis.call('LPUSH', KEYS[7], ARGV[3])\n"
         "end\n"
         "return 1\n"
-      , 1647 },
+      , 1695 },
 
     { "finish",
       "cbab42dfd19bfbf1f24911b6ddb70bd33fda830a",

@@ -17,11 +17,14 @@
 -- Returns
 --   {"empty"}            the queue is empty: A left Pprocessing:W
 --   {"moved"}            the head is not what the worker saw: read again
---   {"skipped", why}     R was popped without being executed; why is its
+--   {"skipped", why, drained}
+--                        R was popped without being executed; why is its
 --                        terminal status ("completed", "failed",
 --                        "cancelled": cancelled while queued), "dead" (its
---                        attempts were used up: it is now failed, and in
---                        Pdead) or "missing" (it has no hash)
+--                        attempts were used up: it is now failed, its
+--                        lease dropped, and in Pdead) or "missing" (it has
+--                        no hash); drained is 1 when that emptied the
+--                        queue: A left Pprocessing:W
 --   {"claimed", attempts, lease, request, cancel_requested, created_us,
 --    agent exists 0/1, callback_url}
 --                        R is "running" under lease "W#attempts"; a run
@@ -41,18 +44,26 @@ if head ~= ARGV[2] then
   return {'moved'}
 end
 
+-- pops R unexecuted; an agent whose queue that empties is let go at once
+local function skip(why)
+  redis.call('LPOP', KEYS[1])
+  if redis.call('LLEN', KEYS[1]) > 0 then
+    return {'skipped', why, 0}
+  end
+  redis.call('LREM', KEYS[2], 1, ARGV[1])
+  return {'skipped', why, 1}
+end
+
 local f = redis.call('HMGET', KEYS[5], 'status', 'attempts')
 local status = f[1]
 local attempts = tonumber(f[2] or '0') or 0
 
 if not status then
-  redis.call('LPOP', KEYS[1])
-  return {'skipped', 'missing'}
+  return skip('missing')
 end
 
 if status == 'completed' or status == 'failed' or status == 'cancelled' then
-  redis.call('LPOP', KEYS[1])
-  return {'skipped', status}
+  return skip(status)
 end
 
 if attempts >= tonumber(ARGV[4]) then
@@ -65,9 +76,10 @@ if attempts >= tonumber(ARGV[4]) then
                 .. 'workers executing it stopped before finishing it'
   redis.call('HSET', KEYS[5], 'status', 'failed', 'stop_reason', 'error',
              'completed_at', ARGV[5], 'metadata', cjson.encode(md))
-  redis.call('LPOP', KEYS[1])
+  -- no claim finished it: a late finish of the last one is "lost"
+  redis.call('HDEL', KEYS[5], 'lease')
   redis.call('RPUSH', KEYS[4], ARGV[2])
-  return {'skipped', 'dead'}
+  return skip('dead')
 end
 
 attempts = redis.call('HINCRBY', KEYS[5], 'attempts', 1)

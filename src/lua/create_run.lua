@@ -17,7 +17,8 @@
 --
 -- Returns 1; 0, writing nothing, when the agent does not exist or belongs
 -- to another tenant; a WRONGTYPE error, writing nothing, when a key it
--- would write holds a value of another type.
+-- would write holds a value of another type, or when the run or its
+-- runloc exist already.
 
 if redis.call('HGET', KEYS[1], 'tenant') ~= ARGV[1] then
   return 0

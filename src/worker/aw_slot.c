@@ -281,7 +281,7 @@ aw_slot_agent(aw_slot_t *s, const char *agent)
         if (rc == AW_CLAIM_CLAIMED) {
             aw_slot_execute(s, &job);
 
-        } else if (rc == AW_CLAIM_SKIPPED) {
+        } else if (rc == AW_CLAIM_SKIPPED || rc == AW_CLAIM_SKIPPED_LAST) {
             aw_slot_skipped(&skipped, agent, job.claim.run, why);
         }
 

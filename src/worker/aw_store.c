@@ -149,12 +149,15 @@ aw_store_claim_decode(redisReply *reply, const char *agent, const char *run,
         return AW_CLAIM_MOVED;
     }
 
-    if (reply->elements == 2 && aw_reply_is(e[0], "skipped")) {
+    if (reply->elements == 3 && aw_reply_is(e[0], "skipped")
+        && e[2]->type == REDIS_REPLY_INTEGER)
+    {
         for (i = 0; aw_skip_reasons[i] != NULL; i++) {
             if (aw_reply_is(e[1], aw_skip_reasons[i])) {
                 *why = aw_skip_reasons[i];
                 snprintf(claim->run, sizeof(claim->run), "%s", run);
-                return AW_CLAIM_SKIPPED;
+                return e[2]->integer ? AW_CLAIM_SKIPPED_LAST
+                                     : AW_CLAIM_SKIPPED;
             }
         }
 

@@ -40,13 +40,15 @@ typedef enum {
     AW_CLAIM_CLAIMED = 0,       /* claim filled: execute it */
     AW_CLAIM_EMPTY,             /* queue empty: the agent was let go */
     AW_CLAIM_MOVED,             /* the head changed meanwhile: again */
-    AW_CLAIM_SKIPPED            /* claim->run popped unexecuted: see why */
+    AW_CLAIM_SKIPPED,           /* claim->run popped unexecuted: see why */
+    AW_CLAIM_SKIPPED_LAST       /* the same, and the agent was let go */
 } aw_claim_rc_e;
 
 /*
  * Claims the head run of the agent's queue for this worker: LINDEX, then
- * the claim script.  On AW_CLAIM_SKIPPED, claim->run is the run popped and
- * *why its reason ("completed", "failed", "cancelled", "dead", "missing").
+ * the claim script.  On AW_CLAIM_SKIPPED(_LAST), claim->run is the run
+ * popped and *why its reason ("completed", "failed", "cancelled", "dead",
+ * "missing").
  * On AW_CLAIM_ERROR, claim->run is the run that may have been claimed
  * ("" if none).
  */

@@ -159,18 +159,22 @@ test_not_claimed(void **state)
     assert_int_equal(decode(r_arr(1, r_str("moved")), &c, &why),
                      AW_CLAIM_MOVED);
 
-    assert_int_equal(decode(r_arr(2, r_str("skipped"), r_str("cancelled")),
+    assert_int_equal(decode(r_arr(3, r_str("skipped"), r_str("cancelled"),
+                                  r_int(0)),
                             &c, &why),
                      AW_CLAIM_SKIPPED);
     assert_string_equal(why, "cancelled");
     assert_string_equal(c.run, RUN);
 
-    assert_int_equal(decode(r_arr(2, r_str("skipped"), r_str("dead")),
+    /* the last run of the queue: the agent was let go */
+    assert_int_equal(decode(r_arr(3, r_str("skipped"), r_str("dead"),
+                                  r_int(1)),
                             &c, &why),
-                     AW_CLAIM_SKIPPED);
+                     AW_CLAIM_SKIPPED_LAST);
     assert_string_equal(why, "dead");
 
-    assert_int_equal(decode(r_arr(2, r_str("skipped"), r_str("missing")),
+    assert_int_equal(decode(r_arr(3, r_str("skipped"), r_str("missing"),
+                                  r_int(0)),
                             &c, &why),
                      AW_CLAIM_SKIPPED);
     assert_string_equal(why, "missing");
@@ -195,7 +199,11 @@ test_unusable_replies(void **state)
     assert_int_equal(decode(r_arr(0), &c, &why), AW_CLAIM_ERROR);
     assert_int_equal(decode(r_arr(1, r_str("more")), &c, &why),
                      AW_CLAIM_ERROR);
-    assert_int_equal(decode(r_arr(2, r_str("skipped"), r_str("bored")),
+    assert_int_equal(decode(r_arr(3, r_str("skipped"), r_str("bored"),
+                                  r_int(0)),
+                            &c, &why),
+                     AW_CLAIM_ERROR);
+    assert_int_equal(decode(r_arr(2, r_str("skipped"), r_str("dead")),
                             &c, &why),
                      AW_CLAIM_ERROR);
     assert_int_equal(decode(r_arr(2, r_str("empty"), r_str("x")), &c, &why),

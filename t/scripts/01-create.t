@@ -1,0 +1,232 @@
+# create_agent.lua and create_run.lua against a real Redis: what they
+# write, that create_run writes nothing when the agent is missing, of
+# another tenant, or a key it writes holds another type, and that the agent
+# enters Pready only when its queue was empty (docs/redis-keys.md,
+# "Creation").
+
+use strict;
+use warnings;
+use Test::More;
+use lib 't/lib';
+use lib 't/scripts';
+use AgentAsync::WorkerTest;
+use AgentAsync::Seed qw(create_agent create_run uuid4 json);
+use ScriptsTest;
+
+redis_start();
+my $r = redis();
+
+my $US = 1767225600123456;
+my $NOW = '2026-01-01T00:00:00.123456Z';
+
+# create_run as the module calls it, with fixed fields; returns the reply,
+# or the error text when the script fails
+sub create_run_raw {
+    my (%o) = @_;
+    my $p = $o{prefix} // 'aa:';
+    my $t = $o{tenant} // 'default';
+    my $k = ks(prefix => $p, agent => $o{agent}, run => $o{run}, tenant => $t);
+    my @fields = (id => $o{run}, agent_id => $o{agent}, tenant => $t,
+                  status => 'created', created_at => $NOW, created_us => $US,
+                  background => 1, metadata => '{"run_type":"x"}',
+                  request_config => '{}', request => '{"messages":[]}');
+    my $rep = eval {
+        rs('create_run',
+           [ $k->{agent}, $k->{queue}, $k->{runs}, $k->{run}, $k->{runloc},
+             $k->{tenant_runs}, $k->{ready} ],
+           $t, $o{run}, $o{agent}, $US, @fields);
+    };
+    return defined $rep ? $rep : "ERROR: $@";
+}
+
+# --- create_agent -----------------------------------------------------
+
+{
+    fresh();
+    my $a = 'agent-' . uuid4();
+    my $k = ks(agent => $a, tenant => 'acme');
+    my @fields = (id => $a, tenant => 'acme', created_at => $NOW,
+                  system => 'be brief', llm => '{"model":null}',
+                  state => '{"id":"' . $a . '"}');
+    is rs('create_agent', [ $k->{agent}, $k->{tenant_agents} ], $US, $a,
+          @fields), 1, 'create_agent answers 1';
+    is_deeply $r->hgetall($k->{agent}), { @fields },
+        'create_agent: the agent hash holds exactly the fields given';
+    is_deeply $r->cmd('ZRANGE', $k->{tenant_agents}, 0, -1, 'WITHSCORES'),
+        [ $a, $US ], 'create_agent: in the tenant\'s agents, score = µs';
+    is_deeply [ sort keys %{ dump_all() } ],
+        [ sort $k->{agent}, $k->{tenant_agents} ],
+        'create_agent writes those two keys only (no queue, not in ready)';
+    inv_ok('aa:', [$a], 'a new agent with no run is nowhere');
+}
+
+# --- create_run: the happy path ---------------------------------------
+
+{
+    fresh();
+    my $a = create_agent($r);
+    my $run = 'run-' . uuid4();
+    my $k = ks(agent => $a, run => $run);
+    my $before = dump_all();
+    is create_run_raw(agent => $a, run => $run), 1, 'create_run answers 1';
+    my $after = dump_all();
+    is_deeply changed($before, $after),
+        [ sort @$k{qw(queue ready run runloc runs tenant_runs)} ],
+        'create_run writes the run, queue, runs, tenant runs, runloc, ready';
+    is_deeply $r->hgetall($k->{run}),
+        { id => $run, agent_id => $a, tenant => 'default',
+          status => 'created', created_at => $NOW, created_us => $US,
+          background => 1, metadata => '{"run_type":"x"}',
+          request_config => '{}', request => '{"messages":[]}' },
+        'the run hash holds exactly the fields given';
+    is_deeply $r->cmd('LRANGE', $k->{queue}, 0, -1), [$run], 'queued';
+    is_deeply $r->cmd('ZRANGE', $k->{runs}, 0, -1, 'WITHSCORES'),
+        [ $run, $US ], 'in the agent\'s runs, score = µs';
+    is_deeply $r->cmd('ZRANGE', $k->{tenant_runs}, 0, -1, 'WITHSCORES'),
+        [ $run, $US ], 'in the tenant\'s runs, score = µs';
+    is $r->cmd('GET', $k->{runloc}), $a, 'runloc names the agent';
+    is_deeply $r->cmd('LRANGE', $k->{ready}, 0, -1), [$a],
+        'the agent entered Pready (its queue was empty)';
+    inv_ok('aa:', [$a], 'after the first run');
+
+    # a second run: queued behind, the agent is not pushed again
+    my $run2 = 'run-' . uuid4();
+    is create_run_raw(agent => $a, run => $run2), 1, 'second create_run: 1';
+    is_deeply $r->cmd('LRANGE', $k->{queue}, 0, -1), [ $run, $run2 ],
+        'second run queued behind the first';
+    is_deeply $r->cmd('LRANGE', $k->{ready}, 0, -1), [$a],
+        'second run: the agent is in Pready once, not pushed again';
+    inv_ok('aa:', [$a], 'after the second run');
+
+    # the agent held by a worker: a new run does not put it in Pready
+    my $w = wid('c1');
+    take($w, $a);
+    my $run3 = create_run($r, $a);
+    is $r->cmd('LLEN', $k->{ready}), 0,
+        'a held agent with queued runs is not pushed to Pready';
+    is_deeply $r->cmd('LRANGE', ks(worker => $w)->{processing}, 0, -1), [$a],
+        'it stays held by its worker';
+    inv_ok('aa:', [$a], 'new run of a held agent');
+}
+
+# --- the producing end of Pready, and a drained agent coming back -----
+
+{
+    fresh();
+    my $b = create_agent($r);
+    my $a = create_agent($r);
+    create_run($r, $b);
+    create_run($r, $a);
+    is_deeply $r->cmd('LRANGE', 'aa:ready', 0, -1), [ $a, $b ],
+        'create_run LPUSHes: the newer agent is at the left, behind';
+    inv_ok('aa:', [ $a, $b ], 'two agents in Pready');
+
+    # $b is taken first (the worker takes from the right), run and drained
+    my $w = wid('c2');
+    take($w, $b);
+    my ($rb) = @{ $r->cmd('LRANGE', ks(agent => $b)->{queue}, 0, 0) };
+    my $c = claim($b, $rb, $w);
+    is $c->[0], 'claimed', 'the other agent\'s run claimed';
+    is finish(agent => $b, run => $rb, worker => $w, lease => $c->[2])->[0],
+        'ok', 'and finished';
+    inv_ok('aa:', [ $a, $b ], 'drained agent');
+    is_deeply $r->cmd('LRANGE', 'aa:ready', 0, -1), [$a],
+        'the drained agent left Pready and Pprocessing';
+    create_run($r, $b);
+    is_deeply $r->cmd('LRANGE', 'aa:ready', 0, -1), [ $b, $a ],
+        'a drained agent enters Pready again with its next run';
+    inv_ok('aa:', [ $a, $b ], 'drained agent with a new run');
+}
+
+# --- refusals: nothing written ----------------------------------------
+
+{
+    fresh();
+    my $a = create_agent($r, tenant => 'acme');
+    create_run($r, $a, tenant => 'acme');
+    my $before = dump_all();
+    is create_run_raw(agent => $a, run => 'run-' . uuid4(),
+                      tenant => 'other'), 0,
+        'agent of another tenant: create_run answers 0';
+    is_deeply dump_all(), $before, 'agent of another tenant: nothing written';
+
+    my $ghost = 'agent-' . uuid4();
+    is create_run_raw(agent => $ghost, run => 'run-' . uuid4()), 0,
+        'missing agent: create_run answers 0';
+    is_deeply dump_all(), $before, 'missing agent: nothing written';
+    inv_ok('aa:', [ $a, $ghost ], 'after the refusals');
+
+    # the agent key of another type: the tenant check fails the script
+    my $odd = 'agent-' . uuid4();
+    $r->cmd('SET', ks(agent => $odd)->{agent}, 'not a hash');
+    $before = dump_all();
+    like create_run_raw(agent => $odd, run => 'run-' . uuid4()),
+        qr/^ERROR: .*WRONGTYPE/, 'agent key of another type: WRONGTYPE';
+    is_deeply dump_all(), $before, 'agent key of another type: nothing written';
+}
+
+# a key create_run writes, holding another type: WRONGTYPE, nothing written
+my @wrong = (
+    [ queue       => 'string', [ 'SET',  'x' ] ],
+    [ runs        => 'list',   [ 'RPUSH', 'x' ] ],
+    [ run         => 'string', [ 'SET',  'x' ] ],
+    [ runloc      => 'list',   [ 'RPUSH', 'x' ] ],
+    [ tenant_runs => 'set',    [ 'SADD', 'x' ] ],
+    [ ready       => 'hash',   [ 'HSET', 'f', 'v' ] ],
+);
+for my $case (@wrong) {
+    my ($what, $type, $cmd) = @$case;
+    fresh();
+    my $other = create_agent($r);         # some state around it
+    create_run($r, $other);
+    my $a = create_agent($r);
+    my $run = 'run-' . uuid4();
+    my $k = ks(agent => $a, run => $run);
+    $r->cmd('DEL', $k->{$what});
+    my ($c, @args) = @$cmd;
+    $r->cmd($c, $k->{$what}, @args);
+    my $before = dump_all();
+    like create_run_raw(agent => $a, run => $run),
+        qr/^ERROR: redis error: WRONGTYPE \Q$k->{$what}\E is a $type/,
+        "$what holding a $type: create_run fails with WRONGTYPE";
+    is_deeply dump_all(), $before, "$what holding a $type: nothing written";
+}
+
+# an existing run hash or runloc of the right type is refused alike (the
+# run must be new): the script wants them absent
+for my $what (qw(run runloc)) {
+    fresh();
+    my $a = create_agent($r);
+    my $run = 'run-' . uuid4();
+    my $k = ks(agent => $a, run => $run);
+    if ($what eq 'run') {
+        $r->cmd('HSET', $k->{run}, 'status', 'completed');
+    } else {
+        $r->cmd('SET', $k->{runloc}, $a);
+    }
+    my $before = dump_all();
+    like create_run_raw(agent => $a, run => $run),
+        qr/^ERROR: redis error: WRONGTYPE \Q$k->{$what}\E is a /,
+        "existing $what (id reused): create_run refuses it";
+    is_deeply dump_all(), $before, "existing $what: nothing written";
+}
+
+# --- another prefix ---------------------------------------------------
+
+{
+    fresh();
+    my $a = create_agent($r, prefix => 'tst:', tenant => 't1');
+    my $run = create_run($r, $a, prefix => 'tst:', tenant => 't1');
+    my $k = ks(prefix => 'tst:', agent => $a, run => $run, tenant => 't1');
+    is_deeply [ sort keys %{ dump_all() } ],
+        [ sort @$k{qw(agent tenant_agents queue runs run runloc tenant_runs
+                      ready)} ],
+        'prefix tst: every key written is a tst: key of the contract';
+    is_deeply $r->cmd('LRANGE', 'tst:ready', 0, -1), [$a],
+        'prefix tst: the agent is in tst:ready';
+    inv_ok('tst:', [$a], 'prefix tst:');
+    is create_run_raw(agent => $a, run => 'run-' . uuid4(), tenant => 't1'),
+        0, 'the agent is not found under the aa: prefix';
+}
+
+done_testing;
