@@ -1193,6 +1193,8 @@ test_max_steps_strings(void **state)
 }
 
 
+/* the lax integer grammar itself: test_validate.c */
+
 static void
 test_max_steps_bad(void **state)
 {
@@ -1203,34 +1205,18 @@ test_max_steps_bad(void **state)
 #define LE10000   "Input should be less than or equal to 10000"
 
     expect_steps_error("true", "int_type", INT_TYPE);
-    expect_steps_error("false", "int_type", INT_TYPE);
     expect_steps_error("null", "int_type", INT_TYPE);
-    expect_steps_error("[]", "int_type", INT_TYPE);
-    expect_steps_error("{}", "int_type", INT_TYPE);
     expect_steps_error("'abc'", "int_parsing", INT_PARSING);
-    expect_steps_error("''", "int_parsing", INT_PARSING);
-    expect_steps_error("'5.0'", "int_parsing", INT_PARSING);
-    expect_steps_error("'1e2'", "int_parsing", INT_PARSING);
-    expect_steps_error("'5x'", "int_parsing", INT_PARSING);
-    expect_steps_error("'-'", "int_parsing", INT_PARSING);
     expect_steps_error("1.5", "int_from_float",
                        "Input should be a valid integer, got a number with "
                        "a fractional part");
-    expect_steps_error("1e400", "finite_number",
-                       "Input should be a finite number");
     expect_steps_error("0", "greater_than_equal", GE1);
-    expect_steps_error("-0", "greater_than_equal", GE1);
     expect_steps_error("-5", "greater_than_equal", GE1);
     expect_steps_error("'0'", "greater_than_equal", GE1);
-    expect_steps_error("-1e300", "greater_than_equal", GE1);
-    expect_steps_error("-99999999999999999999", "greater_than_equal", GE1);
     expect_steps_error("10001", "less_than_equal", LE10000);
     expect_steps_error("10000.0000001", "int_from_float", NULL);
     expect_steps_error("'10001'", "less_than_equal", LE10000);
     expect_steps_error("99999999999999999999", "less_than_equal", LE10000);
-    expect_steps_error("'99999999999999999999'", "less_than_equal", LE10000);
-    expect_steps_error("'-9223372036854775808'", "greater_than_equal", GE1);
-    expect_steps_error("1e19", "less_than_equal", LE10000);
 }
 
 
@@ -1333,21 +1319,16 @@ expect_url_bad(const char *url, const char *type, const char *msg)
 }
 
 
+/* the URL grammar itself: test_validate.c */
+
 static void
 test_callback_ok(void **state)
 {
     ok_t  ok;
 
     expect_url_ok("http://a");
-    expect_url_ok("https://example.test/hooks/letta");
     expect_url_ok("https://x.test:8443/p?q=1&r=2#frag");
-    expect_url_ok("http://user:pw@host.test/");
     expect_url_ok("http://[::1]:8080/cb");
-    expect_url_ok("http://127.0.0.1:65535");
-    expect_url_ok("HTTPS://EXAMPLE.TEST/");
-    expect_url_ok("http://host:/path");
-    expect_url_ok("http://h?x");
-    expect_url_ok("http://h#x");
     expect_url_ok("http://b\xc3\xbc" "cher.test/");
 
     ok_parse(&ok, "{'input':'x','callback_url':null}");
@@ -1362,49 +1343,14 @@ test_callback_bad(void **state)
 {
     char  *long_url;
 
-#define URL_REL    "Input should be a valid URL, relative URL without a base"
-#define URL_HOST   "Input should be a valid URL, empty host"
-#define URL_PORT   "Input should be a valid URL, invalid port number"
-#define URL_CHAR   "Input should be a valid URL, invalid character"
-#define URL_SCHEME "URL scheme should be 'http' or 'https'"
-
-    expect_url_bad("ftp://x.test/", "url_scheme", URL_SCHEME);
-    expect_url_bad("file:///etc/passwd", "url_scheme", URL_SCHEME);
-    expect_url_bad("javascript:alert(1)", "url_scheme", URL_SCHEME);
-    expect_url_bad("httpx://a", "url_scheme", URL_SCHEME);
-    expect_url_bad("gopher://a:70/", "url_scheme", URL_SCHEME);
-
-    expect_url_bad("", "url_parsing", URL_REL);
-    expect_url_bad("example.test/hook", "url_parsing", URL_REL);
-    expect_url_bad("/hook", "url_parsing", URL_REL);
-    expect_url_bad("://a", "url_parsing", URL_REL);
-    expect_url_bad("1http://a", "url_parsing", URL_REL);
-
-    expect_url_bad("http://", "url_parsing", URL_HOST);
-    expect_url_bad("http:///x", "url_parsing", URL_HOST);
-    expect_url_bad("http:x", "url_parsing", URL_HOST);
-    expect_url_bad("http:/x", "url_parsing", URL_HOST);
-    expect_url_bad("http://user@/x", "url_parsing", URL_HOST);
-    expect_url_bad("http://:80/", "url_parsing", URL_HOST);
-
-    expect_url_bad("http://h:99999/", "url_parsing", URL_PORT);
-    expect_url_bad("http://h:65536", "url_parsing", URL_PORT);
-    expect_url_bad("http://h:8x/", "url_parsing", URL_PORT);
-    expect_url_bad("http://[::1]x/", "url_parsing", URL_PORT);
-
-    expect_url_bad("http://a b/", "url_parsing", URL_CHAR);
-    expect_url_bad("http://a/b c", "url_parsing", URL_CHAR);
-    expect_url_bad(" http://a/", "url_parsing", URL_CHAR);
-    expect_url_bad("http://a/\\t", "url_parsing", URL_CHAR);
-    expect_url_bad("http://a/\\n", "url_parsing", URL_CHAR);
-    expect_url_bad("http://a/\\u007f", "url_parsing", URL_CHAR);
-
-    expect_url_bad("http://[zz]/", "url_parsing", NULL);
-    expect_url_bad("http://[::1/", "url_parsing", NULL);
-    expect_url_bad("http://[]/", "url_parsing", NULL);
-    expect_url_bad("http://exa<mple/", "url_parsing",
-                   "Input should be a valid URL, invalid domain character");
-    expect_url_bad("http://a\\\\b/", "url_parsing", NULL);
+    expect_url_bad("ftp://x.test/", "url_scheme",
+                   "URL scheme should be 'http' or 'https'");
+    expect_url_bad("file:///etc/passwd", "url_scheme", NULL);
+    expect_url_bad("/hook", "url_parsing",
+                   "Input should be a valid URL, relative URL without a "
+                   "base");
+    expect_url_bad("http://a/\\u007f", "url_parsing",
+                   "Input should be a valid URL, invalid character");
 
     expect_error("{'input':'x','callback_url':5}", "string_type",
                  "body/callback_url", STR_TYPE);
