@@ -11,7 +11,6 @@
 #include "ngx_http_agent_async_module.h"
 
 #include "aa_id.h"
-#include "aa_json.h"
 #include "aa_keys.h"
 #include "aa_request.h"
 #include "aa_time.h"
@@ -110,10 +109,8 @@ ngx_http_agent_async_run_prepare(ngx_http_request_t *r,
     aa_async_request_t *req)
 {
     char                         id[AA_ID_MAX], created_at[32], us[32];
-    char                         err[64];
     size_t                       n;
     int64_t                      now;
-    yajl_val                     url;
     aa_buf_t                     meta;
     aa_field_t                  *f;
     ngx_int_t                    rc;
@@ -169,26 +166,10 @@ ngx_http_agent_async_run_prepare(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    /* callback_url comes as a JSON value: a string, or null */
-
-    if (req->callback_url.len && req->callback_url.data[0] == '"') {
-        if (aa_buf_cstr(&req->callback_url) != 0) {
-            return NGX_ERROR;
-        }
-
-        url = aa_json_parse(req->callback_url.data, req->callback_url.len,
-                            err, sizeof(err));
-
-        if (url == NULL || !YAJL_IS_STRING(url)) {
-            yajl_tree_free(url);
-            return NGX_ERROR;
-        }
-
+    if (req->callback_url_len) {
         rc = ngx_http_agent_async_pool_str(r, f++, "callback_url",
-                                           url->u.string,
-                                           ngx_strlen(url->u.string));
-        yajl_tree_free(url);
-
+                                           req->callback_url,
+                                           req->callback_url_len);
         if (rc != NGX_OK) {
             return NGX_ERROR;
         }
@@ -457,9 +438,7 @@ ngx_http_agent_async_pool_str(ngx_http_request_t *r, aa_field_t *f,
 static const char *
 ngx_http_agent_async_lettuce(ngx_http_request_t *r, aa_async_request_t *req)
 {
-    char              err[64];
-    ngx_uint_t        i, lettuce;
-    yajl_val          job, msgs, type;
+    ngx_uint_t        i;
     ngx_list_part_t  *part;
     ngx_table_elt_t  *h;
 
@@ -488,26 +467,10 @@ ngx_http_agent_async_lettuce(ngx_http_request_t *r, aa_async_request_t *req)
     }
 
     if (h[i].value.len != 4
-        || ngx_strncasecmp(h[i].value.data, (u_char *) "true", 4) != 0
-        || aa_buf_cstr(&req->job) != 0)
+        || ngx_strncasecmp(h[i].value.data, (u_char *) "true", 4) != 0)
     {
         return "false";
     }
 
-    /* rare: only for this experimental header, look at the job again */
-
-    job = aa_json_parse(req->job.data, req->job.len, err, sizeof(err));
-    msgs = aa_json_get(job, "messages");
-
-    if (YAJL_IS_ARRAY(msgs) && YAJL_GET_ARRAY(msgs)->len) {
-        type = aa_json_get(YAJL_GET_ARRAY(msgs)->values[0], "type");
-        lettuce = YAJL_IS_STRING(type)
-                  && ngx_strcmp(type->u.string, "message") == 0;
-    } else {
-        lettuce = 0;
-    }
-
-    yajl_tree_free(job);
-
-    return lettuce ? "true" : "false";
+    return req->first_is_message ? "true" : "false";
 }

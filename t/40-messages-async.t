@@ -1332,3 +1332,12 @@ POST /v1/agents/agent-40404040-0000-4000-8000-000000000000/messages/async
 {}
 --- error_code: 422
 --- response_body: {"detail":[{"type":"value_error","loc":["body"],"msg":"Value error, Must specify either 'input' or 'messages'.","input":{}}]}
+
+
+
+=== TEST 99: callback_url with JSON escapes is stored and answered decoded
+--- request
+POST /v1/agents/agent-40404040-4040-4040-8040-404040404040/messages/async
+{"input":"x","callback_url":"http:\/\/hooks.example.test\/cb?a=1\u0026b=\u0032"}
+--- response_body_like eval
+main::run_re(callback => '"http://hooks.example.test/cb?a=1&b=2"')

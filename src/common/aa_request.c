@@ -766,13 +766,26 @@ aa_req_validate(aa_errors_t *e, yajl_val body, aa_job_fields_t *f,
 }
 
 
-/* callback_url as a JSON value: a string, or null */
+/* what the module uses of a valid request, besides the job */
 
 static void
 aa_req_output(aa_async_request_t *req, const aa_job_fields_t *f,
     yajl_val callback_url)
 {
-    aa_json_encode(&req->callback_url, callback_url);
+    size_t  n;
+
+    if (callback_url != NULL) {
+        /* aa_v_url() let at most AA_V_URL_MAX bytes through */
+        n = strlen(callback_url->u.string);
+        memcpy(req->callback_url, callback_url->u.string, n + 1);
+        req->callback_url_len = n;
+    }
+
+    req->first_is_message =
+        f->messages == NULL
+        || strcmp(aa_job_message_type(f->messages->u.array.values[0]),
+                  "message")
+           == 0;
 }
 
 
@@ -781,7 +794,9 @@ aa_req_reset(aa_async_request_t *req)
 {
     aa_buf_reset(&req->job);
     aa_buf_reset(&req->request_config);
-    aa_buf_reset(&req->callback_url);
+    req->callback_url[0] = '\0';
+    req->callback_url_len = 0;
+    req->first_is_message = 0;
 }
 
 
@@ -790,8 +805,8 @@ aa_async_request_init(aa_async_request_t *req)
 {
     aa_buf_init(&req->job);
     aa_buf_init(&req->request_config);
-    aa_buf_init(&req->callback_url);
     aa_errors_init(&req->errors);
+    aa_req_reset(req);
 }
 
 
@@ -800,8 +815,8 @@ aa_async_request_free(aa_async_request_t *req)
 {
     aa_buf_free(&req->job);
     aa_buf_free(&req->request_config);
-    aa_buf_free(&req->callback_url);
     aa_errors_free(&req->errors);
+    aa_req_reset(req);
 }
 
 
@@ -839,12 +854,7 @@ aa_async_request_parse(aa_async_request_t *req, const char *body,
         if (rc == AA_OK) {
             aa_req_output(req, &f, callback_url);
 
-            if (req->callback_url.failed) {
-                rc = AA_NOMEM;
-            }
-        }
-
-        if (rc != AA_OK) {
+        } else {
             aa_req_reset(req);
         }
     }

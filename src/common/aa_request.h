@@ -39,8 +39,12 @@ typedef struct {
     /* run.request_config: the four LettaRequestConfig fields, spec 3.4 */
     aa_buf_t     request_config;
 
-    /* callback_url as a JSON value: a quoted string, or null */
-    aa_buf_t     callback_url;
+    /* callback_url decoded, NUL-terminated; "" and len 0 when none */
+    char         callback_url[AA_V_URL_MAX + 1];
+    size_t       callback_url_len;
+
+    /* the first message of the job has type "message" ("input": always) */
+    unsigned     first_is_message:1;
 
     aa_errors_t  errors;
 } aa_async_request_t;
@@ -49,10 +53,10 @@ void aa_async_request_init(aa_async_request_t *req);
 void aa_async_request_free(aa_async_request_t *req);
 
 /*
- * body[len] must be '\0'.  Returns AA_OK (job, request_config and
- * callback_url are set, errors is empty), AA_INVALID (errors holds the 422
- * list, the three buffers are empty) or AA_NOMEM (also when no random UUID
- * could be had).  May be called again on the same req.
+ * body[len] must be '\0'.  Returns AA_OK (job, request_config,
+ * callback_url and first_is_message are set, errors is empty), AA_INVALID
+ * (errors holds the 422 list, the rest is empty) or AA_NOMEM (also when no
+ * random UUID could be had).  May be called again on the same req.
  *
  * The rules follow Letta 0.16.8 (spec 2.3 - 2.7) with these documented
  * deviations, all 422s:
