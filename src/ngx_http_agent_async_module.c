@@ -20,13 +20,15 @@ static char *ngx_http_agent_async_prefix(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_agent_async_token(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_agent_async_db_check(ngx_conf_t *cf, void *post,
+    void *data);
 static ngx_int_t ngx_http_agent_async_postconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_agent_async_init_process(ngx_cycle_t *cycle);
 static void ngx_http_agent_async_exit_process(ngx_cycle_t *cycle);
 
 
-static ngx_conf_num_bounds_t  ngx_http_agent_async_db_bounds = {
-    ngx_conf_check_num_bounds, 0, 1023
+static ngx_conf_post_t  ngx_http_agent_async_db_post = {
+    ngx_http_agent_async_db_check
 };
 
 
@@ -72,7 +74,7 @@ static ngx_command_t  ngx_http_agent_async_commands[] = {
       ngx_conf_set_num_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_agent_async_main_conf_t, db),
-      &ngx_http_agent_async_db_bounds },
+      &ngx_http_agent_async_db_post },
 
     { ngx_string("agent_async_redis_prefix"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
@@ -332,32 +334,25 @@ ngx_http_agent_async_prefix(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_agent_async_main_conf_t *amcf = conf;
 
-    size_t      i;
-    ngx_str_t  *value;
+    ngx_str_t   *value, *prefix;
+    const char  *msg;
 
     if (amcf->prefix.data) {
         return "is duplicate";
     }
 
     value = cf->args->elts;
+    prefix = &value[1];
 
-    /* the prefix ends up inside Lua string concatenation and key names */
-    if (value[1].len > 64) {
-        return "is too long";
+    msg = aa_conf_prefix_check((char *) prefix->data, prefix->len);
+
+    if (msg != NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "redis prefix \"%V\" %s",
+                           prefix, msg);
+        return NGX_CONF_ERROR;
     }
 
-    for (i = 0; i < value[1].len; i++) {
-        if (value[1].data[i] <= ' ' || value[1].data[i] >= 0x7f
-            || value[1].data[i] == '{' || value[1].data[i] == '}')
-        {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid character in redis prefix \"%V\"",
-                               &value[1]);
-            return NGX_CONF_ERROR;
-        }
-    }
-
-    amcf->prefix = value[1];
+    amcf->prefix = *prefix;
 
     return NGX_CONF_OK;
 }
@@ -369,21 +364,25 @@ ngx_http_agent_async_token(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_http_agent_async_loc_conf_t *alcf = conf;
 
     u_char                        c;
-    ngx_str_t                    *value, tenant;
+    ngx_str_t                    *value, *token, tenant;
     ngx_uint_t                    i;
+    const char                   *msg;
     ngx_http_agent_async_token_t  *t;
 
     value = cf->args->elts;
+    token = &value[1];
 
-    if (value[1].len < 8) {
+    /* messages never quote the token: it is a secret */
+
+    if (token->len < 8) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"agent_async_token\" must be at least 8 "
                            "characters long");
         return NGX_CONF_ERROR;
     }
 
-    for (i = 0; i < value[1].len; i++) {
-        c = value[1].data[i];
+    for (i = 0; i < token->len; i++) {
+        c = token->data[i];
         if (c <= ' ' || c >= 0x7f) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "invalid character in \"agent_async_token\"");
@@ -398,25 +397,12 @@ ngx_http_agent_async_token(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         ngx_str_set(&tenant, "default");
     }
 
-    /* tenants are part of Redis key names */
-    if (tenant.len == 0 || tenant.len > NGX_HTTP_AGENT_ASYNC_TENANT_MAX) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "tenant \"%V\" must be 1 to %d characters long",
-                           &tenant, NGX_HTTP_AGENT_ASYNC_TENANT_MAX);
-        return NGX_CONF_ERROR;
-    }
+    msg = aa_conf_tenant_check((char *) tenant.data, tenant.len);
 
-    for (i = 0; i < tenant.len; i++) {
-        c = tenant.data[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-              || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
-        {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid character in tenant \"%V\", "
-                               "use letters, digits, \"-\", \"_\" and \".\"",
-                               &tenant);
-            return NGX_CONF_ERROR;
-        }
+    if (msg != NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "tenant \"%V\" %s",
+                           &tenant, msg);
+        return NGX_CONF_ERROR;
     }
 
     if (alcf->tokens == NGX_CONF_UNSET_PTR) {
@@ -430,8 +416,8 @@ ngx_http_agent_async_token(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     t = alcf->tokens->elts;
 
     for (i = 0; i < alcf->tokens->nelts; i++) {
-        if (t[i].token.len == value[1].len
-            && ngx_strncmp(t[i].token.data, value[1].data, value[1].len) == 0)
+        if (t[i].token.len == token->len
+            && ngx_strncmp(t[i].token.data, token->data, token->len) == 0)
         {
             return "is duplicate";
         }
@@ -442,8 +428,31 @@ ngx_http_agent_async_token(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    t->token = value[1];
+    t->token = *token;
     t->tenant = tenant;
+
+    return NGX_CONF_OK;
+}
+
+
+/* a post handler of ngx_conf_set_num_slot(): value[0] names the directive */
+
+static char *
+ngx_http_agent_async_db_check(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_int_t  *np = data;
+
+    ngx_str_t   *value;
+    const char  *msg;
+
+    msg = aa_conf_db_check(*np);
+
+    if (msg != NULL) {
+        value = cf->args->elts;
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"%V\" %s, not %i",
+                           &value[0], msg, *np);
+        return NGX_CONF_ERROR;
+    }
 
     return NGX_CONF_OK;
 }

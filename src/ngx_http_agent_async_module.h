@@ -16,12 +16,13 @@
 #include <hiredis/async.h>
 
 #include "aa_buf.h"
+#include "aa_conf.h"
 #include "aa_errors.h"
 #include "aa_run.h"
 #include "aa_scripts.h"
 
 
-#define NGX_HTTP_AGENT_ASYNC_TENANT_MAX  64
+#define NGX_HTTP_AGENT_ASYNC_TENANT_MAX  AA_CONF_TENANT_MAX
 #define NGX_HTTP_AGENT_ASYNC_MAX_ARGS    64
 
 #ifndef NGX_HTTP_UNPROCESSABLE_ENTITY

@@ -163,7 +163,7 @@ GET /v1/agents/x
 GET /v1/agents/x
 --- must_die
 --- error_log
-invalid character in tenant "ten/ant"
+tenant "ten/ant" may only contain letters, digits, "-", "_" and "."
 
 
 
@@ -174,7 +174,7 @@ invalid character in tenant "ten/ant"
 GET /v1/agents/x
 --- must_die
 --- error_log
-invalid character in tenant "a:b"
+tenant "a:b" may only contain letters, digits, "-", "_" and "."
 
 
 
@@ -185,7 +185,7 @@ invalid character in tenant "a:b"
 GET /v1/agents/x
 --- must_die
 --- error_log
-invalid character in tenant "te{n}"
+tenant "te{n}" may only contain letters, digits, "-", "_" and "."
 
 
 
@@ -196,7 +196,7 @@ invalid character in tenant "te{n}"
 GET /v1/agents/x
 --- must_die
 --- error_log
-must be 1 to 64 characters long
+tenant "" must be 1 to 64 characters long
 
 
 
@@ -343,7 +343,7 @@ is too long
 
 
 
-=== TEST 22: agent_async_redis_db above 1023
+=== TEST 22: agent_async_redis_db above 1023: the message names the directive
 --- http_config
     agent_async_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     agent_async_redis_db 1024;
@@ -353,7 +353,7 @@ is too long
 GET /v1/agents/x
 --- must_die
 --- error_log
-value must be between 0 and 1023
+"agent_async_redis_db" must be between 0 and 1023, not 1024
 
 
 
@@ -395,7 +395,7 @@ GET /v1/agents/x
 GET /v1/agents/x
 --- must_die
 --- error_log
-invalid character in redis prefix "aa{x:"
+redis prefix "aa{x:" must not contain "{" or "}", they delimit the keys' hash tags
 
 
 
@@ -409,7 +409,7 @@ invalid character in redis prefix "aa{x:"
 GET /v1/agents/x
 --- must_die
 --- error_log
-invalid character in redis prefix "aa}:"
+redis prefix "aa}:" must not contain "{" or "}", they delimit the keys' hash tags
 
 
 
@@ -423,7 +423,7 @@ invalid character in redis prefix "aa}:"
 GET /v1/agents/x
 --- must_die
 --- error_log
-invalid character in redis prefix "my app:"
+redis prefix "my app:" must be printable ASCII characters without spaces
 
 
 
@@ -436,8 +436,8 @@ invalid character in redis prefix "my app:"
 --- request
 GET /v1/agents/x
 --- must_die
---- error_log
-"agent_async_redis_prefix" directive is too long
+--- error_log eval
+qr/redis prefix "x{65}" must be 1 to 64 characters long/
 
 
 
@@ -668,3 +668,31 @@ GET /t
 --- no_error_log
 agent_async:
 [error]
+
+
+
+=== TEST 45: empty prefix
+--- http_config
+    agent_async_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    agent_async_redis_prefix "";
+--- config
+    location /v1/ { agent_async on; agent_async_auth off; }
+--- request
+GET /v1/agents/x
+--- must_die
+--- error_log
+redis prefix "" must be 1 to 64 characters long
+
+
+
+=== TEST 46: agent_async_redis_db 5000 names the directive
+--- http_config
+    agent_async_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    agent_async_redis_db 5000;
+--- config
+    location /v1/ { agent_async on; agent_async_auth off; }
+--- request
+GET /v1/agents/x
+--- must_die
+--- error_log
+"agent_async_redis_db" must be between 0 and 1023, not 5000
