@@ -22,6 +22,8 @@ static char *ngx_http_agent_async_token(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_agent_async_db_check(ngx_conf_t *cf, void *post,
     void *data);
+static char *ngx_http_agent_async_msec_check(ngx_conf_t *cf, void *post,
+    void *data);
 static ngx_int_t ngx_http_agent_async_postconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_agent_async_init_process(ngx_cycle_t *cycle);
 static void ngx_http_agent_async_exit_process(ngx_cycle_t *cycle);
@@ -29,6 +31,10 @@ static void ngx_http_agent_async_exit_process(ngx_cycle_t *cycle);
 
 static ngx_conf_post_t  ngx_http_agent_async_db_post = {
     ngx_http_agent_async_db_check
+};
+
+static ngx_conf_post_t  ngx_http_agent_async_msec_post = {
+    ngx_http_agent_async_msec_check
 };
 
 
@@ -88,14 +94,14 @@ static ngx_command_t  ngx_http_agent_async_commands[] = {
       ngx_conf_set_msec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_agent_async_main_conf_t, connect_timeout),
-      NULL },
+      &ngx_http_agent_async_msec_post },
 
     { ngx_string("agent_async_redis_timeout"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_msec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_agent_async_main_conf_t, timeout),
-      NULL },
+      &ngx_http_agent_async_msec_post },
 
     { ngx_string("agent_async_redis_reconnect_max"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
@@ -419,7 +425,9 @@ ngx_http_agent_async_token(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         if (t[i].token.len == token->len
             && ngx_strncmp(t[i].token.data, token->data, token->len) == 0)
         {
-            return "is duplicate";
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "duplicate token in \"agent_async_token\"");
+            return NGX_CONF_ERROR;
         }
     }
 
@@ -451,6 +459,29 @@ ngx_http_agent_async_db_check(ngx_conf_t *cf, void *post, void *data)
         value = cf->args->elts;
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"%V\" %s, not %i",
                            &value[0], msg, *np);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * A post handler of ngx_conf_set_msec_slot(): a zero timeout would fire
+ * before Redis could ever answer.
+ */
+
+static char *
+ngx_http_agent_async_msec_check(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_msec_t  *msp = data;
+
+    ngx_str_t  *value;
+
+    if (*msp == 0) {
+        value = cf->args->elts;
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" must be more than 0", &value[0]);
         return NGX_CONF_ERROR;
     }
 

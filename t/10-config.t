@@ -145,14 +145,17 @@ invalid character in "agent_async_token"
 
 
 
-=== TEST 6: the same token twice
+=== TEST 6: the same token twice: the token is said duplicate, and not echoed
 --- config
     location /v1/ { agent_async on; agent_async_token same-token-1 a; agent_async_token same-token-1 b; }
 --- request
 GET /v1/agents/x
 --- must_die
 --- error_log
-"agent_async_token" directive is duplicate
+duplicate token in "agent_async_token"
+--- no_error_log
+same-token-1
+directive is duplicate
 
 
 
@@ -696,3 +699,31 @@ GET /v1/agents/x
 --- must_die
 --- error_log
 "agent_async_redis_db" must be between 0 and 1023, not 5000
+
+
+
+=== TEST 47: agent_async_redis_connect_timeout 0 is refused
+--- http_config
+    agent_async_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    agent_async_redis_connect_timeout 0;
+--- config
+    location /v1/ { agent_async on; agent_async_auth off; }
+--- request
+GET /v1/agents/x
+--- must_die
+--- error_log
+"agent_async_redis_connect_timeout" must be more than 0
+
+
+
+=== TEST 48: agent_async_redis_timeout 0ms is refused
+--- http_config
+    agent_async_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    agent_async_redis_timeout 0ms;
+--- config
+    location /v1/ { agent_async on; agent_async_auth off; }
+--- request
+GET /v1/agents/x
+--- must_die
+--- error_log
+"agent_async_redis_timeout" must be more than 0
