@@ -209,6 +209,12 @@ ngx_http_agent_async_create_loc_conf(ngx_conf_t *cf)
         return NULL;
     }
 
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     alcf->core = NULL;
+     */
+
     alcf->enable = NGX_CONF_UNSET;
     alcf->auth = NGX_CONF_UNSET;
     alcf->tokens = NGX_CONF_UNSET_PTR;
@@ -224,14 +230,48 @@ ngx_http_agent_async_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_http_agent_async_loc_conf_t *prev = parent;
     ngx_http_agent_async_loc_conf_t *conf = child;
 
+    ngx_flag_t                         here;
     ngx_http_core_loc_conf_t          *clcf;
     ngx_http_agent_async_main_conf_t  *amcf;
+
+    here = (conf->enable != NGX_CONF_UNSET);
 
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
     ngx_conf_merge_value(conf->auth, prev->auth, 1);
     ngx_conf_merge_ptr_value(conf->tokens, prev->tokens, NULL);
 
+    /*
+     * The core module's merge has run: clcf's root and handler are final.
+     * Only the http level is never merged, so prev->core is NULL exactly
+     * when this is a server's own level.
+     */
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    conf->core = clcf;
+
     if (!conf->enable) {
+        return NGX_CONF_OK;
+    }
+
+    if (clcf->handler != NULL) {
+        if (here) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"agent_async on\" conflicts with another "
+                               "content handler (such as \"proxy_pass\") "
+                               "in location \"%V\"", &clcf->name);
+            return NGX_CONF_ERROR;
+        }
+
+        /* inherited: the location, and those in it, keep their handler */
+        conf->enable = 0;
+        return NGX_CONF_OK;
+    }
+
+    if (!here && prev->core != NULL
+        && clcf->root.data != prev->core->root.data)
+    {
+        /* a location with its own root or alias serves files */
+        conf->enable = 0;
         return NGX_CONF_OK;
     }
 
@@ -243,7 +283,6 @@ ngx_http_agent_async_merge_loc_conf(ngx_conf_t *cf, void *parent,
         return NGX_CONF_ERROR;
     }
 
-    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     clcf->handler = ngx_http_agent_async_handler;
 
     amcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_agent_async_module);

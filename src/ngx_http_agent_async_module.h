@@ -51,9 +51,10 @@ typedef struct {
 
 
 typedef struct {
-    ngx_flag_t                 enable;
+    ngx_flag_t                 enable;      /* the API is served here */
     ngx_flag_t                 auth;
     ngx_array_t               *tokens;      /* ngx_http_agent_async_token_t */
+    ngx_http_core_loc_conf_t  *core;        /* this level's, once merged */
 } ngx_http_agent_async_loc_conf_t;
 
 

@@ -727,3 +727,37 @@ GET /v1/agents/x
 --- must_die
 --- error_log
 "agent_async_redis_timeout" must be more than 0
+
+
+
+=== TEST 49: agent_async on and proxy_pass in one location: refused, the location named
+--- config
+    location /up/ { agent_async on; agent_async_auth off; proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/; }
+--- request
+GET /up/x
+--- must_die
+--- error_log
+"agent_async on" conflicts with another content handler (such as "proxy_pass") in location "/up/"
+
+
+
+=== TEST 50: the same with proxy_pass first
+--- config
+    location /up/ { proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/; agent_async on; agent_async_auth off; }
+--- request
+GET /up/x
+--- must_die
+--- error_log
+"agent_async on" conflicts with another content handler (such as "proxy_pass") in location "/up/"
+
+
+
+=== TEST 51: agent_async off and proxy_pass in one location are fine
+--- config
+    agent_async on;
+    agent_async_auth off;
+    location /up/ { agent_async off; proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/back/; }
+    location /back/ { return 200 "back $uri"; }
+--- request
+GET /up/z
+--- response_body: back /back/z
