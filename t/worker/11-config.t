@@ -32,7 +32,8 @@ for my $case ([ '--bogus', qr/unknown flag "--bogus"/ ],
               [ '--redis-db 5000', qr/redis-db must be between 0 and 1023, not 5000/ ],
               [ '--redis-db -1', qr/redis-db must be an integer/ ])
 {
-    my $out = `$bin $case->[0] 2>&1`;
+    # a value wrongly accepted would start the worker: fail, do not hang
+    my $out = `timeout 10 $bin $case->[0] 2>&1`;
     is $? >> 8, 2, "$case->[0]: exit 2";
     like $out, $case->[1], "$case->[0]: message";
 }
@@ -47,7 +48,7 @@ for my $case ([ '--bogus', qr/unknown flag "--bogus"/ ],
 
 {
     local $ENV{AGENT_ASYNC_WORKER_PREFIX} = 'env{';
-    my $out = `$bin 2>&1`;
+    my $out = `timeout 10 $bin 2>&1`;
     is $? >> 8, 2, 'brace in the prefix from the environment: exit 2';
     like $out, qr/prefix "env\{" must not contain/, 'the prefix is named';
 }
