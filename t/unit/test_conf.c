@@ -31,19 +31,32 @@ tenant(const char *s)
 }
 
 
+/* "" and max + 1 bytes are refused, max bytes accepted */
+
+static void
+expect_lengths(const char *(*check)(const char *s, size_t len), size_t max)
+{
+    char  s[128];
+
+    assert_true(max + 1 < sizeof(s));
+    memset(s, 'x', sizeof(s));
+
+    assert_string_equal(check("", 0), LENGTH);
+    assert_null(check(s, 1));
+    assert_null(check(s, max));
+    assert_string_equal(check(s, max + 1), LENGTH);
+}
+
+
 static void
 test_prefix_ok(void **state)
 {
-    char  s[AA_CONF_PREFIX_MAX + 1];
+    expect_lengths(aa_conf_prefix_check, AA_CONF_PREFIX_MAX);
 
     assert_null(prefix("aa:"));
     assert_null(prefix("x"));
     assert_null(prefix("my-app/v2:runs|"));
     assert_null(prefix("!~"));
-
-    memset(s, 'p', AA_CONF_PREFIX_MAX);
-    s[AA_CONF_PREFIX_MAX] = '\0';
-    assert_null(prefix(s));
 
     /* len counts, not the NUL */
     assert_null(aa_conf_prefix_check("aa:{x}", 3));
@@ -53,14 +66,6 @@ test_prefix_ok(void **state)
 static void
 test_prefix_bad(void **state)
 {
-    char  s[AA_CONF_PREFIX_MAX + 2];
-
-    assert_string_equal(prefix(""), LENGTH);
-
-    memset(s, 'p', AA_CONF_PREFIX_MAX + 1);
-    s[AA_CONF_PREFIX_MAX + 1] = '\0';
-    assert_string_equal(prefix(s), LENGTH);
-
     assert_string_equal(prefix("my app:"), PRINTABLE);
     assert_string_equal(prefix("a\tb"), PRINTABLE);
     assert_string_equal(prefix("a\nb"), PRINTABLE);
@@ -77,15 +82,11 @@ test_prefix_bad(void **state)
 static void
 test_tenant_ok(void **state)
 {
-    char  s[AA_CONF_TENANT_MAX + 1];
+    expect_lengths(aa_conf_tenant_check, AA_CONF_TENANT_MAX);
 
     assert_null(tenant("default"));
     assert_null(tenant("Ab-9_x.y"));
     assert_null(tenant("0"));
-
-    memset(s, 't', AA_CONF_TENANT_MAX);
-    s[AA_CONF_TENANT_MAX] = '\0';
-    assert_null(tenant(s));
 
     assert_null(aa_conf_tenant_check("ab:c", 2));
 }
@@ -94,14 +95,6 @@ test_tenant_ok(void **state)
 static void
 test_tenant_bad(void **state)
 {
-    char  s[AA_CONF_TENANT_MAX + 2];
-
-    assert_string_equal(tenant(""), LENGTH);
-
-    memset(s, 't', AA_CONF_TENANT_MAX + 1);
-    s[AA_CONF_TENANT_MAX + 1] = '\0';
-    assert_string_equal(tenant(s), LENGTH);
-
     /* the key separator, hash tags, paths, spaces, non-ASCII */
     assert_string_equal(tenant("a:b"), TENANT_CHARS);
     assert_string_equal(tenant("te{n}"), TENANT_CHARS);
@@ -120,6 +113,8 @@ test_db(void **state)
     assert_null(aa_conf_db_check(15));
     assert_null(aa_conf_db_check(AA_CONF_DB_MAX));
     assert_int_equal(AA_CONF_DB_MAX, 1023);
+    assert_int_equal(AA_CONF_PREFIX_MAX, 64);
+    assert_int_equal(AA_CONF_TENANT_MAX, 64);
 
     assert_string_equal(aa_conf_db_check(1024), "must be between 0 and 1023");
     assert_string_equal(aa_conf_db_check(-1), "must be between 0 and 1023");

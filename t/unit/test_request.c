@@ -1188,10 +1188,9 @@ test_max_steps(void **state)
 static void
 test_max_steps_strings(void **state)
 {
+    /* lax, as pydantic: the grammar itself is in test_validate.c */
     expect_steps("'50'", 50);
     expect_steps("' 7 '", 7);
-    expect_steps("'+12'", 12);
-    expect_steps("'0010'", 10);
 }
 
 

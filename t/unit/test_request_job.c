@@ -10,46 +10,24 @@
 #include "aa_request_job.h"
 
 
-static yajl_val
-json(const char *sq)
-{
-    char      *s;
-    yajl_val   v;
-
-    s = aa_t_dq(sq);
-    v = aa_t_parse(s, strlen(s));
-    free(s);
-
-    return v;
-}
-
+/* the type infer() gives an item written with single quotes */
 
 static const char *
-message_type(const char *item_sq)
+type_of(const char *(*infer)(yajl_val item), const char *item_sq)
 {
     yajl_val     v;
     const char  *type;
 
-    v = json(item_sq);
-    type = aa_job_message_type(v);
+    v = aa_t_parse_sq(item_sq);
+    type = infer(v);
     yajl_tree_free(v);
 
     return type;
 }
 
 
-static const char *
-approval_type(const char *item_sq)
-{
-    yajl_val     v;
-    const char  *type;
-
-    v = json(item_sq);
-    type = aa_job_approval_type(v);
-    yajl_tree_free(v);
-
-    return type;
-}
+#define message_type(sq)   type_of(aa_job_message_type, sq)
+#define approval_type(sq)  type_of(aa_job_approval_type, sq)
 
 
 static void
@@ -97,7 +75,7 @@ test_build_input(void **state)
     yajl_val         input, j, c;
     aa_job_fields_t  f;
 
-    input = json("[{'type':'text','text':'hi'}]");
+    input = aa_t_parse_sq("[{'type':'text','text':'hi'}]");
 
     memset(&f, 0, sizeof(f));
     f.input = input;
@@ -146,14 +124,16 @@ test_build_messages(void **state)
     yajl_val         body, j, c;
     aa_job_fields_t  f;
 
-    body = json("{'messages':[{'role':'user','content':'a','otid':'o-1',"
-                "'x':1},{'approval_request_id':'r','approvals':["
-                "{'approve':true,'tool_call_id':'c'},"
-                "{'status':'error','tool_return':'t'}]},"
-                "{'type':'tool_return','tool_returns':[{'type':null,"
-                "'status':'success'}]}],"
-                "'m':'openai/x','s':'S','types':['assistant_message'],"
-                "'name':'reply','kwarg':'text'}");
+    body = aa_t_parse_sq("{'messages':["
+                         "{'role':'user','content':'a','otid':'o-1','x':1},"
+                         "{'approval_request_id':'r','approvals':["
+                         "{'approve':true,'tool_call_id':'c'},"
+                         "{'status':'error','tool_return':'t'}]},"
+                         "{'type':'tool_return','tool_returns':["
+                         "{'type':null,'status':'success'}]}],"
+                         "'m':'openai/x','s':'S',"
+                         "'types':['assistant_message'],"
+                         "'name':'reply','kwarg':'text'}");
 
     memset(&f, 0, sizeof(f));
     f.messages = aa_t_get(body, "messages");

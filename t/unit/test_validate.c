@@ -32,22 +32,6 @@
 #define URL_SCHEME "URL scheme should be 'http' or 'https'"
 
 
-/* a JSON value from single-quoted text; free with yajl_tree_free() */
-
-static yajl_val
-json(const char *sq)
-{
-    char      *s;
-    yajl_val   v;
-
-    s = aa_t_dq(sq);
-    v = aa_t_parse(s, strlen(s));
-    free(s);
-
-    return v;
-}
-
-
 /* e holds exactly one error, of this type at loc (msg unless NULL) */
 
 static void
@@ -145,8 +129,8 @@ test_check_kinds(void **state)
     aa_errors_t  e;
 
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        good = json(cases[i].good);
-        bad = json(cases[i].bad);
+        good = aa_t_parse_sq(cases[i].good);
+        bad = aa_t_parse_sq(cases[i].bad);
 
         aa_errors_init(&e);
         assert_int_equal(aa_v_check(&e, "body/f", good, cases[i].kind), 1);
@@ -168,7 +152,7 @@ test_check_strlist_items(void **state)
     yajl_val     v, doc;
     aa_errors_t  e;
 
-    v = json("[1,'a',{}]");
+    v = aa_t_parse_sq("[1,'a',{}]");
 
     aa_errors_init(&e);
     assert_int_equal(aa_v_check(&e, "body/tags", v, AA_V_STRLIST), 0);
@@ -195,7 +179,7 @@ test_field_flags(void **state)
     yajl_val     obj, out, doc;
     aa_errors_t  e;
 
-    obj = json("{'s':'v','n':null,'i':5}");
+    obj = aa_t_parse_sq("{'s':'v','n':null,'i':5}");
     aa_errors_init(&e);
 
     /* present and valid: 1, and the value */
@@ -244,7 +228,7 @@ test_field_flags(void **state)
 
     /* an object that is not one has no fields */
     aa_errors_init(&e);
-    doc = json("[1]");
+    doc = aa_t_parse_sq("[1]");
     assert_int_equal(aa_v_field(&e, "body", doc, "s", AA_V_STRING,
                                 AA_V_REQUIRED, NULL),
                      -1);
@@ -270,7 +254,7 @@ test_fields_spec(void **state)
     yajl_val     obj, doc;
     aa_errors_t  e;
 
-    obj = json("{'name':1,'flag':null,'list':[]}");
+    obj = aa_t_parse_sq("{'name':1,'flag':null,'list':[]}");
     aa_errors_init(&e);
     aa_v_fields(&e, "body/x", obj, spec);
 
@@ -283,7 +267,7 @@ test_fields_spec(void **state)
     aa_errors_free(&e);
     yajl_tree_free(obj);
 
-    obj = json("{'id':'a','name':'b','flag':true}");
+    obj = aa_t_parse_sq("{'id':'a','name':'b','flag':true}");
     aa_errors_init(&e);
     aa_v_fields(&e, "body", obj, spec);
     assert_int_equal(e.count, 0);
@@ -302,9 +286,9 @@ test_is_literal(void **state)
     yajl_val     red, num, blue, doc;
     aa_errors_t  e;
 
-    red = json("'red'");
-    num = json("5");
-    blue = json("'blue'");
+    red = aa_t_parse_sq("'red'");
+    num = aa_t_parse_sq("5");
+    blue = aa_t_parse_sq("'blue'");
 
     assert_true(aa_v_is(red, "red"));
     assert_false(aa_v_is(red, "re"));
@@ -342,7 +326,7 @@ expect_int(const char *sq, int64_t min, int64_t max, int64_t want)
     yajl_val     v;
     aa_errors_t  e;
 
-    v = json(sq);
+    v = aa_t_parse_sq(sq);
     aa_errors_init(&e);
     n = want + 1;
 
@@ -366,7 +350,7 @@ expect_int_error(const char *sq, int64_t min, int64_t max, const char *type,
     yajl_val     v;
     aa_errors_t  e;
 
-    v = json(sq);
+    v = aa_t_parse_sq(sq);
     aa_errors_init(&e);
     n = 42;
 
