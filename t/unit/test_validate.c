@@ -328,7 +328,7 @@ expect_int(const char *sq, int64_t min, int64_t max, int64_t want)
 
     v = aa_t_parse_sq(sq);
     aa_errors_init(&e);
-    n = want + 1;
+    n = ~want;          /* anything but want */
 
     if (aa_v_int(&e, "body/n", v, min, max, &n) != 1 || e.count) {
         fprintf(stderr, "refused: %s\n", sq);
