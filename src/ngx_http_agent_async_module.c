@@ -20,13 +20,21 @@ static char *ngx_http_agent_async_prefix(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_agent_async_token(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_agent_async_db_check(ngx_conf_t *cf, void *post,
+    void *data);
+static char *ngx_http_agent_async_msec_check(ngx_conf_t *cf, void *post,
+    void *data);
 static ngx_int_t ngx_http_agent_async_postconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_agent_async_init_process(ngx_cycle_t *cycle);
 static void ngx_http_agent_async_exit_process(ngx_cycle_t *cycle);
 
 
-static ngx_conf_num_bounds_t  ngx_http_agent_async_db_bounds = {
-    ngx_conf_check_num_bounds, 0, 1023
+static ngx_conf_post_t  ngx_http_agent_async_db_post = {
+    ngx_http_agent_async_db_check
+};
+
+static ngx_conf_post_t  ngx_http_agent_async_msec_post = {
+    ngx_http_agent_async_msec_check
 };
 
 
@@ -72,7 +80,7 @@ static ngx_command_t  ngx_http_agent_async_commands[] = {
       ngx_conf_set_num_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_agent_async_main_conf_t, redis.db),
-      &ngx_http_agent_async_db_bounds },
+      &ngx_http_agent_async_db_post },
 
     { ngx_string("agent_async_redis_prefix"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
@@ -86,21 +94,21 @@ static ngx_command_t  ngx_http_agent_async_commands[] = {
       ngx_conf_set_msec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_agent_async_main_conf_t, redis.connect_timeout),
-      NULL },
+      &ngx_http_agent_async_msec_post },
 
     { ngx_string("agent_async_redis_timeout"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_msec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_agent_async_main_conf_t, redis.timeout),
-      NULL },
+      &ngx_http_agent_async_msec_post },
 
     { ngx_string("agent_async_redis_reconnect_max"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_msec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_agent_async_main_conf_t, redis.reconnect_max),
-      NULL },
+      &ngx_http_agent_async_msec_post },
 
       ngx_null_command
 };
@@ -199,6 +207,12 @@ ngx_http_agent_async_create_loc_conf(ngx_conf_t *cf)
         return NULL;
     }
 
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     alcf->core = NULL;
+     */
+
     alcf->enable = NGX_CONF_UNSET;
     alcf->auth = NGX_CONF_UNSET;
     alcf->tokens = NGX_CONF_UNSET_PTR;
@@ -214,14 +228,48 @@ ngx_http_agent_async_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_http_agent_async_loc_conf_t *prev = parent;
     ngx_http_agent_async_loc_conf_t *conf = child;
 
+    ngx_flag_t                         here;
     ngx_http_core_loc_conf_t          *clcf;
     ngx_http_agent_async_main_conf_t  *amcf;
+
+    here = (conf->enable != NGX_CONF_UNSET);
 
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
     ngx_conf_merge_value(conf->auth, prev->auth, 1);
     ngx_conf_merge_ptr_value(conf->tokens, prev->tokens, NULL);
 
+    /*
+     * The core module's merge has run: clcf's root and handler are final.
+     * Only the http level is never merged, so prev->core is NULL exactly
+     * when this is a server's own level.
+     */
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    conf->core = clcf;
+
     if (!conf->enable) {
+        return NGX_CONF_OK;
+    }
+
+    if (clcf->handler != NULL) {
+        if (here) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"agent_async on\" conflicts with another "
+                               "content handler (such as \"proxy_pass\") "
+                               "in location \"%V\"", &clcf->name);
+            return NGX_CONF_ERROR;
+        }
+
+        /* inherited: the location, and those in it, keep their handler */
+        conf->enable = 0;
+        return NGX_CONF_OK;
+    }
+
+    if (!here && prev->core != NULL
+        && clcf->root.data != prev->core->root.data)
+    {
+        /* a location with its own root or alias serves files */
+        conf->enable = 0;
         return NGX_CONF_OK;
     }
 
@@ -233,7 +281,6 @@ ngx_http_agent_async_merge_loc_conf(ngx_conf_t *cf, void *parent,
         return NGX_CONF_ERROR;
     }
 
-    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     clcf->handler = ngx_http_agent_async_handler;
 
     amcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_agent_async_module);
@@ -330,32 +377,25 @@ ngx_http_agent_async_prefix(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_agent_async_main_conf_t *amcf = conf;
 
-    size_t      i;
-    ngx_str_t  *value;
+    ngx_str_t   *value, *prefix;
+    const char  *msg;
 
     if (amcf->prefix.data) {
         return "is duplicate";
     }
 
     value = cf->args->elts;
+    prefix = &value[1];
 
-    /* the prefix ends up inside Lua string concatenation and key names */
-    if (value[1].len > 64) {
-        return "is too long";
+    msg = aa_conf_prefix_check((char *) prefix->data, prefix->len);
+
+    if (msg != NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "redis prefix \"%V\" %s",
+                           prefix, msg);
+        return NGX_CONF_ERROR;
     }
 
-    for (i = 0; i < value[1].len; i++) {
-        if (value[1].data[i] <= ' ' || value[1].data[i] >= 0x7f
-            || value[1].data[i] == '{' || value[1].data[i] == '}')
-        {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid character in redis prefix \"%V\"",
-                               &value[1]);
-            return NGX_CONF_ERROR;
-        }
-    }
-
-    amcf->prefix = value[1];
+    amcf->prefix = *prefix;
 
     return NGX_CONF_OK;
 }
@@ -367,21 +407,25 @@ ngx_http_agent_async_token(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_http_agent_async_loc_conf_t *alcf = conf;
 
     u_char                        c;
-    ngx_str_t                    *value, tenant;
+    ngx_str_t                    *value, *token, tenant;
     ngx_uint_t                    i;
+    const char                   *msg;
     ngx_http_agent_async_token_t  *t;
 
     value = cf->args->elts;
+    token = &value[1];
 
-    if (value[1].len < 8) {
+    /* messages never quote the token: it is a secret */
+
+    if (token->len < 8) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"agent_async_token\" must be at least 8 "
                            "characters long");
         return NGX_CONF_ERROR;
     }
 
-    for (i = 0; i < value[1].len; i++) {
-        c = value[1].data[i];
+    for (i = 0; i < token->len; i++) {
+        c = token->data[i];
         if (c <= ' ' || c >= 0x7f) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "invalid character in \"agent_async_token\"");
@@ -396,25 +440,12 @@ ngx_http_agent_async_token(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         ngx_str_set(&tenant, "default");
     }
 
-    /* tenants are part of Redis key names */
-    if (tenant.len == 0 || tenant.len > NGX_HTTP_AGENT_ASYNC_TENANT_MAX) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "tenant \"%V\" must be 1 to %d characters long",
-                           &tenant, NGX_HTTP_AGENT_ASYNC_TENANT_MAX);
-        return NGX_CONF_ERROR;
-    }
+    msg = aa_conf_tenant_check((char *) tenant.data, tenant.len);
 
-    for (i = 0; i < tenant.len; i++) {
-        c = tenant.data[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-              || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
-        {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid character in tenant \"%V\", "
-                               "use letters, digits, \"-\", \"_\" and \".\"",
-                               &tenant);
-            return NGX_CONF_ERROR;
-        }
+    if (msg != NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "tenant \"%V\" %s",
+                           &tenant, msg);
+        return NGX_CONF_ERROR;
     }
 
     if (alcf->tokens == NGX_CONF_UNSET_PTR) {
@@ -428,10 +459,12 @@ ngx_http_agent_async_token(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     t = alcf->tokens->elts;
 
     for (i = 0; i < alcf->tokens->nelts; i++) {
-        if (t[i].token.len == value[1].len
-            && ngx_strncmp(t[i].token.data, value[1].data, value[1].len) == 0)
+        if (t[i].token.len == token->len
+            && ngx_strncmp(t[i].token.data, token->data, token->len) == 0)
         {
-            return "is duplicate";
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "duplicate token in \"agent_async_token\"");
+            return NGX_CONF_ERROR;
         }
     }
 
@@ -440,8 +473,54 @@ ngx_http_agent_async_token(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    t->token = value[1];
+    t->token = *token;
     t->tenant = tenant;
+
+    return NGX_CONF_OK;
+}
+
+
+/* a post handler of ngx_conf_set_num_slot(): value[0] names the directive */
+
+static char *
+ngx_http_agent_async_db_check(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_int_t  *np = data;
+
+    ngx_str_t   *value;
+    const char  *msg;
+
+    msg = aa_conf_db_check(*np);
+
+    if (msg != NULL) {
+        value = cf->args->elts;
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"%V\" %s, not %i",
+                           &value[0], msg, *np);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * A post handler of ngx_conf_set_msec_slot(): a zero timeout would fire
+ * before Redis could ever answer.
+ */
+
+static char *
+ngx_http_agent_async_msec_check(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_msec_t  *msp = data;
+
+    ngx_str_t  *value;
+
+    if (*msp == 0) {
+        value = cf->args->elts;
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" must be more than 0", &value[0]);
+        return NGX_CONF_ERROR;
+    }
 
     return NGX_CONF_OK;
 }

@@ -13,13 +13,14 @@
 #include <ngx_http.h>
 
 #include "aa_buf.h"
+#include "aa_conf.h"
 #include "aa_errors.h"
 #include "aa_run.h"
 #include "aa_scripts.h"
 #include "ngx_http_agent_async_redis.h"
 
 
-#define NGX_HTTP_AGENT_ASYNC_TENANT_MAX  64
+#define NGX_HTTP_AGENT_ASYNC_TENANT_MAX  AA_CONF_TENANT_MAX
 
 #ifndef NGX_HTTP_UNPROCESSABLE_ENTITY
 #define NGX_HTTP_UNPROCESSABLE_ENTITY    422
@@ -40,9 +41,10 @@ typedef struct {
 
 
 typedef struct {
-    ngx_flag_t                 enable;
+    ngx_flag_t                 enable;      /* the API is served here */
     ngx_flag_t                 auth;
     ngx_array_t               *tokens;      /* ngx_http_agent_async_token_t */
+    ngx_http_core_loc_conf_t  *core;        /* this level's, once merged */
 } ngx_http_agent_async_loc_conf_t;
 
 

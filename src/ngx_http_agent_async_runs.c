@@ -11,7 +11,6 @@
 #include "ngx_http_agent_async_module.h"
 
 #include "aa_id.h"
-#include "aa_json.h"
 #include "aa_keys.h"
 #include "aa_request.h"
 #include "aa_time.h"
@@ -139,11 +138,8 @@ static ngx_int_t
 ngx_http_agent_async_run_prepare(ngx_http_request_t *r,
     aa_async_request_t *req, ngx_http_agent_async_new_run_t *run)
 {
-    char                         err[64];
     u_char                      *metadata, *config, *job, *url;
-    size_t                       len;
     int64_t                      now;
-    yajl_val                     v;
     aa_buf_t                     meta;
     aa_field_t                  *f;
     ngx_http_agent_async_ctx_t  *ctx;
@@ -193,33 +189,15 @@ ngx_http_agent_async_run_prepare(ngx_http_request_t *r,
 
     aa_buf_free(&meta);
 
-    /* callback_url comes as a JSON value: a string, or null */
-
-    if (req->callback_url.len && req->callback_url.data[0] == '"') {
-        if (aa_buf_cstr(&req->callback_url) != 0) {
-            return NGX_ERROR;
-        }
-
-        v = aa_json_parse(req->callback_url.data, req->callback_url.len,
-                          err, sizeof(err));
-
-        if (v == NULL || !YAJL_IS_STRING(v)) {
-            yajl_tree_free(v);
-            return NGX_ERROR;
-        }
-
-        len = ngx_strlen(v->u.string);
-        url = ngx_pnalloc(r->pool, len + 1);
-
+    if (req->callback_url_len) {
+        url = ngx_pnalloc(r->pool, req->callback_url_len);
         if (url == NULL) {
-            yajl_tree_free(v);
             return NGX_ERROR;
         }
 
-        ngx_memcpy(url, v->u.string, len + 1);
-        yajl_tree_free(v);
-
-        ngx_http_agent_async_field(f++, "callback_url", (char *) url, len);
+        ngx_memcpy(url, req->callback_url, req->callback_url_len);
+        ngx_http_agent_async_field(f++, "callback_url", (char *) url,
+                                   req->callback_url_len);
     }
 
     run->nfields = f - run->fields;
@@ -540,9 +518,7 @@ ngx_http_agent_async_pool_buf(ngx_http_request_t *r, aa_buf_t *b)
 static const char *
 ngx_http_agent_async_lettuce(ngx_http_request_t *r, aa_async_request_t *req)
 {
-    char              err[64];
-    ngx_uint_t        i, lettuce;
-    yajl_val          job, msgs, type;
+    ngx_uint_t        i;
     ngx_list_part_t  *part;
     ngx_table_elt_t  *h;
 
@@ -571,26 +547,10 @@ ngx_http_agent_async_lettuce(ngx_http_request_t *r, aa_async_request_t *req)
     }
 
     if (h[i].value.len != 4
-        || ngx_strncasecmp(h[i].value.data, (u_char *) "true", 4) != 0
-        || aa_buf_cstr(&req->job) != 0)
+        || ngx_strncasecmp(h[i].value.data, (u_char *) "true", 4) != 0)
     {
         return "false";
     }
 
-    /* rare: only for this experimental header, look at the job again */
-
-    job = aa_json_parse(req->job.data, req->job.len, err, sizeof(err));
-    msgs = aa_json_get(job, "messages");
-
-    if (YAJL_IS_ARRAY(msgs) && YAJL_GET_ARRAY(msgs)->len) {
-        type = aa_json_get(YAJL_GET_ARRAY(msgs)->values[0], "type");
-        lettuce = YAJL_IS_STRING(type)
-                  && ngx_strcmp(type->u.string, "message") == 0;
-    } else {
-        lettuce = 0;
-    }
-
-    yajl_tree_free(job);
-
-    return lettuce ? "true" : "false";
+    return req->first_is_message ? "true" : "false";
 }

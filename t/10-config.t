@@ -145,14 +145,17 @@ invalid character in "agent_async_token"
 
 
 
-=== TEST 6: the same token twice
+=== TEST 6: the same token twice: the token is said duplicate, and not echoed
 --- config
     location /v1/ { agent_async on; agent_async_token same-token-1 a; agent_async_token same-token-1 b; }
 --- request
 GET /v1/agents/x
 --- must_die
 --- error_log
-"agent_async_token" directive is duplicate
+duplicate token in "agent_async_token"
+--- no_error_log
+same-token-1
+directive is duplicate
 
 
 
@@ -163,7 +166,7 @@ GET /v1/agents/x
 GET /v1/agents/x
 --- must_die
 --- error_log
-invalid character in tenant "ten/ant"
+tenant "ten/ant" may only contain letters, digits, "-", "_" and "."
 
 
 
@@ -174,7 +177,7 @@ invalid character in tenant "ten/ant"
 GET /v1/agents/x
 --- must_die
 --- error_log
-invalid character in tenant "a:b"
+tenant "a:b" may only contain letters, digits, "-", "_" and "."
 
 
 
@@ -185,7 +188,7 @@ invalid character in tenant "a:b"
 GET /v1/agents/x
 --- must_die
 --- error_log
-invalid character in tenant "te{n}"
+tenant "te{n}" may only contain letters, digits, "-", "_" and "."
 
 
 
@@ -196,7 +199,7 @@ invalid character in tenant "te{n}"
 GET /v1/agents/x
 --- must_die
 --- error_log
-must be 1 to 64 characters long
+tenant "" must be 1 to 64 characters long
 
 
 
@@ -343,17 +346,17 @@ is too long
 
 
 
-=== TEST 22: agent_async_redis_db above 1023
+=== TEST 22: agent_async_redis_db above 1023: the message names the directive
 --- http_config
     agent_async_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
-    agent_async_redis_db 1024;
+    agent_async_redis_db 5000;
 --- config
     location /v1/ { agent_async on; agent_async_auth off; }
 --- request
 GET /v1/agents/x
 --- must_die
 --- error_log
-value must be between 0 and 1023
+"agent_async_redis_db" must be between 0 and 1023, not 5000
 
 
 
@@ -395,7 +398,7 @@ GET /v1/agents/x
 GET /v1/agents/x
 --- must_die
 --- error_log
-invalid character in redis prefix "aa{x:"
+redis prefix "aa{x:" must not contain "{" or "}", they delimit the keys' hash tags
 
 
 
@@ -409,7 +412,7 @@ invalid character in redis prefix "aa{x:"
 GET /v1/agents/x
 --- must_die
 --- error_log
-invalid character in redis prefix "aa}:"
+redis prefix "aa}:" must not contain "{" or "}", they delimit the keys' hash tags
 
 
 
@@ -423,7 +426,7 @@ invalid character in redis prefix "aa}:"
 GET /v1/agents/x
 --- must_die
 --- error_log
-invalid character in redis prefix "my app:"
+redis prefix "my app:" must be printable ASCII characters without spaces
 
 
 
@@ -436,8 +439,8 @@ invalid character in redis prefix "my app:"
 --- request
 GET /v1/agents/x
 --- must_die
---- error_log
-"agent_async_redis_prefix" directive is too long
+--- error_log eval
+qr/redis prefix "x{65}" must be 1 to 64 characters long/
 
 
 
@@ -668,3 +671,93 @@ GET /t
 --- no_error_log
 agent_async:
 [error]
+
+
+
+=== TEST 45: empty prefix
+--- http_config
+    agent_async_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    agent_async_redis_prefix "";
+--- config
+    location /v1/ { agent_async on; agent_async_auth off; }
+--- request
+GET /v1/agents/x
+--- must_die
+--- error_log
+redis prefix "" must be 1 to 64 characters long
+
+
+
+=== TEST 46: agent_async_redis_connect_timeout 0 is refused
+--- http_config
+    agent_async_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    agent_async_redis_connect_timeout 0;
+--- config
+    location /v1/ { agent_async on; agent_async_auth off; }
+--- request
+GET /v1/agents/x
+--- must_die
+--- error_log
+"agent_async_redis_connect_timeout" must be more than 0
+
+
+
+=== TEST 47: agent_async_redis_timeout 0ms is refused
+--- http_config
+    agent_async_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    agent_async_redis_timeout 0ms;
+--- config
+    location /v1/ { agent_async on; agent_async_auth off; }
+--- request
+GET /v1/agents/x
+--- must_die
+--- error_log
+"agent_async_redis_timeout" must be more than 0
+
+
+
+=== TEST 48: agent_async on and proxy_pass in one location: refused, the location named
+--- config
+    location /up/ { agent_async on; agent_async_auth off; proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/; }
+--- request
+GET /up/x
+--- must_die
+--- error_log
+"agent_async on" conflicts with another content handler (such as "proxy_pass") in location "/up/"
+
+
+
+=== TEST 49: the same with proxy_pass first
+--- config
+    location /up/ { proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/; agent_async on; agent_async_auth off; }
+--- request
+GET /up/x
+--- must_die
+--- error_log
+"agent_async on" conflicts with another content handler (such as "proxy_pass") in location "/up/"
+
+
+
+=== TEST 50: agent_async off and proxy_pass in one location are fine
+--- config
+    agent_async on;
+    agent_async_auth off;
+    location /up/ { agent_async off; proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/back/; }
+    location /back/ { return 200 "back $uri"; }
+--- request
+GET /up/z
+--- response_body: back /back/z
+
+
+
+=== TEST 51: agent_async_redis_reconnect_max 0 is refused (reconnects would not wait)
+--- http_config
+    agent_async_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    agent_async_redis_reconnect_max 0;
+--- config
+    location /v1/ { agent_async on; agent_async_auth off; }
+--- request
+GET /v1/agents/x
+--- must_die
+--- error_log
+"agent_async_redis_reconnect_max" must be more than 0

@@ -3,6 +3,19 @@
 # that are not agent_async staying untouched.
 use lib '.';
 use t::AgentTest 'no_plan';
+use File::Temp ();
+
+# files for the locations that serve them (nginx's workers may run as nobody)
+our $STATIC = File::Temp::tempdir(CLEANUP => 1);
+chmod 0755, $STATIC;
+for (['static', 'hello.txt', "static hello\n"], ['static/deep', 'deep.txt', "deep\n"]) {
+    my ($dir, $file, $text) = @$_;
+    mkdir "$STATIC/$_" for grep { !-d "$STATIC/$_" } ('static', $dir);
+    open my $fh, '>', "$STATIC/$dir/$file" or die "$STATIC/$dir/$file: $!";
+    print $fh $text;
+    close $fh;
+}
+$ENV{TEST_NGINX_STATIC_ROOT} = $STATIC;
 
 our $AGENT = 'agent-30303030-3030-4030-8030-303030303030';
 our $RUN   = 'run-30303030-aaaa-4aaa-baaa-303030303030';
@@ -255,7 +268,7 @@ Content-Type: application/json
 
 
 
-=== TEST 19: agent_async at server level applies to every location that does not turn it off
+=== TEST 19: agent_async at server level applies to locations that do not turn it off nor serve otherwise
 --- config
     agent_async on;
     agent_async_auth off;
@@ -274,3 +287,86 @@ POST /v1/agents/%20/messages/async
 {"input":"x"}
 --- error_code: 422
 --- response_body_like: ^\{"detail":\[\{"type":"string_pattern_mismatch","loc":\["path","agent_id"\],.*"input":" ",
+
+
+
+=== TEST 21: agent_async on at server level leaves alone root, alias and proxy_pass locations
+--- config
+    agent_async on;
+    agent_async_auth off;
+    location /static/ {
+        root $TEST_NGINX_STATIC_ROOT;
+        location /static/deep/ { }
+    }
+    location /files/ { alias $TEST_NGINX_STATIC_ROOT/static/; }
+    location /up/ { proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/backend/; }
+    location /backend/ { agent_async off; return 200 "backend $uri"; }
+    location /v1/ { }
+--- request eval
+["GET /static/hello.txt", "GET /static/deep/deep.txt", "GET /files/hello.txt", "GET /up/x", "GET /v1/nope"]
+--- error_code eval
+[200, 200, 200, 200, 404]
+--- response_body eval
+["static hello\n", "deep\n", "static hello\n", "backend /backend/x", '{"detail":"Not Found"}']
+--- no_error_log
+[error]
+
+
+
+=== TEST 22: (as TEST 21) a file missing in the static location is nginx's own 404, not JSON
+--- config
+    agent_async on;
+    agent_async_auth off;
+    location /static/ { root $TEST_NGINX_STATIC_ROOT; }
+    location /v1/ { }
+--- request
+GET /static/missing.txt
+--- error_code: 404
+--- response_headers
+Content-Type: text/html
+--- response_body_like: <h1>404 Not Found</h1>
+
+
+
+=== TEST 23: agent_async on at http level: the same rule in every server
+--- http_config
+    agent_async_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    agent_async on;
+    agent_async_auth off;
+--- config
+    location /static/ { root $TEST_NGINX_STATIC_ROOT; }
+    location /up/ { proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/backend/; }
+    location /backend/ { agent_async off; return 200 "backend $uri"; }
+    location /v1/ { }
+--- request eval
+["GET /static/hello.txt", "GET /up/y", "GET /v1/nope", "GET /elsewhere"]
+--- error_code eval
+[200, 200, 404, 404]
+--- response_body eval
+["static hello\n", "backend /backend/y", '{"detail":"Not Found"}', '{"detail":"Not Found"}']
+
+
+
+=== TEST 24: agent_async on set in a location with its own root serves the API there
+--- config
+    location /v1/ { agent_async on; agent_async_auth off; root $TEST_NGINX_STATIC_ROOT; }
+--- request
+GET /v1/nope
+--- error_code: 404
+--- response_body: {"detail":"Not Found"}
+
+
+
+=== TEST 25: a location nested in an API location, with a root of its own, serves files
+--- config
+    location /v1/ {
+        agent_async on;
+        agent_async_auth off;
+        location /v1/static/ { alias $TEST_NGINX_STATIC_ROOT/static/; }
+    }
+--- request eval
+["GET /v1/static/hello.txt", "GET /v1/nope"]
+--- error_code eval
+[200, 404]
+--- response_body eval
+["static hello\n", '{"detail":"Not Found"}']

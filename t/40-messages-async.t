@@ -1335,7 +1335,16 @@ POST /v1/agents/agent-40404040-0000-4000-8000-000000000000/messages/async
 
 
 
-=== TEST 99: error_log debug traces the script sent and its reply
+=== TEST 99: callback_url with JSON escapes is stored and answered decoded
+--- request
+POST /v1/agents/agent-40404040-4040-4040-8040-404040404040/messages/async
+{"input":"x","callback_url":"http:\/\/hooks.example.test\/cb?a=1\u0026b=\u0032"}
+--- response_body_like eval
+main::run_re(callback => '"http://hooks.example.test/cb?a=1&b=2"')
+
+
+
+=== TEST 100: error_log debug traces the script sent and its reply
 --- log_level: debug
 --- request
 POST /v1/agents/agent-40404040-0000-4000-8000-000000000000/messages/async

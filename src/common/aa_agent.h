@@ -14,7 +14,7 @@
 
 #include "aa_buf.h"
 #include "aa_errors.h"
-#include "aa_request.h"
+#include "aa_validate.h"
 
 typedef struct {
     aa_buf_t     state;         /* AgentState JSON served by GET */

@@ -3,7 +3,8 @@
  *
  * Validation of LettaAsyncRequest, the body of
  * POST /v1/agents/{agent_id}/messages/async (spec sections 2.3 - 2.7),
- * and its normalisation into the job the worker runs.
+ * built on aa_validate.h; the job it becomes is written by
+ * aa_request_job.c.
  */
 
 #ifndef AA_REQUEST_H
@@ -15,10 +16,7 @@
 #include "aa_buf.h"
 #include "aa_errors.h"
 #include "aa_json.h"
-
-#define AA_OK        0
-#define AA_INVALID   1          /* errors holds the 422 list */
-#define AA_NOMEM    -1
+#include "aa_validate.h"
 
 /*
  * The body may nest this deep: "input" parts land two levels deeper in the
@@ -41,8 +39,12 @@ typedef struct {
     /* run.request_config: the four LettaRequestConfig fields, spec 3.4 */
     aa_buf_t     request_config;
 
-    /* callback_url as a JSON value: a quoted string, or null */
-    aa_buf_t     callback_url;
+    /* callback_url decoded, NUL-terminated; "" and len 0 when none */
+    char         callback_url[AA_V_URL_MAX + 1];
+    size_t       callback_url_len;
+
+    /* the first message of the job has type "message" ("input": always) */
+    unsigned     first_is_message:1;
 
     aa_errors_t  errors;
 } aa_async_request_t;
@@ -51,10 +53,10 @@ void aa_async_request_init(aa_async_request_t *req);
 void aa_async_request_free(aa_async_request_t *req);
 
 /*
- * body[len] must be '\0'.  Returns AA_OK (job, request_config and
- * callback_url are set, errors is empty), AA_INVALID (errors holds the 422
- * list, the three buffers are empty) or AA_NOMEM (also when no random UUID
- * could be had).  May be called again on the same req.
+ * body[len] must be '\0'.  Returns AA_OK (job, request_config,
+ * callback_url and first_is_message are set, errors is empty), AA_INVALID
+ * (errors holds the 422 list, the rest is empty) or AA_NOMEM (also when no
+ * random UUID could be had).  May be called again on the same req.
  *
  * The rules follow Letta 0.16.8 (spec 2.3 - 2.7) with these documented
  * deviations, all 422s:
@@ -85,65 +87,5 @@ void aa_async_request_free(aa_async_request_t *req);
 int aa_async_request_parse(aa_async_request_t *req, const char *body,
     size_t len);
 
-
-/*
- * Field validators, shared with aa_agent.c.  A loc is the error location
- * "body/messages/0/role" (see aa_errors.h), at most AA_LOC_MAX bytes.
- */
-
-#define AA_LOC_MAX      256
-
-#define AA_V_REQUIRED   0x01    /* absent: "missing" */
-#define AA_V_NULLABLE   0x02    /* null is valid */
-
-typedef enum {
-    AA_V_STRING = 0,            /* string_type */
-    AA_V_BOOL,                  /* bool_type, JSON true/false only */
-    AA_V_DICT,                  /* dict_type: a free-form object */
-    AA_V_MODEL,                 /* model_attributes_type: a typed object */
-    AA_V_LIST,                  /* list_type */
-    AA_V_STRLIST,               /* list_type, then string_type per item */
-    AA_V_INT                    /* lax integer, see aa_v_int() */
-} aa_v_kind_e;
-
-/*
- * Parses a request body that must be a JSON object.  Returns the tree, or
- * NULL with one error added: an empty body is "missing" (loc body, "Field
- * required"), as is a JSON null; unparsable text is "json_invalid" ("JSON
- * decode error", ctx.error = aa_json_parse()'s reason); any other value is
- * "model_attributes_type" ("Input should be a valid dictionary or object to
- * extract fields from").  max_depth: see aa_json_parse_depth().
- */
-yajl_val aa_v_body(aa_errors_t *e, const char *body, size_t len,
-    size_t max_depth);
-
-/* parent "/" key, or parent "/" i */
-void aa_v_loc(char *out, const char *parent, const char *key);
-void aa_v_loc_idx(char *out, const char *parent, size_t i);
-
-/*
- * Checks obj[key] against kind and flags, adding errors at parent/key.
- * Returns 1 when present, not null and valid (*out, if not NULL, is set
- * to the value), 0 when validly absent or null, -1 when an error was added.
- */
-int aa_v_field(aa_errors_t *e, const char *parent, yajl_val obj,
-    const char *key, aa_v_kind_e kind, int flags, yajl_val *out);
-
-/*
- * Lax integer, as pydantic: a JSON integer, an integral number (50.0, 1e2)
- * or a decimal string (" 50 ", "+5"); booleans and anything else are
- * int_type.  Then min <= n <= max (greater_than_equal, less_than_equal).
- * Returns 1 and sets *out, or 0 with an error added.
- */
-int aa_v_int(aa_errors_t *e, const char *loc, yajl_val v, int64_t min,
-    int64_t max, int64_t *out);
-
-/*
- * Absolute http(s) URL check.  Returns NULL when s is acceptable, else the
- * pydantic-like message, with the error type in *type: "url_too_long"
- * (over 2048 bytes), "url_parsing" (relative, no host, bad port, space or
- * control character), "url_scheme" (neither http nor https).
- */
-const char *aa_v_url(const char *s, size_t len, const char **type);
 
 #endif

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aa_conf.h"
 #include "aa_keys.h"
 #include "aw_config.h"
 #include "aw_log.h"
@@ -41,10 +42,11 @@ static const aw_option_t  aw_options[] = {
       "Redis address: host:port, host, or unix:/path/to/socket" },
     { "redis-password", AW_OPT_STRING, AW_OFF(redis_password), 0, 0, NULL,
       "password sent with AUTH after connecting" },
-    { "redis-db", AW_OPT_INT, AW_OFF(redis_db), 0, 65535, "0",
-      "database number (SELECT)" },
+    { "redis-db", AW_OPT_INT, AW_OFF(redis_db), 0, INT_MAX, "0",
+      "database number (SELECT), 0 to 1023" },
     { "prefix", AW_OPT_STRING, AW_OFF(prefix), 0, 0, AA_PREFIX_DEFAULT,
-      "key prefix, as agent_async_redis_prefix in nginx" },
+      "key prefix, as agent_async_redis_prefix in nginx: 1 to 64 "
+      "printable characters, no space, { or }" },
     { "concurrency", AW_OPT_INT, AW_OFF(concurrency), 1, 1024, "8",
       "runs executed at once (one thread and connection each)" },
     { "backend", AW_OPT_STRING, AW_OFF(backend), 0, 0, "echo",
@@ -377,18 +379,32 @@ aw_config_redis(aw_config_t *cf)
 }
 
 
+/* the rules the module applies to the same settings: aa_conf.h */
+
 static int
 aw_config_check(aw_config_t *cf)
 {
+    const char  *msg;
+
     if (strcmp(cf->backend, "echo") != 0) {
         fprintf(stderr, "agent-async-worker: backend \"%s\" is unknown "
                 "(available: echo)\n", cf->backend);
         return -1;
     }
 
-    if (cf->prefix[0] == '\0' || strlen(cf->prefix) > 64) {
-        fprintf(stderr, "agent-async-worker: prefix must have 1 to 64 "
-                "characters\n");
+    msg = aa_conf_prefix_check(cf->prefix, strlen(cf->prefix));
+
+    if (msg != NULL) {
+        fprintf(stderr, "agent-async-worker: prefix \"%s\" %s\n",
+                cf->prefix, msg);
+        return -1;
+    }
+
+    msg = aa_conf_db_check(cf->redis_db);
+
+    if (msg != NULL) {
+        fprintf(stderr, "agent-async-worker: redis-db %s, not %d\n", msg,
+                cf->redis_db);
         return -1;
     }
 

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "aa_request.h"
+#include "aa_validate.h"
 #include "fuzz_check.h"
 
 
@@ -15,7 +16,8 @@ static void
 check_job(aa_async_request_t *req)
 {
     size_t       i;
-    yajl_val     job, cfg, cb, messages, steps, m, t, otid;
+    yajl_val     job, cfg, messages, steps, m, t, otid;
+    const char  *type;
     const char  *p_messages[] = { "messages", NULL };
     const char  *p_steps[] = { "max_steps", NULL };
     const char  *p_type[] = { "type", NULL };
@@ -23,11 +25,16 @@ check_job(aa_async_request_t *req)
 
     job = aa_fuzz_json(&req->job, 1);
     cfg = aa_fuzz_json(&req->request_config, 1);
-    cb = aa_fuzz_json(&req->callback_url, 1);
 
     AA_FUZZ_ASSERT(YAJL_IS_OBJECT(job) && job->u.object.len == 6);
     AA_FUZZ_ASSERT(YAJL_IS_OBJECT(cfg) && cfg->u.object.len == 4);
-    AA_FUZZ_ASSERT(YAJL_IS_STRING(cb) || YAJL_IS_NULL(cb));
+
+    /* the decoded callback_url: none, or a URL that passed the check */
+    AA_FUZZ_ASSERT(strlen(req->callback_url) == req->callback_url_len);
+    AA_FUZZ_ASSERT(req->callback_url_len == 0
+                   || aa_v_url(req->callback_url, req->callback_url_len,
+                               &type)
+                      == NULL);
 
     messages = yajl_tree_get(job, p_messages, yajl_t_array);
     AA_FUZZ_ASSERT(messages != NULL && messages->u.array.len > 0);
@@ -46,11 +53,15 @@ check_job(aa_async_request_t *req)
         AA_FUZZ_ASSERT(strcmp(t->u.string, "message") == 0
                        || strcmp(t->u.string, "approval") == 0
                        || strcmp(t->u.string, "tool_return") == 0);
+
+        if (i == 0) {
+            AA_FUZZ_ASSERT(req->first_is_message
+                           == (strcmp(t->u.string, "message") == 0));
+        }
     }
 
     yajl_tree_free(job);
     yajl_tree_free(cfg);
-    yajl_tree_free(cb);
 }
 
 
@@ -76,7 +87,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     } else {
         AA_FUZZ_ASSERT(rc == AA_INVALID);
-        AA_FUZZ_ASSERT(req.job.len == 0 && req.callback_url.len == 0);
+        AA_FUZZ_ASSERT(req.job.len == 0 && req.callback_url_len == 0);
+        AA_FUZZ_ASSERT(req.callback_url[0] == '\0' && !req.first_is_message);
         aa_fuzz_errors(&req.errors);
     }
 

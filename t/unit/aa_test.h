@@ -66,6 +66,22 @@ aa_t_parse(const char *s, size_t n)
 }
 
 
+/* JSON written with single quotes, parsed */
+
+static inline yajl_val
+aa_t_parse_sq(const char *sq)
+{
+    char      *s;
+    yajl_val   v;
+
+    s = aa_t_dq(sq);
+    v = aa_t_parse(s, strlen(s));
+    free(s);
+
+    return v;
+}
+
+
 static inline yajl_val
 aa_t_parse_buf(const aa_buf_t *b)
 {

@@ -231,6 +231,8 @@ test_refusals(void **state)
         { "w", "--help=yes", NULL, NULL },
         { "w", "--heartbeat-ms", "3000", NULL },      /* lease 5000 < 2x */
         { "w", "--prefix", "", NULL },
+        { "w", "--prefix", "aa{x}:", NULL },          /* hash tags */
+        { "w", "--redis-db", "1024", NULL },          /* as nginx */
     };
 
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

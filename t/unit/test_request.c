@@ -2,7 +2,7 @@
  * Copyright (C) 2026, the ngx_http_agent_async_module authors.
  *
  * aa_request: LettaAsyncRequest validation (spec 2.3 - 2.7) and the job,
- * request_config and callback_url it produces.
+ * request_config, callback_url and first_is_message it produces.
  *
  * Bodies are written with single quotes, turned into double quotes before
  * parsing (an apostrophe inside a JSON string is written \u0027).
@@ -16,7 +16,6 @@ typedef struct {
     aa_async_request_t   req;
     yajl_val             job;
     yajl_val             cfg;
-    yajl_val             cb;
 } ok_t;
 
 
@@ -39,7 +38,9 @@ ok_raw(ok_t *ok, const char *body, size_t len)
 
     ok->job = aa_t_parse_buf(&ok->req.job);
     ok->cfg = aa_t_parse_buf(&ok->req.request_config);
-    ok->cb = aa_t_parse_buf(&ok->req.callback_url);
+
+    /* the decoded callback_url is a C string of its length */
+    assert_int_equal(strlen(ok->req.callback_url), ok->req.callback_url_len);
 
     /* the job has exactly its six keys */
     assert_int_equal(aa_t_len(ok->job, ""), 6);
@@ -71,7 +72,6 @@ ok_free(ok_t *ok)
 {
     yajl_tree_free(ok->job);
     yajl_tree_free(ok->cfg);
-    yajl_tree_free(ok->cb);
     aa_async_request_free(&ok->req);
 }
 
@@ -97,7 +97,9 @@ bad_raw(const char *body, size_t len, int *count)
     assert_true(req.errors.count > 0);
     assert_int_equal(req.job.len, 0);
     assert_int_equal(req.request_config.len, 0);
-    assert_int_equal(req.callback_url.len, 0);
+    assert_int_equal(req.callback_url_len, 0);
+    assert_string_equal(req.callback_url, "");
+    assert_false(req.first_is_message);
 
     doc = aa_t_errors(&req.errors);
     *count = req.errors.count;
@@ -454,7 +456,7 @@ test_input_string(void **state)
                         "message");
     assert_true(YAJL_IS_NULL(aa_t_get(ok.cfg,
                                       "include_return_message_types")));
-    assert_true(YAJL_IS_NULL(ok.cb));
+    assert_int_equal(ok.req.callback_url_len, 0);
 
     ok_free(&ok);
 
@@ -1186,12 +1188,13 @@ test_max_steps(void **state)
 static void
 test_max_steps_strings(void **state)
 {
+    /* lax, as pydantic: the grammar itself is in test_validate.c */
     expect_steps("'50'", 50);
     expect_steps("' 7 '", 7);
-    expect_steps("'+12'", 12);
-    expect_steps("'0010'", 10);
 }
 
+
+/* the lax integer grammar itself: test_validate.c */
 
 static void
 test_max_steps_bad(void **state)
@@ -1203,34 +1206,18 @@ test_max_steps_bad(void **state)
 #define LE10000   "Input should be less than or equal to 10000"
 
     expect_steps_error("true", "int_type", INT_TYPE);
-    expect_steps_error("false", "int_type", INT_TYPE);
     expect_steps_error("null", "int_type", INT_TYPE);
-    expect_steps_error("[]", "int_type", INT_TYPE);
-    expect_steps_error("{}", "int_type", INT_TYPE);
     expect_steps_error("'abc'", "int_parsing", INT_PARSING);
-    expect_steps_error("''", "int_parsing", INT_PARSING);
-    expect_steps_error("'5.0'", "int_parsing", INT_PARSING);
-    expect_steps_error("'1e2'", "int_parsing", INT_PARSING);
-    expect_steps_error("'5x'", "int_parsing", INT_PARSING);
-    expect_steps_error("'-'", "int_parsing", INT_PARSING);
     expect_steps_error("1.5", "int_from_float",
                        "Input should be a valid integer, got a number with "
                        "a fractional part");
-    expect_steps_error("1e400", "finite_number",
-                       "Input should be a finite number");
     expect_steps_error("0", "greater_than_equal", GE1);
-    expect_steps_error("-0", "greater_than_equal", GE1);
     expect_steps_error("-5", "greater_than_equal", GE1);
     expect_steps_error("'0'", "greater_than_equal", GE1);
-    expect_steps_error("-1e300", "greater_than_equal", GE1);
-    expect_steps_error("-99999999999999999999", "greater_than_equal", GE1);
     expect_steps_error("10001", "less_than_equal", LE10000);
     expect_steps_error("10000.0000001", "int_from_float", NULL);
     expect_steps_error("'10001'", "less_than_equal", LE10000);
     expect_steps_error("99999999999999999999", "less_than_equal", LE10000);
-    expect_steps_error("'99999999999999999999'", "less_than_equal", LE10000);
-    expect_steps_error("'-9223372036854775808'", "greater_than_equal", GE1);
-    expect_steps_error("1e19", "less_than_equal", LE10000);
 }
 
 
@@ -1317,8 +1304,7 @@ expect_url_ok(const char *url)
 
     snprintf(body, sizeof(body), "{'input':'x','callback_url':'%s'}", url);
     ok_parse(&ok, body);
-    assert_true(YAJL_IS_STRING(ok.cb));
-    assert_string_equal(ok.cb->u.string, url);
+    assert_string_equal(ok.req.callback_url, url);
     ok_free(&ok);
 }
 
@@ -1333,26 +1319,34 @@ expect_url_bad(const char *url, const char *type, const char *msg)
 }
 
 
+/* the URL grammar itself: test_validate.c */
+
 static void
 test_callback_ok(void **state)
 {
     ok_t  ok;
 
     expect_url_ok("http://a");
-    expect_url_ok("https://example.test/hooks/letta");
     expect_url_ok("https://x.test:8443/p?q=1&r=2#frag");
-    expect_url_ok("http://user:pw@host.test/");
     expect_url_ok("http://[::1]:8080/cb");
-    expect_url_ok("http://127.0.0.1:65535");
-    expect_url_ok("HTTPS://EXAMPLE.TEST/");
-    expect_url_ok("http://host:/path");
-    expect_url_ok("http://h?x");
-    expect_url_ok("http://h#x");
     expect_url_ok("http://b\xc3\xbc" "cher.test/");
 
+    /* decoded: escapes are the characters they stand for */
+    ok_parse(&ok, "{'input':'x','callback_url':"
+             "'http:\\/\\/h.test\\/a\\u0026b?c=\\u00e9'}");
+    assert_string_equal(ok.req.callback_url, "http://h.test/a&b?c=\xc3\xa9");
+    assert_int_equal(ok.req.callback_url_len, 22);
+    ok_free(&ok);
+
+    /* none: null or absent */
     ok_parse(&ok, "{'input':'x','callback_url':null}");
-    assert_true(YAJL_IS_NULL(ok.cb));
-    assert_int_equal(ok.req.callback_url.len, 4);
+    assert_int_equal(ok.req.callback_url_len, 0);
+    assert_string_equal(ok.req.callback_url, "");
+    ok_free(&ok);
+
+    ok_parse(&ok, "{'input':'x'}");
+    assert_int_equal(ok.req.callback_url_len, 0);
+    assert_string_equal(ok.req.callback_url, "");
     ok_free(&ok);
 }
 
@@ -1362,49 +1356,14 @@ test_callback_bad(void **state)
 {
     char  *long_url;
 
-#define URL_REL    "Input should be a valid URL, relative URL without a base"
-#define URL_HOST   "Input should be a valid URL, empty host"
-#define URL_PORT   "Input should be a valid URL, invalid port number"
-#define URL_CHAR   "Input should be a valid URL, invalid character"
-#define URL_SCHEME "URL scheme should be 'http' or 'https'"
-
-    expect_url_bad("ftp://x.test/", "url_scheme", URL_SCHEME);
-    expect_url_bad("file:///etc/passwd", "url_scheme", URL_SCHEME);
-    expect_url_bad("javascript:alert(1)", "url_scheme", URL_SCHEME);
-    expect_url_bad("httpx://a", "url_scheme", URL_SCHEME);
-    expect_url_bad("gopher://a:70/", "url_scheme", URL_SCHEME);
-
-    expect_url_bad("", "url_parsing", URL_REL);
-    expect_url_bad("example.test/hook", "url_parsing", URL_REL);
-    expect_url_bad("/hook", "url_parsing", URL_REL);
-    expect_url_bad("://a", "url_parsing", URL_REL);
-    expect_url_bad("1http://a", "url_parsing", URL_REL);
-
-    expect_url_bad("http://", "url_parsing", URL_HOST);
-    expect_url_bad("http:///x", "url_parsing", URL_HOST);
-    expect_url_bad("http:x", "url_parsing", URL_HOST);
-    expect_url_bad("http:/x", "url_parsing", URL_HOST);
-    expect_url_bad("http://user@/x", "url_parsing", URL_HOST);
-    expect_url_bad("http://:80/", "url_parsing", URL_HOST);
-
-    expect_url_bad("http://h:99999/", "url_parsing", URL_PORT);
-    expect_url_bad("http://h:65536", "url_parsing", URL_PORT);
-    expect_url_bad("http://h:8x/", "url_parsing", URL_PORT);
-    expect_url_bad("http://[::1]x/", "url_parsing", URL_PORT);
-
-    expect_url_bad("http://a b/", "url_parsing", URL_CHAR);
-    expect_url_bad("http://a/b c", "url_parsing", URL_CHAR);
-    expect_url_bad(" http://a/", "url_parsing", URL_CHAR);
-    expect_url_bad("http://a/\\t", "url_parsing", URL_CHAR);
-    expect_url_bad("http://a/\\n", "url_parsing", URL_CHAR);
-    expect_url_bad("http://a/\\u007f", "url_parsing", URL_CHAR);
-
-    expect_url_bad("http://[zz]/", "url_parsing", NULL);
-    expect_url_bad("http://[::1/", "url_parsing", NULL);
-    expect_url_bad("http://[]/", "url_parsing", NULL);
-    expect_url_bad("http://exa<mple/", "url_parsing",
-                   "Input should be a valid URL, invalid domain character");
-    expect_url_bad("http://a\\\\b/", "url_parsing", NULL);
+    expect_url_bad("ftp://x.test/", "url_scheme",
+                   "URL scheme should be 'http' or 'https'");
+    expect_url_bad("file:///etc/passwd", "url_scheme", NULL);
+    expect_url_bad("/hook", "url_parsing",
+                   "Input should be a valid URL, relative URL without a "
+                   "base");
+    expect_url_bad("http://a/\\u007f", "url_parsing",
+                   "Input should be a valid URL, invalid character");
 
     expect_error("{'input':'x','callback_url':5}", "string_type",
                  "body/callback_url", STR_TYPE);
@@ -1425,7 +1384,8 @@ test_callback_bad(void **state)
         assert_non_null(body);
         snprintf(body, 2200, "{'input':'x','callback_url':'%s'}", long_url);
         ok_parse(&ok, body);
-        assert_int_equal(strlen(ok.cb->u.string), 2048);
+        assert_int_equal(ok.req.callback_url_len, 2048);
+        assert_string_equal(ok.req.callback_url, long_url);
         ok_free(&ok);
 
         strcat(long_url, "p");
@@ -1592,6 +1552,50 @@ test_client_tools(void **state)
 }
 
 
+/* first_is_message: metadata.lettuce needs it without the job parsed */
+
+static void
+expect_first(const char *body_sq, int want)
+{
+    ok_t  ok;
+
+    ok_parse(&ok, body_sq);
+
+    if (ok.req.first_is_message != want) {
+        fail_msg("first_is_message %d, wanted %d: %s",
+                 (int) ok.req.first_is_message, want, body_sq);
+    }
+
+    /* it says what the job says */
+    assert_int_equal(strcmp(aa_t_str(ok.job, "messages/0/type"), "message")
+                     == 0, want);
+
+    ok_free(&ok);
+}
+
+
+static void
+test_first_is_message(void **state)
+{
+    expect_first("{'input':'x'}", 1);
+    expect_first("{'input':[{'type':'text','text':'x'}]}", 1);
+    expect_first(ITEM("{'role':'user','content':'x'}"), 1);
+    expect_first(ITEM("{'type':'message','role':'user','content':'x'}"), 1);
+    expect_first(ITEM("{'type':null,'role':'user','content':'x'}"), 1);
+    expect_first("{'messages':[{'role':'user','content':'x'},"
+                 "{'approve':true,'approval_request_id':'m'}]}", 1);
+
+    expect_first(ITEM("{'approve':true,'approval_request_id':'m'}"), 0);
+    expect_first(ITEM("{'type':'approval','approvals':[{'type':'approval',"
+                      "'tool_call_id':'c','approve':true}]}"), 0);
+    expect_first(ITEM("{'type':'tool_return','tool_returns':["
+                      "{'tool_call_id':'t','status':'success',"
+                      "'tool_return':'ok'}]}"), 0);
+    expect_first("{'messages':[{'approve':true,'approval_request_id':'m'},"
+                 "{'role':'user','content':'x'}]}", 0);
+}
+
+
 /* output encoding */
 
 static void
@@ -1638,12 +1642,31 @@ test_reuse(void **state)
     v = aa_t_parse_buf(&req.job);
     assert_string_equal(aa_t_str(v, "messages/0/content"), "again");
     yajl_tree_free(v);
+    assert_string_equal(req.callback_url, "http://h/");
+    assert_true(req.first_is_message);
+
+    /* a valid request without them clears what the last one had */
+    body = aa_t_dq("{'messages':[{'approve':true,"
+                   "'approval_request_id':'m'}]}");
+    rc = aa_async_request_parse(&req, body, strlen(body));
+    assert_int_equal(rc, AA_OK);
+    assert_int_equal(req.callback_url_len, 0);
+    assert_string_equal(req.callback_url, "");
+    assert_false(req.first_is_message);
+    free(body);
+
+    body = aa_t_dq("{'input':'x','callback_url':'http://h/'}");
+    rc = aa_async_request_parse(&req, body, strlen(body));
+    assert_int_equal(rc, AA_OK);
+    free(body);
 
     body = aa_t_dq("{}");
     rc = aa_async_request_parse(&req, body, strlen(body));
     assert_int_equal(rc, AA_INVALID);
     assert_int_equal(req.job.len, 0);
-    assert_int_equal(req.callback_url.len, 0);
+    assert_int_equal(req.callback_url_len, 0);
+    assert_string_equal(req.callback_url, "");
+    assert_false(req.first_is_message);
     free(body);
 
     aa_async_request_free(&req);
@@ -1660,7 +1683,8 @@ test_spec_examples(void **state)
              "'callback_url': 'https://example.test/hooks/letta' }");
     assert_string_equal(aa_t_str(ok.job, "messages/0/content"),
                         "Summarise yesterday's tickets");
-    assert_string_equal(ok.cb->u.string, "https://example.test/hooks/letta");
+    assert_string_equal(ok.req.callback_url,
+                        "https://example.test/hooks/letta");
     ok_free(&ok);
 
     ok_parse(&ok, "{'messages': [{ 'role': 'user', 'content': ["
@@ -1727,6 +1751,7 @@ main(void)
         cmocka_unit_test(test_overrides),
         cmocka_unit_test(test_ignored_fields),
         cmocka_unit_test(test_client_tools),
+        cmocka_unit_test(test_first_is_message),
         cmocka_unit_test(test_job_is_valid_json_for_odd_strings),
         cmocka_unit_test(test_reuse),
         cmocka_unit_test(test_spec_examples),

@@ -21,9 +21,19 @@ for my $case ([ '--bogus', qr/unknown flag "--bogus"/ ],
               [ '--log-level loud', qr/log-level must be/ ],
               [ '--heartbeat-ms 1000 --lease-ttl-ms 1500', qr/at least twice/ ],
               [ '--config /nonexistent', qr/cannot open config file/ ],
-              [ '--redis', qr/--redis needs a value/ ])
+              [ '--redis', qr/--redis needs a value/ ],
+              # the module's rules (aa_conf.h): a brace breaks hash tags
+              [ "--prefix 'aa{x:'", qr/prefix "aa\{x:" must not contain "\{" or "\}"/ ],
+              [ "--prefix 'aa}'", qr/prefix "aa\}" must not contain "\{" or "\}"/ ],
+              [ "--prefix ''", qr/prefix "" must be 1 to 64 characters long/ ],
+              [ '--prefix ' . ('p' x 65), qr/must be 1 to 64 characters long/ ],
+              [ "--prefix 'my app:'", qr/prefix "my app:" must be printable ASCII/ ],
+              [ '--redis-db 1024', qr/redis-db must be between 0 and 1023, not 1024/ ],
+              [ '--redis-db 5000', qr/redis-db must be between 0 and 1023, not 5000/ ],
+              [ '--redis-db -1', qr/redis-db must be an integer/ ])
 {
-    my $out = `$bin $case->[0] 2>&1`;
+    # a value wrongly accepted would start the worker: fail, do not hang
+    my $out = `timeout 10 $bin $case->[0] 2>&1`;
     is $? >> 8, 2, "$case->[0]: exit 2";
     like $out, $case->[1], "$case->[0]: message";
 }
@@ -34,6 +44,13 @@ for my $case ([ '--bogus', qr/unknown flag "--bogus"/ ],
     is $? >> 8, 2, 'bad environment value: exit 2';
     like $out, qr/AGENT_ASYNC_WORKER_MAX_ATTEMPTS: max-attempts must be/,
         'names the variable';
+}
+
+{
+    local $ENV{AGENT_ASYNC_WORKER_PREFIX} = 'env{';
+    my $out = `timeout 10 $bin 2>&1`;
+    is $? >> 8, 2, 'brace in the prefix from the environment: exit 2';
+    like $out, qr/prefix "env\{" must not contain/, 'the prefix is named';
 }
 
 my $dir = tmpdir();

@@ -1,0 +1,287 @@
+/*
+ * Copyright (C) 2026, the ngx_http_agent_async_module authors.
+ */
+
+#include <string.h>
+
+#include "aa_id.h"
+#include "aa_json.h"
+#include "aa_request_job.h"
+
+
+static int aa_job_otid(aa_buf_t *b, yajl_val otid);
+static void aa_job_encode_except(aa_buf_t *b, yajl_val obj,
+    const char *skip1, const char *skip2, const char *skip3);
+static void aa_job_encode_tool_items(aa_buf_t *b, yajl_val arr,
+    int approvals);
+static int aa_job_encode_message(aa_buf_t *b, yajl_val item);
+static void aa_job_encode_messages(aa_buf_t *b, const aa_job_fields_t *f);
+static void aa_job_encode_config(aa_buf_t *b, const aa_job_fields_t *f);
+
+
+const char *
+aa_job_message_type(yajl_val item)
+{
+    yajl_val  t;
+
+    t = aa_json_get(item, "type");
+
+    if (t == NULL || YAJL_IS_NULL(t)) {
+        if (aa_json_get(item, "approval_request_id") != NULL
+            || aa_json_get(item, "approve") != NULL)
+        {
+            return "approval";
+        }
+
+        return "message";
+    }
+
+    if (aa_v_is(t, "message")) {
+        return "message";
+    }
+
+    if (aa_v_is(t, "approval")) {
+        return "approval";
+    }
+
+    if (aa_v_is(t, "tool_return")) {
+        return "tool_return";
+    }
+
+    return NULL;
+}
+
+
+const char *
+aa_job_approval_type(yajl_val item)
+{
+    yajl_val  t;
+
+    t = aa_json_get(item, "type");
+
+    if (t == NULL || YAJL_IS_NULL(t)) {
+        if (aa_json_get(item, "approve") != NULL) {
+            return "approval";
+        }
+
+        if (aa_json_get(item, "status") != NULL
+            || aa_json_get(item, "tool_return") != NULL)
+        {
+            return "tool";
+        }
+
+        return NULL;
+    }
+
+    if (aa_v_is(t, "approval")) {
+        return "approval";
+    }
+
+    if (aa_v_is(t, "tool")) {
+        return "tool";
+    }
+
+    return "";
+}
+
+
+static int
+aa_job_otid(aa_buf_t *b, yajl_val otid)
+{
+    char  uuid[AA_UUID_LEN + 1];
+
+    if (YAJL_IS_STRING(otid)) {
+        return aa_json_encode(b, otid);
+    }
+
+    if (aa_uuid4(uuid) != 0) {
+        b->failed = 1;
+        return -1;
+    }
+
+    return aa_buf_json_string(b, uuid, AA_UUID_LEN);
+}
+
+
+/* Writes ,"key":value for every member of obj but the skipped ones. */
+
+static void
+aa_job_encode_except(aa_buf_t *b, yajl_val obj, const char *skip1,
+    const char *skip2, const char *skip3)
+{
+    size_t       i;
+    const char  *key;
+
+    for (i = 0; i < obj->u.object.len; i++) {
+        key = obj->u.object.keys[i];
+
+        if (strcmp(key, skip1) == 0
+            || (skip2 != NULL && strcmp(key, skip2) == 0)
+            || (skip3 != NULL && strcmp(key, skip3) == 0))
+        {
+            continue;
+        }
+
+        aa_buf_putc(b, ',');
+        aa_buf_json_string(b, key, strlen(key));
+        aa_buf_putc(b, ':');
+        aa_json_encode(b, obj->u.object.values[i]);
+    }
+}
+
+
+/* "approvals" / "tool_returns", every item with its "type" */
+
+static void
+aa_job_encode_tool_items(aa_buf_t *b, yajl_val arr, int approvals)
+{
+    size_t       i;
+    yajl_val     item;
+    const char  *type;
+
+    if (!YAJL_IS_ARRAY(arr)) {
+        aa_json_encode(b, arr);
+        return;
+    }
+
+    aa_buf_putc(b, '[');
+
+    for (i = 0; i < arr->u.array.len; i++) {
+        item = arr->u.array.values[i];
+        type = approvals ? aa_job_approval_type(item) : "tool";
+
+        if (i) {
+            aa_buf_putc(b, ',');
+        }
+
+        aa_buf_puts(b, "{\"type\":");
+        aa_buf_json_string(b, type, strlen(type));
+        aa_job_encode_except(b, item, "type", NULL, NULL);
+        aa_buf_putc(b, '}');
+    }
+
+    aa_buf_putc(b, ']');
+}
+
+
+static int
+aa_job_encode_message(aa_buf_t *b, yajl_val item)
+{
+    const char  *type;
+
+    type = aa_job_message_type(item);
+
+    aa_buf_puts(b, "{\"type\":");
+    aa_buf_json_string(b, type, strlen(type));
+
+    if (strcmp(type, "approval") == 0) {
+        aa_job_encode_except(b, item, "type", "otid", "approvals");
+
+        if (aa_json_get(item, "approvals") != NULL) {
+            aa_buf_puts(b, ",\"approvals\":");
+            aa_job_encode_tool_items(b, aa_json_get(item, "approvals"), 1);
+        }
+
+    } else if (strcmp(type, "tool_return") == 0) {
+        aa_job_encode_except(b, item, "type", "otid", "tool_returns");
+        aa_buf_puts(b, ",\"tool_returns\":");
+        aa_job_encode_tool_items(b, aa_json_get(item, "tool_returns"), 0);
+
+    } else {
+        aa_job_encode_except(b, item, "type", "otid", NULL);
+    }
+
+    aa_buf_puts(b, ",\"otid\":");
+    aa_job_otid(b, aa_json_get(item, "otid"));
+
+    return aa_buf_putc(b, '}');
+}
+
+
+/* the "messages" array: "input" becomes one user message */
+
+static void
+aa_job_encode_messages(aa_buf_t *b, const aa_job_fields_t *f)
+{
+    size_t  i;
+
+    aa_buf_putc(b, '[');
+
+    if (f->messages != NULL) {
+        for (i = 0; i < f->messages->u.array.len; i++) {
+            if (i) {
+                aa_buf_putc(b, ',');
+            }
+
+            aa_job_encode_message(b, f->messages->u.array.values[i]);
+        }
+
+    } else {
+        aa_buf_puts(b, "{\"type\":\"message\",\"role\":\"user\","
+                    "\"content\":");
+        aa_json_encode(b, f->input);
+        aa_buf_puts(b, ",\"otid\":");
+        aa_job_otid(b, NULL);
+        aa_buf_putc(b, '}');
+    }
+
+    aa_buf_putc(b, ']');
+}
+
+
+/* the four LettaRequestConfig fields, spec 3.4, with Letta's defaults */
+
+static void
+aa_job_encode_config(aa_buf_t *b, const aa_job_fields_t *f)
+{
+    aa_buf_puts(b, "{\"use_assistant_message\":");
+    aa_buf_puts(b, f->use_assistant_message ? "true" : "false");
+    aa_buf_puts(b, ",\"assistant_message_tool_name\":");
+
+    if (f->tool_name != NULL) {
+        aa_json_encode(b, f->tool_name);
+
+    } else {
+        aa_buf_puts(b, "\"send_message\"");
+    }
+
+    aa_buf_puts(b, ",\"assistant_message_tool_kwarg\":");
+
+    if (f->tool_kwarg != NULL) {
+        aa_json_encode(b, f->tool_kwarg);
+
+    } else {
+        aa_buf_puts(b, "\"message\"");
+    }
+
+    aa_buf_puts(b, ",\"include_return_message_types\":");
+    aa_json_encode(b, f->include_types);
+    aa_buf_putc(b, '}');
+}
+
+
+int
+aa_job_build(aa_buf_t *job, aa_buf_t *request_config,
+    const aa_job_fields_t *f)
+{
+    aa_buf_puts(job, "{\"messages\":");
+    aa_job_encode_messages(job, f);
+    aa_buf_printf(job, ",\"max_steps\":%lld,\"override_model\":",
+                  (long long) f->max_steps);
+    aa_json_encode(job, f->override_model);
+    aa_buf_puts(job, ",\"override_system\":");
+    aa_json_encode(job, f->override_system);
+    aa_buf_puts(job, ",\"include_compaction_messages\":");
+    aa_buf_puts(job, f->include_compaction ? "true" : "false");
+    aa_buf_puts(job, ",\"include_return_message_types\":");
+    aa_json_encode(job, f->include_types);
+    aa_buf_putc(job, '}');
+
+    aa_job_encode_config(request_config, f);
+
+    if (job->failed || request_config->failed) {
+        return AA_NOMEM;
+    }
+
+    return AA_OK;
+}
