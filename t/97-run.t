@@ -197,6 +197,33 @@ sub run_status {
     all_stopped($s, 'SIGTERM');
 }
 
+# ---- the worker dies: everything else is stopped too, and the next
+# start works (Redis must not be left behind on its port) ----
+
+{
+    my $s = run_start(env => { AGENT_ASYNC_TOKEN => 'kill-token-0123' });
+    ok run_ready($s), 'kill -9: running' or diag output($s);
+    my $w = worker_pid($s);
+    ok $w, "the worker is process $w";
+    kill 'KILL', $w if $w;
+    is run_exit($s), 1, 'scripts/run exits 1 when the worker dies';
+    like output($s), qr/^run: a process exited/m, 'and says so';
+    all_stopped($s, 'worker killed');
+
+    my $again = run_start(var => $s->{var}, port => $s->{port},
+                          redis_port => $s->{redis_port},
+                          env => { AGENT_ASYNC_TOKEN => 'kill-token-0123' });
+    ok run_ready($again), 'started again on the same ports'
+        or diag output($again);
+    unlike output($again) . slurp("$s->{var}/redis/redis.log"),
+        qr/Address already in use/, 'no port in use';
+    my ($st) = api($again, 'kill-token-0123', 'POST', '/v1/agents/', {});
+    is $st, 200, 'and serving';
+    kill 'TERM', $again->{pid};
+    is run_exit($again), 0, 'stopped';
+    all_stopped($again, 'second start');
+}
+
 END {
     my $rc = $?;
     for my $s (@RUNS) {
