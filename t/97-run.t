@@ -224,6 +224,71 @@ sub run_status {
     all_stopped($again, 'second start');
 }
 
+# ---- Ctrl-C: the terminal signals the whole process group; scripts/run
+# stops nginx and the worker, lets the run in flight finish, then Redis ----
+
+sub ctrl_c { kill 'INT', -$_[0]{pid} }
+
+sub start_one_run {
+    my ($s, $token) = @_;
+    my ($st, $agent) = api($s, $token, 'POST', '/v1/agents/', {});
+    ($st, my $run) = api($s, $token, 'POST',
+                         "/v1/agents/$agent->{id}/messages/async",
+                         { input => 'in flight' });
+    is run_status($s, $token, $run->{id}, 'running'), 'running',
+        'a run in flight';
+    return $run->{id};
+}
+
+{
+    my %env = (AGENT_ASYNC_TOKEN => 'ctrl-c-token-0123',
+               WORKER_ARGS => '--echo-delay-ms 1500');
+    my $s = run_start(env => \%env);
+    ok run_ready($s), 'Ctrl-C: running' or diag output($s);
+    my $run = start_one_run($s, 'ctrl-c-token-0123');
+    ctrl_c($s);
+    is run_exit($s), 0, 'Ctrl-C: exit status 0';
+    my $out = output($s);
+    like $out, qr/^run: stopping$/m, 'stopping';
+    unlike $out, qr/a process exited/, 'no "a process exited"';
+    unlike $out, qr/drain grace over/, 'the worker drained within its grace';
+    unlike $out, qr/Server closed the connection/,
+        'Redis was there until the worker had finished';
+    unlike $out, qr/^\S+Z (?:WARN|ERROR) /m, 'no worker warning'
+        or diag $out;
+    all_stopped($s, 'Ctrl-C');
+
+    my $again = run_start(var => $s->{var}, port => $s->{port},
+                          redis_port => $s->{redis_port}, env => \%env);
+    ok run_ready($again), 'started again' or diag output($again);
+    my ($st, $b) = api($again, 'ctrl-c-token-0123', 'GET', "/v1/runs/$run");
+    is $b->{status}, 'completed', 'the run in flight had completed, kept';
+    ctrl_c($again);
+    is run_exit($again), 0, 'stopped again';
+    all_stopped($again, 'Ctrl-C again');
+}
+
+# a second Ctrl-C cuts the worker's grace short: the run is handed back
+{
+    my $s = run_start(env => {
+        AGENT_ASYNC_TOKEN => 'ctrl-c-token-0123',
+        WORKER_ARGS => '--echo-delay-ms 60000 --drain-ms 60000' });
+    ok run_ready($s), 'Ctrl-C twice: running' or diag output($s);
+    start_one_run($s, 'ctrl-c-token-0123');
+    ctrl_c($s);
+    ok wait_for(sub { output($s) =~ /draining/ }, 5), 'the worker drains';
+    sleep 0.5;
+    ok !defined run_exit($s, 0), 'and is given its grace';
+    my $t0 = time;
+    ctrl_c($s);
+    is run_exit($s, 15), 0, 'second Ctrl-C: exit status 0';
+    ok time - $t0 < 10, sprintf 'within the hand-back bound (%.1f s)',
+        time - $t0;
+    like output($s), qr/^run: stopping now$/m, 'stopping now';
+    like output($s), qr/handed back/, 'the run was handed back';
+    all_stopped($s, 'Ctrl-C twice');
+}
+
 END {
     my $rc = $?;
     for my $s (@RUNS) {
