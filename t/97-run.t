@@ -289,6 +289,89 @@ sub start_one_run {
     all_stopped($s, 'Ctrl-C twice');
 }
 
+# ---- nginx starts once Redis answers PING with PONG ----
+
+# A var whose Redis takes a while to load: an old-style AOF (Redis
+# migrates it at start) where every 1024th command, the rate at which a
+# loading Redis answers clients (LOADING), is a Lua busy loop.
+sub slow_aof_var {
+    my ($chunks) = @_;
+    my $var = new_var();
+    mkdir "$var/redis" or die "mkdir: $!";
+    open my $f, '>', "$var/redis/appendonly.aof" or die "aof: $!";
+    my $cmd = sub {
+        my $s = '*' . @_ . "\r\n";
+        $s .= '$' . length($_) . "\r\n$_\r\n" for @_;
+        print $f $s;
+    };
+    my $lua = 'local i = 0 while i < 3000000 do i = i + 1 end return i';
+    for my $c (1 .. $chunks) {
+        $cmd->('EVAL', $lua, '0');
+        $cmd->('SET', "filler:$c:$_", 'x') for 1 .. 1023;
+    }
+    close $f or die "aof: $!";
+    return $var;
+}
+
+{
+    my $s = run_start(var => slow_aof_var(60),
+                      env => { AGENT_ASYNC_TOKEN => 'aof-token-0123' });
+    my $t0 = time;
+    ok run_ready($s), 'a Redis loading its AOF: running' or diag output($s);
+    my $took = time - $t0;
+    my ($st) = api($s, 'aof-token-0123', 'POST', '/v1/agents/', {});
+    is $st, 200, 'the first request after "running" is served, not 503';
+    my ($loaded) = slurp("$s->{var}/redis/redis.log")
+        =~ /DB loaded from append only file: ([\d.]+) seconds/;
+    ok $loaded && $loaded > 1, "the AOF took a while to load ($loaded s)";
+    ok $took > $loaded, sprintf '"running" came after (%.1f s)', $took;
+    like output($s), qr/^run: waiting for Redis at 127\.0\.0\.1:\d+ to load its data$/m,
+        'scripts/run said it was waiting';
+    kill 'TERM', $s->{pid};
+    is run_exit($s), 0, 'stopped';
+    all_stopped($s, 'AOF');
+}
+
+# Redis cannot start (its port is taken): a clear message, nothing else
+# started
+{
+    my $taken = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
+                                      LocalPort => 0, Listen => 1)
+        or die "listen: $!";
+    my $s = run_start(redis_port => $taken->sockport);
+    is run_exit($s), 1, 'Redis cannot start: exit status 1';
+    like output($s), qr/^run: redis-server exited; see \S+redis\.log$/m,
+        'says so' or diag output($s);
+    unlike output($s), qr/agent-async is running/, 'never "running"';
+    unlike output($s), qr/nginx|worker/i, 'neither nginx nor the worker ran';
+    is_deeply processes($s), {}, 'no process left';
+}
+
+# an external Redis (REDIS=) that never answers: waited for REDIS_WAIT
+{
+    my $silent = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
+                                       LocalPort => 0, Listen => 8)
+        or die "listen: $!";
+    my $t0 = time;
+    my $s = run_start(env => { REDIS => '127.0.0.1:' . $silent->sockport,
+                               REDIS_WAIT => 2 });
+    is run_exit($s), 1, 'a Redis that never answers: exit status 1';
+    my $took = time - $t0;
+    ok $took >= 2 && $took < 10, sprintf 'after REDIS_WAIT (%.1f s)', $took;
+    like output($s), qr/^run: Redis at 127\.0\.0\.1:\d+ did not answer PING with PONG within 2 s/m,
+        'says so' or diag output($s);
+    unlike output($s), qr/agent-async is running/, 'never "running"';
+    ok !port_open($s->{port}), 'nginx never listened';
+    is_deeply processes($s), {}, 'no process left';
+}
+
+for my $bad ('0', 'soon', '-1', '1.5') {
+    my $s = run_start(env => { REDIS_WAIT => $bad });
+    is run_exit($s), 2, "REDIS_WAIT=$bad: exit status 2";
+    like output($s), qr/^run: REDIS_WAIT=\Q$bad\E: /m, 'says why';
+    unlike output($s), qr/run: stopping/, 'nothing was started';
+}
+
 END {
     my $rc = $?;
     for my $s (@RUNS) {
