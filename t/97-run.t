@@ -365,6 +365,20 @@ sub slow_aof_var {
     is_deeply processes($s), {}, 'no process left';
 }
 
+# nginx cannot listen (its port is taken): a clear message, Redis stopped
+{
+    my $taken = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
+                                      LocalPort => 0, Listen => 1)
+        or die "listen: $!";
+    my $s = run_start(port => $taken->sockport);
+    is run_exit($s), 1, 'nginx cannot listen: exit status 1';
+    like output($s), qr/^run: nginx exited; see \S+error\.log$/m, 'says so'
+        or diag output($s);
+    unlike output($s), qr/agent-async is running/, 'never "running"';
+    is_deeply processes($s), {}, 'no process left';
+    ok !port_open($s->{redis_port}), 'Redis stopped';
+}
+
 for my $bad ('0', 'soon', '-1', '1.5') {
     my $s = run_start(env => { REDIS_WAIT => $bad });
     is run_exit($s), 2, "REDIS_WAIT=$bad: exit status 2";
