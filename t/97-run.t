@@ -142,7 +142,8 @@ sub all_stopped {
 
 my $HTTP = HTTP::Tiny->new(keep_alive => 0, timeout => 5);
 
-# api($s, $token, METHOD, path, body): (status, decoded body or raw text)
+# api($s, $token, METHOD, path, body): (status, decoded body); a body that
+# is not a JSON object comes back as { raw => text }
 sub api {
     my ($s, $token, $method, $path, $body, $headers) = @_;
     my $r = $HTTP->request($method, "http://127.0.0.1:$s->{port}$path", {
@@ -150,7 +151,8 @@ sub api {
                      'Content-Type' => 'application/json',
                      %{ $headers // {} } },
         defined $body ? (content => $JSON->encode($body)) : () });
-    my $b = eval { $JSON->decode($r->{content}) } // $r->{content};
+    my $b = eval { $JSON->decode($r->{content}) };
+    $b = { raw => $r->{content} } unless ref $b eq 'HASH';
     return ($r->{status}, $b);
 }
 
@@ -161,7 +163,7 @@ sub run_status {
     my $got;
     wait_for(sub {
         my ($st, $b) = api($s, $token, 'GET', "/v1/runs/$run");
-        $got = ref $b ? $b->{status} : "HTTP $st";
+        $got = $b->{status} // "HTTP $st";
         $got eq $want;
     }, $timeout // 10);
     return $got;
@@ -187,6 +189,14 @@ sub run_status {
     is $run->{status}, 'created', 'created';
     is run_status($s, $token, $run->{id}, 'completed'), 'completed',
         'the worker completes it';
+    ($st, my $b) = api($s, $token, 'GET', "/latest/runs/$run->{id}");
+    is $st, 200, 'served under /latest/ too';
+    is $b->{id}, $run->{id}, 'the same run';
+    ($st, $b) = api($s, $token, 'POST', '/latest/agents/', { name => 'l' });
+    is $st, 200, 'POST /latest/agents/';
+    is $b->{name}, 'l', 'an agent';
+    ($st) = api($s, $token, 'GET', "/v2/runs/$run->{id}");
+    is $st, 404, 'nothing else';
     ($st) = api($s, 'wrong-token-000', 'GET', "/v1/runs/$run->{id}");
     is $st, 401, 'a wrong token: 401';
 
