@@ -156,6 +156,17 @@ sub api {
     return ($r->{status}, $b);
 }
 
+# A request with Authorization twice: nginx answers 400 itself, and at
+# error_log info logs both header lines, token included.
+sub duplicate_authorization {
+    my ($s, $token) = @_;
+    my $r = $HTTP->request('GET', "http://127.0.0.1:$s->{port}/v1/agents/x",
+        { headers => { Authorization => ["Bearer $token", "Bearer $token"] } });
+    return $r->{status};
+}
+
+sub conf_of { slurp("$_[0]{var}/nginx/conf/nginx.conf") }
+
 sub token_of { my $t = slurp("$_[0]{var}/token"); chomp $t; $t }
 
 sub run_status {
@@ -172,12 +183,28 @@ sub run_status {
 # ---- a start, the walkthrough, SIGTERM ----
 
 {
-    my $s = run_start();
+    my $var = new_var();
+    # left by an older scripts/run
+    mkdir "$var/nginx";
+    mkdir "$var/nginx/conf";
+    open my $old, '>', "$var/nginx/conf/nginx.conf" or die "conf: $!";
+    close $old;
+    chmod 0644, "$var/nginx/conf/nginx.conf";
+
+    my $s = run_start(var => $var);
     ok run_ready($s), 'scripts/run: running' or diag output($s);
     my $token = token_of($s);
     like $token, qr/^aa-[0-9a-f]{48}$/, 'a token was generated into var/token';
     like output($s), qr/^token: \Q$token\E$/m, 'and printed';
     is((stat "$s->{var}/token")[2] & 07777, 0600, 'var/token is 0600');
+    like conf_of($s), qr/agent_async_token \Q$token\E;/,
+        'nginx.conf holds the token';
+    is((stat "$var/nginx/conf/nginx.conf")[2] & 07777, 0600,
+       'so it is 0600, even when it was there before');
+    like conf_of($s), qr{^error_log \S+/error\.log notice;$}m,
+        'error_log at notice by default';
+    is duplicate_authorization($s, $token), 400,
+        'Authorization twice: 400 from nginx';
 
     my ($st, $agent) = api($s, $token, 'POST', '/v1/agents/',
                            { name => 'echo' });
@@ -202,9 +229,37 @@ sub run_status {
 
     kill 'TERM', $s->{pid};
     is run_exit($s), 0, 'SIGTERM: exit status 0';
+    my $log = slurp("$var/nginx/logs/error.log");
+    unlike $log, qr/\Q$token\E/, 'the token is nowhere in error.log';
+    is_deeply [ grep { /\Q$token\E/ } split /\n/, output($s) ],
+        [ "token: $token", "  export TOKEN=$token" ],
+        'in the output only where it is printed for the user';
     like output($s), qr/^run: stopping$/m, 'stopping';
     unlike output($s), qr/a process exited/, 'no "a process exited"';
     all_stopped($s, 'SIGTERM');
+}
+
+# LOG_LEVEL=info: nginx then logs header lines (why notice is the default)
+{
+    my $s = run_start(env => { LOG_LEVEL => 'info',
+                               AGENT_ASYNC_TOKEN => 'info-token-0123' });
+    ok run_ready($s), 'LOG_LEVEL=info: running' or diag output($s);
+    like conf_of($s), qr{^error_log \S+/error\.log info;$}m,
+        'error_log at info';
+    is duplicate_authorization($s, 'info-token-0123'), 400, 'a duplicate';
+    ok wait_for(sub { slurp("$s->{var}/nginx/logs/error.log")
+                      =~ /duplicate header line: "Authorization: Bearer info-token-0123"/ }, 5),
+        'nginx logged the header, token included';
+    kill 'TERM', $s->{pid};
+    is run_exit($s), 0, 'stopped';
+}
+
+for my $bad ('verbose', 'INFO', 'info;') {
+    my $s = run_start(env => { LOG_LEVEL => $bad });
+    is run_exit($s), 2, "LOG_LEVEL='$bad': exit status 2";
+    like output($s), qr/^run: LOG_LEVEL=\Q$bad\E: one of debug, info, notice, warn, error, crit, alert, emerg$/m,
+        'says why' or diag output($s);
+    unlike output($s), qr/run: stopping/, 'nothing was started';
 }
 
 # ---- the worker dies: everything else is stopped too, and the next
