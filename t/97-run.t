@@ -262,6 +262,28 @@ for my $bad ('verbose', 'INFO', 'info;') {
     unlike output($s), qr/run: stopping/, 'nothing was started';
 }
 
+# settings that would not make a valid nginx.conf: refused up front
+for my $case (
+    [ { PORT => 'abc' },           qr/^run: PORT=abc: a port number$/m ],
+    [ { PORT => '70000' },         qr/^run: PORT=70000: a port number$/m ],
+    [ { PORT => '0' },             qr/^run: PORT=0: a port number$/m ],
+    [ { REDIS_PORT => '63 90' },   qr/^run: REDIS_PORT=63 90: a port number$/m ],
+    [ { REDIS => '127.0.0.1:1; include /etc/passwd' },
+      qr/^run: REDIS=127\.0\.0\.1:1; include \/etc\/passwd: host:port, /m ],
+    [ { AGENT_ASYNC_TOKEN => 'short' },  qr/^run: the token: at least 8 /m ],
+    [ { AGENT_ASYNC_TOKEN => 'with space 0123' }, qr/^run: the token: /m ],
+    [ { AGENT_ASYNC_TOKEN => 'semi;colon0123' },  qr/^run: the token: /m ],
+    [ { AGENT_ASYNC_TOKEN => 'brace}0123' },      qr/^run: the token: /m ],
+    [ { AGENT_ASYNC_TOKEN => "quote'0123" },      qr/^run: the token: /m ],
+) {
+    my ($env, $want) = @$case;
+    my $what = join ' ', map { "$_='$env->{$_}'" } sort keys %$env;
+    my $s = run_start(env => $env);
+    is run_exit($s), 2, "$what: exit status 2";
+    like output($s), $want, 'says why' or diag output($s);
+    unlike output($s), qr/run: stopping/, 'nothing was started';
+}
+
 # ---- the worker dies: everything else is stopped too, and the next
 # start works (Redis must not be left behind on its port) ----
 
