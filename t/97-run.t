@@ -7,154 +7,16 @@ use strict;
 use warnings;
 use Test::More;
 use lib 't/lib';
-use Cwd ();
-use File::Temp ();
 use HTTP::Tiny;
 use IO::Socket::INET;
-use JSON::PP ();
-use POSIX ();
 use Time::HiRes qw(time sleep);
 use AgentAsync::WorkerTest qw(free_port wait_for);
+use AgentAsync::RunTest;
 
 plan skip_all => 'scripts/run uses the plain build; tested in the plain pass'
     if ($ENV{AGENT_ASYNC_WORKER_BIN} // '') =~ m{/build/san/};
 
-my $TMP = File::Temp->newdir('aa-run-XXXXXX', TMPDIR => 1,
-                             CLEANUP => !$ENV{AA_KEEP_TMP});
-# nginx's worker processes (user nobody) write under var/nginx/tmp
-chmod 0755, "$TMP";
-my $SEQ = 0;
-my @RUNS;               # every scripts/run started, for the cleanup
-my $JSON = JSON::PP->new->canonical;
-
-sub slurp {
-    my ($file) = @_;
-    open my $f, '<', $file or return '';
-    local $/;
-    return scalar <$f>;
-}
-
-sub new_var {
-    my $dir = "$TMP/var-" . ++$SEQ;
-    mkdir $dir or die "mkdir $dir: $!";
-    return $dir;
-}
-
-# run_start(env => {...}, var => dir, port => p, redis_port => p): starts
-# scripts/run in a new session, so that its pid is its process group (what
-# a terminal's Ctrl-C signals).  Every setting comes from %o, nothing from
-# the environment of the test.
-sub run_start {
-    my (%o) = @_;
-    my $n = ++$SEQ;
-    my $s = { port => $o{port} // free_port(),
-              redis_port => $o{redis_port} // free_port(),
-              var => $o{var} // new_var(), log => "$TMP/run-$n.log" };
-    my $pid = fork // die "fork: $!";
-    if ($pid == 0) {
-        POSIX::setsid();
-        open STDIN, '<', '/dev/null';
-        open STDOUT, '>', $s->{log};
-        open STDERR, '>&', \*STDOUT;
-        delete @ENV{qw(REDIS AGENT_ASYNC_TOKEN LOG_LEVEL WORKER_ARGS
-                       REDIS_WAIT MAKEFLAGS MFLAGS MAKELEVEL)};
-        $ENV{PORT} = $s->{port};
-        $ENV{REDIS_PORT} = $s->{redis_port};
-        $ENV{AGENT_ASYNC_VAR} = $s->{var};
-        $ENV{$_} = $o{env}{$_} for keys %{ $o{env} // {} };
-        exec 'scripts/run' or POSIX::_exit(127);
-    }
-    $s->{pid} = $pid;
-    push @RUNS, $s;
-    return $s;
-}
-
-sub output { slurp($_[0]{log}) }
-
-# Waits until scripts/run exits; its exit status, or undef on timeout.
-sub run_exit {
-    my ($s, $timeout) = @_;
-    return $s->{status} if defined $s->{status};
-    my $end = time + ($timeout // 30);
-    while (time < $end) {
-        if (waitpid($s->{pid}, POSIX::WNOHANG()) == $s->{pid}) {
-            $s->{status} = POSIX::WIFEXITED($?) ? POSIX::WEXITSTATUS($?)
-                                                : 128 + POSIX::WTERMSIG($?);
-            return $s->{status};
-        }
-        sleep 0.05;
-    }
-    return undef;
-}
-
-# Waits for "running" (1), or for scripts/run to exit first (0).
-sub run_ready {
-    my ($s, $timeout) = @_;
-    my $end = time + ($timeout // 60);
-    while (time < $end) {
-        return 1 if output($s) =~ /^agent-async is running/m;
-        return 0 if defined run_exit($s, 0);
-        sleep 0.05;
-    }
-    return 0;
-}
-
-sub port_open {
-    my ($port) = @_;
-    my $c = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
-                                  Proto => 'tcp', Timeout => 1);
-    return $c ? 1 : 0;
-}
-
-# pid => command line of every process that belongs to this scripts/run:
-# redis-server on its port, the worker talking to it, nginx with its var.
-sub processes {
-    my ($s) = @_;
-    my %p;
-    for my $dir (glob '/proc/[0-9]*') {
-        my $cmd = slurp("$dir/cmdline");
-        $cmd =~ tr/\0/ /;
-        next unless $cmd =~ /redis-server 127\.0\.0\.1:\Q$s->{redis_port}\E\b/
-            || ($cmd =~ /agent-async-worker/
-                && $cmd =~ /127\.0\.0\.1:\Q$s->{redis_port}\E\b/)
-            || ($cmd =~ /nginx/ && $cmd =~ /\Q$s->{var}\E/);
-        my ($pid) = $dir =~ /(\d+)$/;
-        $p{$pid} = $cmd;
-    }
-    return \%p;
-}
-
-sub worker_pid {
-    my ($s) = @_;
-    my $p = processes($s);
-    my ($pid) = grep { $p->{$_} =~ /agent-async-worker/ } keys %$p;
-    return $pid;
-}
-
-# Everything scripts/run started is gone: no process left, both ports free.
-sub all_stopped {
-    my ($s, $name) = @_;
-    my $left = wait_for(sub { !%{ processes($s) } }, 5) ? {} : processes($s);
-    is_deeply $left, {}, "$name: no process left";
-    ok !port_open($s->{port}), "$name: nginx port closed";
-    ok !port_open($s->{redis_port}), "$name: Redis port closed";
-}
-
 my $HTTP = HTTP::Tiny->new(keep_alive => 0, timeout => 5);
-
-# api($s, $token, METHOD, path, body): (status, decoded body); a body that
-# is not a JSON object comes back as { raw => text }
-sub api {
-    my ($s, $token, $method, $path, $body, $headers) = @_;
-    my $r = $HTTP->request($method, "http://127.0.0.1:$s->{port}$path", {
-        headers => { Authorization => "Bearer $token",
-                     'Content-Type' => 'application/json',
-                     %{ $headers // {} } },
-        defined $body ? (content => $JSON->encode($body)) : () });
-    my $b = eval { $JSON->decode($r->{content}) };
-    $b = { raw => $r->{content} } unless ref $b eq 'HASH';
-    return ($r->{status}, $b);
-}
 
 # A request with Authorization twice: nginx answers 400 itself, and at
 # error_log info logs both header lines, token included.
@@ -166,19 +28,6 @@ sub duplicate_authorization {
 }
 
 sub conf_of { slurp("$_[0]{var}/nginx/conf/nginx.conf") }
-
-sub token_of { my $t = slurp("$_[0]{var}/token"); chomp $t; $t }
-
-sub run_status {
-    my ($s, $token, $run, $want, $timeout) = @_;
-    my $got;
-    wait_for(sub {
-        my ($st, $b) = api($s, $token, 'GET', "/v1/runs/$run");
-        $got = $b->{status} // "HTTP $st";
-        $got eq $want;
-    }, $timeout // 10);
-    return $got;
-}
 
 # ---- a start, the walkthrough, SIGTERM ----
 
@@ -471,22 +320,6 @@ for my $bad ('0', 'soon', '-1', '1.5') {
     is run_exit($s), 2, "REDIS_WAIT=$bad: exit status 2";
     like output($s), qr/^run: REDIS_WAIT=\Q$bad\E: /m, 'says why';
     unlike output($s), qr/run: stopping/, 'nothing was started';
-}
-
-END {
-    my $rc = $?;
-    for my $s (@RUNS) {
-        next if defined run_exit($s, 0);
-        kill 'TERM', $s->{pid};
-        run_exit($s, 20) // kill 'KILL', $s->{pid};
-        waitpid $s->{pid}, 0;
-    }
-    # what a broken scripts/run may have left behind, by pid
-    for my $s (@RUNS) {
-        my $p = processes($s);
-        kill 'KILL', keys %$p if %$p;
-    }
-    $? = $rc;
 }
 
 done_testing;
