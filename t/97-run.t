@@ -111,6 +111,27 @@ for my $bad ('verbose', 'INFO', 'info;') {
     unlike output($s), qr/run: stopping/, 'nothing was started';
 }
 
+# a var that nginx's worker processes (user nobody) cannot reach, as under
+# /root: request bodies must not need nginx's temporary files there
+{
+    my $private = new_var();
+    chmod 0700, $private;
+    mkdir "$private/var" or die "mkdir: $!";
+    my $s = run_start(var => "$private/var",
+                      env => { AGENT_ASYNC_TOKEN => 'private-token-0123' });
+    ok run_ready($s), 'var in a 0700 directory: running' or diag output($s);
+    my ($st, $agent) = api($s, 'private-token-0123', 'POST', '/v1/agents/',
+                           { name => 'big' });
+    ($st, my $run) = api($s, 'private-token-0123', 'POST',
+                         "/v1/agents/$agent->{id}/messages/async",
+                         { input => 'x' x 500_000 });
+    is $st, 200, 'a 500 KB body is accepted' or diag explain $run;
+    is run_status($s, 'private-token-0123', $run->{id}, 'completed'),
+        'completed', 'and run';
+    kill 'TERM', $s->{pid};
+    is run_exit($s), 0, 'stopped';
+}
+
 # settings that would not make a valid nginx.conf: refused up front
 for my $case (
     [ { PORT => 'abc' },           qr/^run: PORT=abc: a port number$/m ],
