@@ -99,8 +99,9 @@ sub conf_of { slurp("$_[0]{var}/nginx/conf/nginx.conf") }
     ok wait_for(sub { slurp("$s->{var}/nginx/logs/error.log")
                       =~ /duplicate header line: "Authorization: Bearer info-token-0123"/ }, 5),
         'nginx logged the header, token included';
-    kill 'TERM', $s->{pid};
-    is run_exit($s), 0, 'stopped';
+    kill 'HUP', $s->{pid};
+    is run_exit($s), 0, 'SIGHUP (the terminal closed): exit status 0';
+    all_stopped($s, 'SIGHUP');
 }
 
 for my $bad ('verbose', 'INFO', 'info;') {
