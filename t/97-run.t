@@ -7,6 +7,7 @@ use strict;
 use warnings;
 use Test::More;
 use lib 't/lib';
+use File::Path ();
 use HTTP::Tiny;
 use IO::Socket::INET;
 use Time::HiRes qw(time sleep);
@@ -131,6 +132,35 @@ for my $bad ('verbose', 'INFO', 'info;') {
         'completed', 'and run';
     kill 'TERM', $s->{pid};
     is run_exit($s), 0, 'stopped';
+}
+
+# Redis cannot write its final snapshot (its directory is gone, or the
+# disk full) and so refuses to exit: scripts/run does not wait forever
+# (the AOF is written by then), and a second signal does not wait at all
+for my $again (0, 1) {
+    my $s = run_start(env => { AGENT_ASYNC_TOKEN => 'gone-token-0123' });
+    ok run_ready($s), 'Redis that cannot save: running' or diag output($s);
+    File::Path::remove_tree("$s->{var}/redis");
+    my $t0 = time;
+    kill 'TERM', $s->{pid};
+    if ($again) {
+        ok wait_for(sub { !port_open($s->{port}) && !worker_pid($s) }, 10),
+            'nginx and the worker stopped';
+        sleep 0.3;
+        kill 'TERM', $s->{pid};
+    }
+    is run_exit($s, 20), 1, 'exit status 1';
+    my $took = time - $t0;
+    if ($again) {
+        like output($s), qr/^run: killing Redis$/m, 'a second signal kills it'
+            or diag output($s);
+        ok $took < 4, sprintf 'at once (%.1f s)', $took;
+    } else {
+        like output($s), qr/^run: Redis did not exit within 5 s \(see \S+redis\.log\); killing it$/m,
+            'says so' or diag output($s);
+        ok $took > 4 && $took < 10, sprintf 'after 5 s (%.1f s)', $took;
+    }
+    all_stopped($s, 'Redis that cannot save');
 }
 
 # settings that would not make a valid nginx.conf: refused up front
