@@ -89,12 +89,17 @@ sub run_exit {
     return undef;
 }
 
-# Waits for "running" (1), or for scripts/run to exit first (0).
+# Waits for "running" (1), or for scripts/run to exit first (0).  Notes
+# the processes it started then, for the cleanup.
 sub run_ready {
     my ($s, $timeout) = @_;
     my $end = time + ($timeout // 60);
     while (time < $end) {
-        return 1 if output($s) =~ /^agent-async is running/m;
+        if (output($s) =~ /^agent-async is running/m) {
+            my $p = processes($s);
+            $s->{started}{$_} = start_time($_) for keys %$p;
+            return 1;
+        }
         return 0 if defined run_exit($s, 0);
         sleep 0.05;
     }
@@ -124,6 +129,15 @@ sub processes {
         $p{$pid} = $cmd;
     }
     return \%p;
+}
+
+# The start time of a process (clock ticks since boot), to tell it from a
+# later one with the same pid; undef when there is none.
+sub start_time {
+    my ($pid) = @_;
+    my $stat = slurp("/proc/$pid/stat") or return undef;
+    $stat =~ s/^.*\) //s;
+    return (split ' ', $stat)[19];
 }
 
 sub worker_pid {
@@ -179,10 +193,17 @@ END {
         run_exit($s, 20) // kill 'KILL', $s->{pid};
         waitpid $s->{pid}, 0;
     }
-    # what a broken scripts/run may have left behind, by pid
+    # what a broken scripts/run left behind: the processes it had started,
+    # still the same ones; TERM first, so that nginx stops its workers
     for my $s (@RUNS) {
-        my $p = processes($s);
-        kill 'KILL', keys %$p if %$p;
+        my $left = sub {
+            grep { (start_time($_) // '') eq $s->{started}{$_} }
+                keys %{ $s->{started} // {} };
+        };
+        my @pids = $left->() or next;
+        kill 'TERM', @pids;
+        wait_for(sub { !$left->() }, 3);
+        kill 'KILL', $left->();
     }
     $? = $rc;
 }
