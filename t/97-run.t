@@ -58,7 +58,7 @@ sub conf_of { slurp("$_[0]{var}/nginx/conf/nginx.conf") }
 
     my ($st, $agent) = api($s, $token, 'POST', '/v1/agents/',
                            { name => 'echo' });
-    is $st, 200, 'first request after "running": an agent';
+    is $st, 200, 'an agent';
     ($st, my $run) = api($s, $token, 'POST',
                          "/v1/agents/$agent->{id}/messages/async",
                          { input => 'hello, agent' });
