@@ -74,9 +74,11 @@ unit: unit-bins
 
 module: $(BUILD)/ngx_http_agent_async_module.so
 
+# '+': scripts/build-module runs make, which then shares our jobserver
+# (without it make warns "jobserver unavailable: using -j1")
 $(BUILD)/ngx_http_agent_async_module.so: $(MODULE_SRCS) $(COMMON_SRCS) \
         $(wildcard src/common/*.h) scripts/build-module
-	SAN=$(SAN) scripts/build-module $(BUILD)
+	+SAN=$(SAN) scripts/build-module $(BUILD)
 
 scripts:
 	scripts/gen-scripts

@@ -9,6 +9,7 @@
 #include "aa_keys.h"
 #include "aa_run.h"
 #include "aa_time.h"
+#include "aa_url.h"
 #include "aw_callback.h"
 #include "aw_callback_payload.h"
 #include "aw_log.h"
@@ -140,7 +141,8 @@ void
 aw_callback_run(aw_redis_t *r, const char *agent, const char *run)
 {
     char               key[AA_KEY_MAX], mkey[AA_KEY_MAX], now[32], err[512];
-    char               count[16], *url, text[1024];
+    char               count[16], *url, text[AA_URL_SHOWN_MAX + 1024];
+    char               shown[AA_URL_SHOWN_MAX];
     const char        *argv[6];
     const char        *prefix;
     redisReply        *h, *m, *reply;
@@ -194,6 +196,9 @@ aw_callback_run(aw_redis_t *r, const char *agent, const char *run)
     if (url == NULL) {
         goto done;
     }
+
+    /* logs and callback_error never show user-info, query or fragment */
+    aa_url_redact(shown, sizeof(shown), fu->value, fu->value_len);
 
     /* once per run: the first to set callback_sent_at sends */
     aa_time_run(aa_now_us(), now);
@@ -256,13 +261,13 @@ aw_callback_run(aw_redis_t *r, const char *agent, const char *run)
         snprintf(text, sizeof(text), "%ld", status);
         argv[2] = "callback_status_code";
         aw_log_info(run, agent, "callback POST %s: HTTP %ld in %lld ms",
-                    url, status,
+                    shown, status,
                     (long long) ((aa_mono_ns() - start) / 1000000));
     } else {
         snprintf(text, sizeof(text), "Failed to dispatch callback for run "
-                 "%s to %s: %s", run, url, err);
+                 "%s to %s: %s", run, shown, err);
         argv[2] = "callback_error";
-        aw_log_warn(run, agent, "callback POST %s failed: %s", url, err);
+        aw_log_warn(run, agent, "callback POST %s failed: %s", shown, err);
     }
 
     argv[3] = text;
