@@ -59,12 +59,12 @@ worker: $(BUILD)/agent-async-worker
 
 $(BUILD)/agent-async-worker: $(BUILD)/worker/aw_main.o $(BUILD)/libaw.a \
         $(BUILD)/libaa.a
-	$(CC) $(LDFLAGS) -o $@ $^ -lhiredis -lcurl -lyajl -lpthread
+	$(CC) $(LDFLAGS) -o $@ $^ -lhiredis -lcurl -lcrypto -lyajl -lpthread
 
 $(BUILD)/unit/%: t/unit/%.c t/unit/aa_test.h $(BUILD)/libaw.a $(BUILD)/libaa.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Isrc/common -Isrc/worker -o $@ $< $(BUILD)/libaw.a \
-	    $(BUILD)/libaa.a $(LDFLAGS) -lcmocka -lhiredis -lcurl -lyajl \
+	    $(BUILD)/libaa.a $(LDFLAGS) -lcmocka -lhiredis -lcurl -lcrypto -lyajl \
 	    -lpthread
 
 unit-bins: $(UNIT_BINS)

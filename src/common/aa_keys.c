@@ -119,3 +119,10 @@ aa_key_dead(char *out, size_t size, const char *p)
 {
     return aa_key_done(snprintf(out, size, "%sdead", p), size);
 }
+
+
+int
+aa_key_callbacks(char *out, size_t size, const char *p)
+{
+    return aa_key_done(snprintf(out, size, "%scallbacks", p), size);
+}

@@ -20,6 +20,7 @@
  *   Pworkers                set     worker ids
  *   Pworker:W               string  worker heartbeat, with a TTL
  *   Pdead                   list    run ids given up after max attempts
+ *   Pcallbacks              zset    callback deliveries "A/R" by due time
  */
 
 #ifndef AA_KEYS_H
@@ -51,5 +52,6 @@ int aa_key_processing(char *out, size_t size, const char *p,
 int aa_key_workers(char *out, size_t size, const char *p);
 int aa_key_worker(char *out, size_t size, const char *p, const char *worker);
 int aa_key_dead(char *out, size_t size, const char *p);
+int aa_key_callbacks(char *out, size_t size, const char *p);
 
 #endif

@@ -14,7 +14,10 @@
 #include <stddef.h>
 
 typedef enum {
-    AA_SCRIPT_CANCEL = 0,               /* src/lua/cancel.lua */
+    AA_SCRIPT_CALLBACK_DONE = 0,        /* src/lua/callback_done.lua */
+    AA_SCRIPT_CALLBACK_DUE,             /* src/lua/callback_due.lua */
+    AA_SCRIPT_CALLBACK_START,           /* src/lua/callback_start.lua */
+    AA_SCRIPT_CANCEL,                   /* src/lua/cancel.lua */
     AA_SCRIPT_CLAIM,                    /* src/lua/claim.lua */
     AA_SCRIPT_CREATE_AGENT,             /* src/lua/create_agent.lua */
     AA_SCRIPT_CREATE_RUN,               /* src/lua/create_run.lua */

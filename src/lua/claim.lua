@@ -6,7 +6,8 @@
 -- KEYS[2]  Pprocessing:W       the agents worker W holds
 -- KEYS[3]  P{A}:agent          the agent
 -- KEYS[4]  Pdead               runs given up
--- KEYS[5]  P{A}:run:R          the run seen at the head; absent when the
+-- KEYS[5]  Pcallbacks          callback deliveries, by when they are due
+-- KEYS[6]  P{A}:run:R          the run seen at the head; absent when the
 --                              worker saw the queue empty
 -- ARGV[1]  agent id A
 -- ARGV[2]  run id R, or "" when the worker saw the queue empty
@@ -22,11 +23,11 @@
 --                        terminal status ("completed", "failed",
 --                        "cancelled": cancelled while queued), "dead" (its
 --                        attempts were used up: it is now failed, its
---                        lease dropped, and in Pdead) or "missing" (it has
---                        no hash); drained is 1 when that emptied the
---                        queue: A left Pprocessing:W
+--                        lease dropped, its callback due, and in Pdead) or
+--                        "missing" (it has no hash); drained is 1 when
+--                        that emptied the queue: A left Pprocessing:W
 --   {"claimed", attempts, lease, request, cancel_requested, created_us,
---    agent exists 0/1, callback_url}
+--    agent exists 0/1}
 --                        R is "running" under lease "W#attempts"; a run
 --                        already "running" is a re-delivery, claimed alike
 
@@ -54,7 +55,7 @@ local function skip(why)
   return {'skipped', why, 1}
 end
 
-local f = redis.call('HMGET', KEYS[5], 'status', 'attempts')
+local f = redis.call('HMGET', KEYS[6], 'status', 'attempts')
 local status = f[1]
 local attempts = tonumber(f[2] or '0') or 0
 
@@ -68,26 +69,32 @@ end
 
 if attempts >= tonumber(ARGV[4]) then
   local ok, md = pcall(cjson.decode,
-                       redis.call('HGET', KEYS[5], 'metadata') or '{}')
+                       redis.call('HGET', KEYS[6], 'metadata') or '{}')
   if not ok or type(md) ~= 'table' then
     md = {}
   end
   md['error'] = 'run abandoned after ' .. attempts .. ' attempts: the '
                 .. 'workers executing it stopped before finishing it'
-  redis.call('HSET', KEYS[5], 'status', 'failed', 'stop_reason', 'error',
+  redis.call('HSET', KEYS[6], 'status', 'failed', 'stop_reason', 'error',
              'completed_at', ARGV[5], 'metadata', cjson.encode(md))
   -- no claim finished it: a late finish of the last one is "lost"
-  redis.call('HDEL', KEYS[5], 'lease')
+  redis.call('HDEL', KEYS[6], 'lease')
   redis.call('RPUSH', KEYS[4], ARGV[2])
+  if redis.call('HEXISTS', KEYS[6], 'callback_url') == 1 then
+    local t = redis.call('TIME')
+    redis.call('ZADD', KEYS[5], 'NX',
+               t[1] * 1000 + math.floor(t[2] / 1000),
+               ARGV[1] .. '/' .. ARGV[2])
+  end
   return skip('dead')
 end
 
-attempts = redis.call('HINCRBY', KEYS[5], 'attempts', 1)
+attempts = redis.call('HINCRBY', KEYS[6], 'attempts', 1)
 local lease = ARGV[3] .. '#' .. attempts
-redis.call('HSET', KEYS[5], 'status', 'running', 'lease', lease)
-redis.call('HSETNX', KEYS[5], 'started_at', ARGV[5])
+redis.call('HSET', KEYS[6], 'status', 'running', 'lease', lease)
+redis.call('HSETNX', KEYS[6], 'started_at', ARGV[5])
 
-local g = redis.call('HMGET', KEYS[5], 'request', 'cancel_requested',
-                     'created_us', 'callback_url')
+local g = redis.call('HMGET', KEYS[6], 'request', 'cancel_requested',
+                     'created_us')
 return {'claimed', attempts, lease, g[1] or '', g[2] or '', g[3] or '',
-        redis.call('EXISTS', KEYS[3]), g[4] or ''}
+        redis.call('EXISTS', KEYS[3])}

@@ -7,6 +7,7 @@
 -- KEYS[4]  P{A}:history        the agent's conversation
 -- KEYS[5]  Pprocessing:W       the agents this worker holds
 -- KEYS[6]  Pready              agents with work and no owner
+-- KEYS[7]  Pcallbacks          callback deliveries, by when they are due
 -- ARGV[1]  agent id A
 -- ARGV[2]  run id R
 -- ARGV[3]  lease of the claim, "W#attempts"
@@ -19,6 +20,9 @@
 -- ARGV[10] usage, LettaUsageStatistics JSON
 -- ARGV[11] n, the number of messages that follow
 -- ARGV[12..11+n]  the run's messages, JSON; the rest: history entries
+--
+-- A run with a callback_url gets its delivery queued, due at once, in the
+-- same step as its terminal state.
 --
 -- Returns {"ok", metadata}; {"already", status} when this lease finished
 -- the run before (a retried call); {"lost", status} when another claim
@@ -59,6 +63,12 @@ redis.call('HSET', KEYS[1], 'status', ARGV[4], 'stop_reason', ARGV[5],
            'usage', ARGV[10], 'metadata', metadata)
 if ARGV[8] ~= '' then
   redis.call('HSET', KEYS[1], 'ttft_ns', ARGV[8])
+end
+
+if redis.call('HEXISTS', KEYS[1], 'callback_url') == 1 then
+  local t = redis.call('TIME')
+  redis.call('ZADD', KEYS[7], 'NX', t[1] * 1000 + math.floor(t[2] / 1000),
+             ARGV[1] .. '/' .. ARGV[2])
 end
 
 redis.call('DEL', KEYS[3])

@@ -20,8 +20,18 @@ typedef enum {
     AW_OPT_STRING = 0,
     AW_OPT_INT,
     AW_OPT_LEVEL,
-    AW_OPT_FLAG
+    AW_OPT_FLAG,
+    AW_OPT_LIST             /* a string of comma-separated values */
 } aw_opt_kind_e;
+
+
+/* where a value comes from, in order of precedence */
+enum {
+    AW_SRC_DEFAULT = 0,
+    AW_SRC_FILE,
+    AW_SRC_ENV,
+    AW_SRC_ARGV
+};
 
 
 typedef struct {
@@ -66,7 +76,19 @@ static const aw_option_t  aw_options[] = {
     { "block-ms", AW_OPT_INT, AW_OFF(block_ms), 10, 60000, "1000",
       "BLMOVE block time (how soon an idle slot notices shutdown)" },
     { "callback-timeout-ms", AW_OPT_INT, AW_OFF(callback_timeout_ms), 100,
-      600000, "5000", "timeout of the callback_url POST" },
+      600000, "5000", "timeout of one callback attempt, all included" },
+    { "callback-backoff-ms", AW_OPT_INT, AW_OFF(callback_backoff_ms), 100,
+      86400000, "5000", "delay before the first callback retry; doubles" },
+    { "callback-backoff-max-ms", AW_OPT_INT, AW_OFF(callback_backoff_max_ms),
+      100, 86400000, "3600000", "longest delay between callback retries" },
+    { "callback-attempts", AW_OPT_INT, AW_OFF(callback_attempts), 1, 1000,
+      "36", "callback attempts before giving up (36: about a day)" },
+    { "callback-concurrency", AW_OPT_INT, AW_OFF(callback_concurrency), 1,
+      10000, "64", "callback deliveries in flight at once" },
+    { "callback-secret", AW_OPT_STRING, AW_OFF(callback_secret), 0, 0, NULL,
+      "whsec_<base64>: sign callbacks (Standard Webhooks)" },
+    { "callback-allow", AW_OPT_LIST, AW_OFF(callback_allow), 0, 0, NULL,
+      "CIDR callbacks may reach although not public (repeatable)" },
     { "log-level", AW_OPT_LEVEL, AW_OFF(log_level), 0, 0, "info",
       "error, warn, info or debug" },
     { "config", AW_OPT_STRING, AW_OFF(config), 0, 0, NULL,
@@ -99,13 +121,37 @@ aw_option_find(const char *name, size_t len)
 
 static int
 aw_option_set(aw_config_t *cf, const aw_option_t *o, const char *value,
-    const char *origin)
+    int source, const char *origin)
 {
-    char   **sp, *end;
+    char   **sp, *end, *joined;
     int     *ip, level;
     long     n;
 
     switch (o->kind) {
+
+    case AW_OPT_LIST:
+        /* values of one source add up; a higher source starts afresh */
+        sp = (char **) ((char *) cf + o->offset);
+
+        if (*sp != NULL && cf->callback_allow_source == source) {
+            joined = malloc(strlen(*sp) + strlen(value) + 2);
+            if (joined != NULL) {
+                sprintf(joined, "%s,%s", *sp, value);
+            }
+
+        } else {
+            joined = strdup(value);
+        }
+
+        if (joined == NULL) {
+            fprintf(stderr, "agent-async-worker: out of memory\n");
+            return -1;
+        }
+
+        free(*sp);
+        *sp = joined;
+        cf->callback_allow_source = source;
+        return 0;
 
     case AW_OPT_STRING:
         sp = (char **) ((char *) cf + o->offset);
@@ -213,7 +259,7 @@ aw_config_file(aw_config_t *cf, const char *path)
             break;
         }
 
-        if (aw_option_set(cf, o, value, origin) != 0) {
+        if (aw_option_set(cf, o, value, AW_SRC_FILE, origin) != 0) {
             rc = -1;
             break;
         }
@@ -251,7 +297,9 @@ aw_config_env(aw_config_t *cf)
             continue;
         }
 
-        if (aw_option_set(cf, &aw_options[i], value, name) != 0) {
+        if (aw_option_set(cf, &aw_options[i], value, AW_SRC_ENV, name)
+            != 0)
+        {
             return -1;
         }
     }
@@ -318,7 +366,7 @@ aw_config_argv(aw_config_t *cf, int argc, char **argv, int pass)
             continue;
         }
 
-        if (aw_option_set(cf, o, value, "command line") != 0) {
+        if (aw_option_set(cf, o, value, AW_SRC_ARGV, "command line") != 0) {
             return -1;
         }
     }
@@ -381,6 +429,69 @@ aw_config_redis(aw_config_t *cf)
 
 /* the rules the module applies to the same settings: aa_conf.h */
 
+/* --callback-allow into cf->allow */
+static int
+aw_config_allow(aw_config_t *cf)
+{
+    char    *list, *item, *save, *p, *e;
+    size_t   n;
+
+    free(cf->allow);
+    cf->allow = NULL;
+    cf->nallow = 0;
+
+    if (cf->callback_allow == NULL) {
+        return 0;
+    }
+
+    for (n = 1, p = cf->callback_allow; *p; p++) {
+        n += *p == ',';
+    }
+
+    list = strdup(cf->callback_allow);
+    cf->allow = calloc(n, sizeof(aw_cidr_t));
+
+    if (list == NULL || cf->allow == NULL) {
+        free(list);
+        fprintf(stderr, "agent-async-worker: out of memory\n");
+        return -1;
+    }
+
+    for (item = strtok_r(list, ",", &save); item != NULL;
+         item = strtok_r(NULL, ",", &save))
+    {
+        while (isspace((unsigned char) *item)) {
+            item++;
+        }
+
+        e = item + strlen(item);
+        while (e > item && isspace((unsigned char) e[-1])) {
+            *--e = '\0';
+        }
+
+        if (aw_cidr_parse(item, &cf->allow[cf->nallow]) != 0) {
+            fprintf(stderr, "agent-async-worker: callback-allow: \"%s\" is "
+                    "not an address range such as 10.0.0.0/8 or fd00::/8\n",
+                    item);
+            free(list);
+            return -1;
+        }
+
+        cf->nallow++;
+    }
+
+    free(list);
+
+    if (cf->nallow == 0) {
+        fprintf(stderr, "agent-async-worker: callback-allow: no range "
+                "given\n");
+        return -1;
+    }
+
+    return 0;
+}
+
+
 static int
 aw_config_check(aw_config_t *cf)
 {
@@ -408,6 +519,28 @@ aw_config_check(aw_config_t *cf)
         return -1;
     }
 
+    if (cf->callback_backoff_max_ms < cf->callback_backoff_ms) {
+        fprintf(stderr, "agent-async-worker: callback-backoff-max-ms (%d) "
+                "must be at least callback-backoff-ms (%d)\n",
+                cf->callback_backoff_max_ms, cf->callback_backoff_ms);
+        return -1;
+    }
+
+    /* the secret itself is never printed */
+    if (cf->callback_secret != NULL
+        && aw_sign_secret(cf->callback_secret, cf->sign_key,
+                          &cf->sign_keylen) != 0)
+    {
+        fprintf(stderr, "agent-async-worker: callback-secret must be "
+                "\"whsec_\" and a base64 key of 1 to %d bytes\n",
+                AW_SIGN_KEY_MAX);
+        return -1;
+    }
+
+    if (aw_config_allow(cf) != 0) {
+        return -1;
+    }
+
     if (cf->lease_ttl_ms < 2 * cf->heartbeat_ms) {
         fprintf(stderr, "agent-async-worker: lease-ttl-ms (%d) must be at "
                 "least twice heartbeat-ms (%d)\n",
@@ -430,6 +563,7 @@ aw_config_load(aw_config_t *cf, int argc, char **argv)
     for (i = 0; i < AW_NOPTIONS; i++) {
         if (aw_options[i].deflt != NULL
             && aw_option_set(cf, &aw_options[i], aw_options[i].deflt,
+                             AW_SRC_DEFAULT,
                              "default") != 0)
         {
             return -1;
@@ -474,11 +608,14 @@ aw_config_free(aw_config_t *cf)
     size_t  i;
 
     for (i = 0; i < AW_NOPTIONS; i++) {
-        if (aw_options[i].kind == AW_OPT_STRING) {
+        if (aw_options[i].kind == AW_OPT_STRING
+            || aw_options[i].kind == AW_OPT_LIST)
+        {
             free(*(char **) ((char *) cf + aw_options[i].offset));
         }
     }
 
+    free(cf->allow);
     free(cf->redis_host);
     free(cf->redis_unix);
     memset(cf, 0, sizeof(aw_config_t));
@@ -495,7 +632,7 @@ aw_config_usage(const char *argv0)
            "\n(docs/worker.md, docs/redis-keys.md).\n\n", argv0);
 
     for (i = 0; i < AW_NOPTIONS; i++) {
-        printf("  --%-22s %s", aw_options[i].name, aw_options[i].help);
+        printf("  --%-24s %s", aw_options[i].name, aw_options[i].help);
         if (aw_options[i].deflt) {
             printf(" [%s]", aw_options[i].deflt);
         }

@@ -4,11 +4,18 @@
  * Worker configuration.  Each option can be given, from lowest to highest
  * precedence, in a config file ("key value" lines, --config or
  * AGENT_ASYNC_WORKER_CONFIG), in the environment (AGENT_ASYNC_WORKER_KEY,
- * upper case, '-' as '_') and as a flag (--key value or --key=value).
+ * upper case, '-' as '_') and as a flag (--key value or --key=value).  A
+ * list (--callback-allow) takes several values, repeated or separated by
+ * commas, from the one source with the highest precedence.
  */
 
 #ifndef AW_CONFIG_H
 #define AW_CONFIG_H
+
+#include <stddef.h>
+
+#include "aw_sign.h"
+#include "aw_ssrf.h"
 
 typedef struct {
     char  *redis;               /* "host:port", "host" or "unix:/path" */
@@ -28,10 +35,23 @@ typedef struct {
     int    drain_ms;
     int    block_ms;            /* BLMOVE block time */
     int    callback_timeout_ms;
+    int    callback_backoff_ms;     /* the first retry's delay */
+    int    callback_backoff_max_ms;
+    int    callback_attempts;
+    int    callback_concurrency;    /* deliveries in flight per worker */
+    char  *callback_secret;         /* "whsec_...", or NULL: no signature */
+    char  *callback_allow;          /* CIDRs, comma-separated, or NULL */
+    int    callback_allow_source;   /* which source set it: see .c */
     int    log_level;
     char  *config;              /* the config file read, if any */
     char  *cancel;              /* --cancel RUN: one-shot command */
     int    help;
+
+    /* derived by aw_config_load() */
+    aw_cidr_t      *allow;          /* callback_allow, parsed */
+    size_t          nallow;
+    unsigned char   sign_key[AW_SIGN_KEY_MAX];
+    size_t          sign_keylen;    /* 0: no signature */
 } aw_config_t;
 
 /*

@@ -14,9 +14,10 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <curl/curl.h>
 
 #include "aa_time.h"
-#include "aw_callback.h"
+#include "aw_delivery.h"
 #include "aw_cancel.h"
 #include "aw_heartbeat.h"
 #include "aw_log.h"
@@ -125,7 +126,7 @@ main(int argc, char **argv)
     aw_config_t        *cf;
     const aw_backend_t *backend;
     aw_slot_t          *slots;
-    pthread_t           hb;
+    pthread_t           hb, cb;
     sigset_t            set;
     int                 i, rc, started, stuck;
 
@@ -168,7 +169,9 @@ main(int argc, char **argv)
 
     backend = aw_backend_find(cf->backend);
 
-    if (backend == NULL || backend->init() != 0 || aw_callback_init() != 0
+    /* before any thread: curl_global_init() is not thread-safe */
+    if (backend == NULL || backend->init() != 0
+        || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK
         || aw_worker_make_id() != 0)
     {
         aw_log_error(NULL, NULL, "cannot initialise (backend %s)",
@@ -184,12 +187,23 @@ main(int argc, char **argv)
     }
 
     aw_log_info(NULL, NULL, "starting worker %s: redis=%s prefix=%s "
-                "backend=%s concurrency=%d max_attempts=%d", aw_worker.id,
-                cf->redis, cf->prefix, cf->backend, cf->concurrency,
-                cf->max_attempts);
+                "backend=%s concurrency=%d max_attempts=%d callbacks: "
+                "concurrency=%d attempts=%d%s%s", aw_worker.id, cf->redis,
+                cf->prefix, cf->backend, cf->concurrency, cf->max_attempts,
+                cf->callback_concurrency, cf->callback_attempts,
+                cf->sign_keylen ? " signed" : "",
+                cf->nallow ? " allow-list" : "");
 
     if (pthread_create(&hb, NULL, aw_heartbeat_main, NULL) != 0) {
         aw_log_error(NULL, NULL, "cannot start the heartbeat thread");
+        return 1;
+    }
+
+    /* the delivery thread ends with the slots: it counts as one */
+    __atomic_add_fetch(&aw_worker.live_slots, 1, __ATOMIC_ACQ_REL);
+
+    if (pthread_create(&cb, NULL, aw_delivery_main, NULL) != 0) {
+        aw_log_error(NULL, NULL, "cannot start the callback thread");
         return 1;
     }
 
@@ -225,6 +239,8 @@ main(int argc, char **argv)
         for (i = 0; i < started; i++) {
             pthread_join(slots[i].thread, NULL);
         }
+
+        pthread_join(cb, NULL);
     }
 
     /* the heartbeat thread leaves its loop at once, then the beat ends */
@@ -246,7 +262,7 @@ main(int argc, char **argv)
     aw_log_info(NULL, NULL, "stopped worker %s", aw_worker.id);
 
     free(slots);
-    aw_callback_cleanup();
+    curl_global_cleanup();
     aw_config_free(cf);
 
     return started ? 0 : 1;

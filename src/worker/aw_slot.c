@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "aa_time.h"
-#include "aw_callback.h"
 #include "aw_job.h"
 #include "aw_log.h"
 #include "aw_slot.h"
@@ -17,14 +16,6 @@
 
 #define AW_FINISH_ERRORS  3     /* error replies before giving up */
 #define AW_FINISH_DROPS   8     /* lost connections: ~11 s of backoff */
-#define AW_SKIPPED_MAX    100   /* callbacks held back behind a claim */
-
-
-/* Runs popped unexecuted, whose callbacks wait for the next claimed run. */
-typedef struct {
-    char    run[AW_SKIPPED_MAX][AA_ID_MAX];
-    size_t  n;
-} aw_skipped_t;
 
 
 /*
@@ -64,39 +55,21 @@ aw_slot_handback(aw_slot_t *s, const char *agent, const char *run,
 }
 
 
-/* Logs a run popped unexecuted; its callback waits in sk. */
+/* A run popped unexecuted (its callback, if any, is queued already). */
 static void
-aw_slot_skipped(aw_skipped_t *sk, const char *agent, const char *run,
-    const char *why)
+aw_slot_skipped(const char *agent, const char *run, const char *why)
 {
     if (strcmp(why, "missing") == 0) {
         aw_log_warn(run, agent, "skipped: queued run has no hash");
-        return;
-    }
 
-    if (strcmp(why, "dead") == 0) {
+    } else if (strcmp(why, "dead") == 0) {
         aw_log_warn(run, agent, "dead-lettered: failed after %d attempts",
                     aw_worker.cf.max_attempts);
+
     } else {
         aw_log_info(run, agent, "skipped: already %s (cancelled while "
                     "queued), not executed", why);
     }
-
-    snprintf(sk->run[sk->n], AA_ID_MAX, "%s", run);
-    sk->n++;
-}
-
-
-static void
-aw_slot_callbacks(aw_slot_t *s, aw_skipped_t *sk, const char *agent)
-{
-    size_t  i;
-
-    for (i = 0; i < sk->n; i++) {
-        aw_callback_run(&s->redis, agent, sk->run[i]);
-    }
-
-    sk->n = 0;
 }
 
 
@@ -238,10 +211,6 @@ aw_slot_execute(aw_slot_t *s, aw_job_t *job)
                         (end_ns - job->claim_ns) / 1e6);
         }
 
-        if (job->claim.has_callback) {
-            aw_callback_run(&s->redis, agent, run);
-        }
-
     } else if (frc == AW_FINISH_ERROR) {
         aw_log_error(run, agent, "could not write the terminal state (%s): "
                      "the run will be claimed again", status);
@@ -259,18 +228,15 @@ aw_slot_execute(aw_slot_t *s, aw_job_t *job)
 static void
 aw_slot_agent(aw_slot_t *s, const char *agent)
 {
-    aw_job_t      job;
-    aw_skipped_t  skipped;
-    const char   *why;
-    int           rc;
+    aw_job_t     job;
+    const char  *why;
+    int          rc;
 
     /* taken while the drain began: not started, so given back at once */
     if (aw_stage() != AW_RUNNING) {
         aw_slot_handback(s, agent, NULL, AW_UNDO_NONE, "draining");
         return;
     }
-
-    skipped.n = 0;
 
     for ( ;; ) {
         aw_job_init(&job, &s->redis);
@@ -282,12 +248,7 @@ aw_slot_agent(aw_slot_t *s, const char *agent)
             aw_slot_execute(s, &job);
 
         } else if (rc == AW_CLAIM_SKIPPED || rc == AW_CLAIM_SKIPPED_LAST) {
-            aw_slot_skipped(&skipped, agent, job.claim.run, why);
-        }
-
-        /* after the claimed run, so that they do not delay it */
-        if (rc != AW_CLAIM_SKIPPED || skipped.n == AW_SKIPPED_MAX) {
-            aw_slot_callbacks(s, &skipped, agent);
+            aw_slot_skipped(agent, job.claim.run, why);
         }
 
         if (rc == AW_CLAIM_ERROR) {

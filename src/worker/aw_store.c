@@ -13,7 +13,7 @@
 #include "aw_worker.h"
 
 
-#define AW_FINISH_ARGS  17      /* before the messages and history */
+#define AW_FINISH_ARGS  18      /* before the messages and history */
 
 
 static const char *const  aw_skip_reasons[] = {
@@ -164,14 +164,13 @@ aw_store_claim_decode(redisReply *reply, const char *agent, const char *run,
         return AW_CLAIM_ERROR;
     }
 
-    if (reply->elements != 8 || !aw_reply_is(e[0], "claimed")
+    if (reply->elements != 7 || !aw_reply_is(e[0], "claimed")
         || e[1]->type != REDIS_REPLY_INTEGER
         || aw_reply_copy(e[2], claim->lease, sizeof(claim->lease)) != 0
         || e[3]->type != REDIS_REPLY_STRING
         || e[4]->type != REDIS_REPLY_STRING
         || e[5]->type != REDIS_REPLY_STRING
         || e[6]->type != REDIS_REPLY_INTEGER
-        || e[7]->type != REDIS_REPLY_STRING
         || aa_key_run(claim->run_key, sizeof(claim->run_key),
                       aw_worker.cf.prefix, agent, run) < 0)
     {
@@ -185,7 +184,6 @@ aw_store_claim_decode(redisReply *reply, const char *agent, const char *run,
     claim->cancel_requested = e[4]->len == 1 && e[4]->str[0] == '1';
     claim->created_us = strtoll(e[5]->str, NULL, 10);
     claim->agent_exists = e[6]->integer == 1;
-    claim->has_callback = e[7]->len > 0;
 
     claim->request = strndup(e[3]->str, e[3]->len);
     if (claim->request == NULL) {
@@ -200,9 +198,10 @@ int
 aw_store_claim(aw_redis_t *r, const char *agent, aw_claim_t *claim,
     const char **why)
 {
-    const char  *argv[10], *p;
+    const char  *argv[11], *p;
     char         queue[AA_KEY_MAX], processing[AA_KEY_MAX];
     char         agent_key[AA_KEY_MAX], dead[AA_KEY_MAX], run_key[AA_KEY_MAX];
+    char         callbacks[AA_KEY_MAX];
     char         run[AA_ID_MAX], max[16], now[32];
     redisReply  *reply;
     int          rc;
@@ -214,7 +213,8 @@ aw_store_claim(aw_redis_t *r, const char *agent, aw_claim_t *claim,
         || aa_key_processing(processing, sizeof(processing), p,
                              aw_worker.id) < 0
         || aa_key_agent(agent_key, sizeof(agent_key), p, agent) < 0
-        || aa_key_dead(dead, sizeof(dead), p) < 0)
+        || aa_key_dead(dead, sizeof(dead), p) < 0
+        || aa_key_callbacks(callbacks, sizeof(callbacks), p) < 0)
     {
         aw_log_error(NULL, agent, "claim: key too long");
         return AW_CLAIM_ERROR;
@@ -259,20 +259,21 @@ aw_store_claim(aw_redis_t *r, const char *agent, aw_claim_t *claim,
     argv[1] = processing;
     argv[2] = agent_key;
     argv[3] = dead;
-    argv[4] = run_key;
-    argv[5] = agent;
-    argv[6] = run;
-    argv[7] = aw_worker.id;
-    argv[8] = max;
-    argv[9] = now;
+    argv[4] = callbacks;
+    argv[5] = run_key;
+    argv[6] = agent;
+    argv[7] = run;
+    argv[8] = aw_worker.id;
+    argv[9] = max;
+    argv[10] = now;
 
     if (run[0] == '\0') {
         /* no run key: the ARGV move up one */
-        memmove(&argv[4], &argv[5], 5 * sizeof(char *));
+        memmove(&argv[5], &argv[6], 5 * sizeof(char *));
     }
 
-    reply = aw_redis_eval(r, AA_SCRIPT_CLAIM, run[0] ? 5 : 4,
-                          run[0] ? 10 : 9, argv, NULL);
+    reply = aw_redis_eval(r, AA_SCRIPT_CLAIM, run[0] ? 6 : 5,
+                          run[0] ? 11 : 10, argv, NULL);
 
     rc = aw_store_claim_decode(reply, agent, run, claim, why);
 
@@ -299,7 +300,7 @@ aw_store_finish(aw_redis_t *r, const aw_claim_t *claim,
     size_t       *lens, n, i, j, nmsg, nhist;
     char          queue[AA_KEY_MAX], messages[AA_KEY_MAX];
     char          history[AA_KEY_MAX], processing[AA_KEY_MAX];
-    char          ready[AA_KEY_MAX];
+    char          ready[AA_KEY_MAX], callbacks[AA_KEY_MAX];
     char          now[32], ttft[32], total[32], count[32];
     redisReply   *reply;
     int           rc;
@@ -312,7 +313,8 @@ aw_store_finish(aw_redis_t *r, const aw_claim_t *claim,
         || aa_key_history(history, sizeof(history), p, claim->agent) < 0
         || aa_key_processing(processing, sizeof(processing), p,
                              aw_worker.id) < 0
-        || aa_key_ready(ready, sizeof(ready), p) < 0)
+        || aa_key_ready(ready, sizeof(ready), p) < 0
+        || aa_key_callbacks(callbacks, sizeof(callbacks), p) < 0)
     {
         aw_log_error(claim->run, claim->agent, "finish: key too long");
         return AW_FINISH_ERROR;
@@ -348,17 +350,18 @@ aw_store_finish(aw_redis_t *r, const aw_claim_t *claim,
     argv[3] = history;
     argv[4] = processing;
     argv[5] = ready;
-    argv[6] = claim->agent;
-    argv[7] = claim->run;
-    argv[8] = claim->lease;
-    argv[9] = fin->status;
-    argv[10] = fin->stop_reason;
-    argv[11] = now;
-    argv[12] = fin->error;
-    argv[13] = ttft;
-    argv[14] = total;
-    argv[15] = fin->usage;
-    argv[16] = count;
+    argv[6] = callbacks;
+    argv[7] = claim->agent;
+    argv[8] = claim->run;
+    argv[9] = claim->lease;
+    argv[10] = fin->status;
+    argv[11] = fin->stop_reason;
+    argv[12] = now;
+    argv[13] = fin->error;
+    argv[14] = ttft;
+    argv[15] = total;
+    argv[16] = fin->usage;
+    argv[17] = count;
 
     for (i = 0; i < AW_FINISH_ARGS; i++) {
         lens[i] = strlen(argv[i]);
@@ -374,7 +377,7 @@ aw_store_finish(aw_redis_t *r, const aw_claim_t *claim,
         lens[i] = fin->history->lens[j];
     }
 
-    reply = aw_redis_eval(r, AA_SCRIPT_FINISH, 6, (int) n, argv, lens);
+    reply = aw_redis_eval(r, AA_SCRIPT_FINISH, 7, (int) n, argv, lens);
 
     free(argv);
     free(lens);
@@ -711,12 +714,14 @@ aw_store_reap(aw_redis_t *r, int self)
 int
 aw_store_cancel(aw_redis_t *r, const char *run, char *out, size_t size)
 {
-    const char  *argv[2];
+    const char  *argv[4];
     char         key[AA_KEY_MAX], agent[AA_ID_MAX], now[32];
+    char         callbacks[AA_KEY_MAX], member[2 * AA_ID_MAX];
     redisReply  *reply;
     int          rc;
 
     aa_key_runloc(key, sizeof(key), aw_worker.cf.prefix, run);
+    aa_key_callbacks(callbacks, sizeof(callbacks), aw_worker.cf.prefix);
 
     argv[0] = "GET";
     argv[1] = key;
@@ -740,11 +745,14 @@ aw_store_cancel(aw_redis_t *r, const char *run, char *out, size_t size)
     freeReplyObject(reply);
 
     aa_time_run(aa_now_us(), now);
+    snprintf(member, sizeof(member), "%s/%s", agent, run);
 
     argv[0] = key;
-    argv[1] = now;
+    argv[1] = callbacks;
+    argv[2] = now;
+    argv[3] = member;
 
-    reply = aw_redis_eval(r, AA_SCRIPT_CANCEL, 1, 2, argv, NULL);
+    reply = aw_redis_eval(r, AA_SCRIPT_CANCEL, 2, 4, argv, NULL);
 
     rc = 0;
 

@@ -32,7 +32,6 @@ typedef struct {
     int64_t   created_us;
     int       agent_exists;
     int       cancel_requested; /* already set when claimed */
-    int       has_callback;     /* callback_url set */
 } aw_claim_t;
 
 typedef enum {

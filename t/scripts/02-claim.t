@@ -175,8 +175,10 @@ for my $status (qw(completed failed cancelled)) {
         [ 'skipped', 'dead', 0 ],
         'attempts used up: {"skipped", "dead"}';
     is_deeply changed($before, dump_all()),
-        [ sort $k->{queue}, $k->{run}, $k->{dead} ],
-        'dead: writes the run, the queue and Pdead only';
+        [ sort $k->{queue}, $k->{run}, $k->{dead}, $k->{callbacks} ],
+        'dead: writes the run, the queue, Pdead and Pcallbacks only';
+    is_deeply $r->cmd('ZRANGE', $k->{callbacks}, 0, -1), ["$a/$r1"],
+        'dead: its callback is due (the run has a callback_url)';
     my $h = $r->hgetall($k->{run});
     is $h->{status}, 'failed', 'dead: status failed';
     is $h->{stop_reason}, 'error', 'dead: stop_reason error';
@@ -248,11 +250,11 @@ for my $status (qw(completed failed cancelled)) {
     my $before = dump_all();
     my $c = claim($a, $r1, $w, max => 3, now => $T1);
     is_deeply [ map { rtype($_) } @$c ],
-        [qw(str int str str str str int str)],
+        [qw(str int str str str str int)],
         'claimed: reply types as aw_store_claim_decode wants them';
     is_deeply $c, [ 'claimed', 1, "$w#1", $h0->{request}, '',
-                    $h0->{created_us}, 1, '' ],
-        'claimed: {claimed, 1, "W#1", request, "", created_us, 1, ""}';
+                    $h0->{created_us}, 1 ],
+        'claimed: {claimed, 1, "W#1", request, "", created_us, 1}';
     is_deeply changed($before, dump_all()), [ $k->{run} ],
         'claimed: writes the run hash only (stays at the head, held)';
     my $h = $r->hgetall($k->{run});
@@ -305,7 +307,9 @@ for my $status (qw(completed failed cancelled)) {
     $r->cmd('DEL', $k->{agent});
     my $c = claim($a, $run, $w);
     is $c->[4], '1', 'claimed: cancel_requested "1" returned';
-    is $c->[7], 'http://cb.example/x', 'claimed: callback_url returned';
+    is scalar @$c, 7, 'claimed: callback_url is not the claim\'s business';
+    is $r->cmd('ZCARD', $k->{callbacks}), 0,
+        'claimed: no callback is due for a run that is not terminal';
     is $c->[3], '', 'claimed: request "" when the run has none';
     is $c->[6], 0, 'claimed: agent exists 0 when the agent hash is gone';
     is $c->[1], 2, 'claimed: a running head is claimed (attempts 2)';

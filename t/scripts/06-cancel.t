@@ -29,6 +29,25 @@ my $T = '2026-01-01T00:00:05.000005Z';
     is_deeply dump_all(), $before, 'not_found: nothing written (no hash made)';
 }
 
+# --- created -> cancelled, with a callback: due at once --------------
+
+{
+    fresh();
+    my $a = create_agent($r);
+    my $run = create_run($r, $a, callback_url => 'https://hooks.example/c');
+    my $k = ks(agent => $a, run => $run);
+    my $before = dump_all();
+    my ($s, $us) = @{ $r->cmd('TIME') };
+    is cancel($a, $run, $T), 'cancelled', 'queued with a callback: cancelled';
+    is_deeply changed($before, dump_all()), [ sort $k->{callbacks}, $k->{run} ],
+        'the run and Pcallbacks are written';
+    my $due = $r->cmd('ZSCORE', $k->{callbacks}, "$a/$run");
+    ok defined $due && abs($due - ($s * 1000 + int($us / 1000))) < 1000,
+        'its callback is due now, by Redis\'s clock';
+    is cancel($a, $run, $T), 'already_cancelled', 'cancelled again: already';
+    is $r->cmd('ZCARD', $k->{callbacks}), 1, 'no second delivery';
+}
+
 # --- created -> cancelled ---------------------------------------------
 
 {
@@ -73,6 +92,8 @@ my $T = '2026-01-01T00:00:05.000005Z';
     is cancel($a, $r2, $T), 'cancel_requested',
         'running, asked twice: cancel_requested again';
     inv_ok('aa:', [$a], 'after a cancel request');
+    is $r->cmd('ZCARD', 'aa:callbacks'), 0,
+        'no callback_url: no callback is due';
 
     # the worker finishes it cancelled
     my $lease = $r->cmd('HGET', $k2->{run}, 'lease');

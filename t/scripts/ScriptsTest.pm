@@ -46,6 +46,7 @@ sub ks {
     $t //= 'default';
     my %k = (
         ready => "${p}ready", workers => "${p}workers", dead => "${p}dead",
+        callbacks => "${p}callbacks",
         tenant_agents => "${p}tenant:$t:agents",
         tenant_runs => "${p}tenant:$t:runs",
     );
@@ -77,7 +78,8 @@ sub fresh { redis()->cmd('FLUSHALL') }
 sub claim {
     my ($a, $run, $w, %o) = @_;
     my $k = ks(prefix => $o{prefix}, agent => $a, run => $run, worker => $w);
-    my @keys = ($k->{queue}, $k->{processing}, $k->{agent}, $k->{dead});
+    my @keys = ($k->{queue}, $k->{processing}, $k->{agent}, $k->{dead},
+                $k->{callbacks});
     push @keys, $k->{run} if $run ne '';
     return rs('claim', \@keys, $a, $run, $w, $o{max} // 3,
               $o{now} // '2026-01-01T00:00:01.000001Z');
@@ -94,7 +96,7 @@ sub finish {
     my @hist = @{ $o{history} // [] };
     return rs('finish',
               [ $k->{run}, $k->{queue}, $k->{messages}, $k->{history},
-                $k->{processing}, $k->{ready} ],
+                $k->{processing}, $k->{ready}, $k->{callbacks} ],
               $o{agent}, $o{run}, $o{lease}, $o{status} // 'completed',
               $o{stop_reason} // 'end_turn',
               $o{now} // '2026-01-01T00:00:02.000002Z',
@@ -137,8 +139,8 @@ sub retire {
 sub cancel {
     my ($a, $run, $now, %o) = @_;
     my $k = ks(prefix => $o{prefix}, agent => $a, run => $run);
-    return rs('cancel', [ $k->{run} ],
-              $now // '2026-01-01T00:00:04.000004Z');
+    return rs('cancel', [ $k->{run}, $k->{callbacks} ],
+              $now // '2026-01-01T00:00:04.000004Z', "$a/$run");
 }
 
 sub take {

@@ -101,6 +101,13 @@ test_defaults(void **state)
     assert_int_equal(cf.drain_ms, 10000);
     assert_int_equal(cf.block_ms, 1000);
     assert_int_equal(cf.callback_timeout_ms, 5000);
+    assert_int_equal(cf.callback_backoff_ms, 5000);
+    assert_int_equal(cf.callback_backoff_max_ms, 3600000);
+    assert_int_equal(cf.callback_attempts, 36);
+    assert_int_equal(cf.callback_concurrency, 64);
+    assert_null(cf.callback_secret);
+    assert_int_equal(cf.sign_keylen, 0);
+    assert_int_equal(cf.nallow, 0);
     assert_int_equal(cf.log_level, AW_LOG_INFO);
     assert_null(cf.cancel);
     assert_int_equal(cf.help, 0);
@@ -217,7 +224,7 @@ test_refusals(void **state)
 {
     size_t             i;
     aw_config_t        cf;
-    const char *const  bad[][4] = {
+    const char *const  bad[][5] = {
         { "w", "--no-such-flag", "1", NULL },
         { "w", "stray", NULL, NULL },
         { "w", "--concurrency", NULL, NULL },         /* no value */
@@ -233,6 +240,15 @@ test_refusals(void **state)
         { "w", "--prefix", "", NULL },
         { "w", "--prefix", "aa{x}:", NULL },          /* hash tags */
         { "w", "--redis-db", "1024", NULL },          /* as nginx */
+        { "w", "--callback-allow", "10.0.0.1/8", NULL },  /* host bits */
+        { "w", "--callback-allow", "internal", NULL },
+        { "w", "--callback-allow", ",", NULL },
+        { "w", "--callback-secret", "hunter22", NULL },
+        { "w", "--callback-secret", "whsec_not base64", NULL },
+        { "w", "--callback-backoff-ms", "9000",
+          "--callback-backoff-max-ms=8000", NULL },
+        { "w", "--callback-attempts", "0", NULL },
+        { "w", "--callback-concurrency", "0", NULL },
     };
 
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -289,6 +305,74 @@ test_bad_environment_and_file(void **state)
 
 
 static void
+test_callback_allow(void **state)
+{
+    aw_config_t        cf;
+    char              *path, flag[128];
+    const char *const  flags[] = {
+        "w", "--callback-allow", "10.0.0.0/8", "--callback-allow=fd00::/8, "
+        "127.0.0.1", NULL
+    };
+    const char        *args[4];
+
+    assert_int_equal(load(&cf, flags), 0);
+    assert_int_equal(cf.nallow, 3);
+    assert_int_equal(cf.allow[0].bits, 8);
+    assert_int_equal(cf.allow[1].bits, 8);
+    assert_int_equal(cf.allow[2].bits, 32);
+    aw_config_free(&cf);
+
+    /* a list from the file adds up; one on the command line replaces it */
+    path = write_file("callback-allow 10.0.0.0/8\n"
+                      "callback-allow 192.168.0.0/16\n");
+    snprintf(flag, sizeof(flag), "--config=%s", path);
+    args[0] = "w";
+    args[1] = flag;
+    args[2] = NULL;
+
+    assert_int_equal(load(&cf, args), 0);
+    assert_int_equal(cf.nallow, 2);
+    aw_config_free(&cf);
+
+    setenv("AGENT_ASYNC_WORKER_CALLBACK_ALLOW", "172.16.0.0/12", 1);
+    assert_int_equal(load(&cf, args), 0);
+    assert_int_equal(cf.nallow, 1);
+    assert_int_equal(cf.allow[0].bits, 12);
+    aw_config_free(&cf);
+    unsetenv("AGENT_ASYNC_WORKER_CALLBACK_ALLOW");
+
+    args[2] = "--callback-allow=100.64.0.0/10";
+    args[3] = NULL;
+    assert_int_equal(load(&cf, args), 0);
+    assert_int_equal(cf.nallow, 1);
+    assert_int_equal(cf.allow[0].bits, 10);
+    aw_config_free(&cf);
+
+    unlink(path);
+}
+
+
+static void
+test_callback_secret(void **state)
+{
+    aw_config_t        cf;
+    const char *const  ok[] = { "w", "--callback-secret",
+                                "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                                NULL };
+
+    assert_int_equal(load(&cf, ok), 0);
+    assert_int_equal(cf.sign_keylen, 24);
+    aw_config_free(&cf);
+
+    setenv("AGENT_ASYNC_WORKER_CALLBACK_SECRET", "whsec_YQ==", 1);
+    assert_int_equal(load(&cf, (const char *const []) { "w", NULL }), 0);
+    assert_int_equal(cf.sign_keylen, 1);
+    aw_config_free(&cf);
+    unsetenv("AGENT_ASYNC_WORKER_CALLBACK_SECRET");
+}
+
+
+static void
 test_help_skips_checks(void **state)
 {
     aw_config_t        cf;
@@ -323,6 +407,8 @@ main(void)
         cmocka_unit_test_setup(test_precedence, clean_env),
         cmocka_unit_test_setup(test_refusals, clean_env),
         cmocka_unit_test_setup(test_bad_environment_and_file, clean_env),
+        cmocka_unit_test_setup(test_callback_allow, clean_env),
+        cmocka_unit_test_setup(test_callback_secret, clean_env),
         cmocka_unit_test_setup(test_help_skips_checks, clean_env),
         cmocka_unit_test_setup(test_cancel, clean_env),
     };

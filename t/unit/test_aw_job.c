@@ -111,11 +111,10 @@ test_claimed(void **state)
     const char  *why;
     char         key[AA_KEY_MAX];
 
-    assert_int_equal(decode(r_arr(8, r_str("claimed"), r_int(2),
+    assert_int_equal(decode(r_arr(7, r_str("claimed"), r_int(2),
                                   r_str("host:1:abcdef01#2"),
                                   r_str("{\"messages\":[]}"), r_str("1"),
-                                  r_str("1778752806901234"), r_int(1),
-                                  r_str("https://example.com/cb")),
+                                  r_str("1778752806901234"), r_int(1)),
                             &c, &why),
                      AW_CLAIM_CLAIMED);
 
@@ -129,19 +128,17 @@ test_claimed(void **state)
     assert_int_equal(c.cancel_requested, 1);
     assert_true(c.created_us == 1778752806901234LL);
     assert_int_equal(c.agent_exists, 1);
-    assert_int_equal(c.has_callback, 1);
     free(c.request);
 
     /* absent fields come as "" */
-    assert_int_equal(decode(r_arr(8, r_str("claimed"), r_int(1),
+    assert_int_equal(decode(r_arr(7, r_str("claimed"), r_int(1),
                                   r_str("w#1"), r_str(""), r_str(""),
-                                  r_str(""), r_int(0), r_str("")),
+                                  r_str(""), r_int(0)),
                             &c, &why),
                      AW_CLAIM_CLAIMED);
 
     assert_int_equal(c.cancel_requested, 0);
     assert_int_equal(c.agent_exists, 0);
-    assert_int_equal(c.has_callback, 0);
     assert_true(c.created_us == 0);
     assert_string_equal(c.request, "");
     free(c.request);
@@ -210,23 +207,23 @@ test_unusable_replies(void **state)
                      AW_CLAIM_ERROR);
 
     /* attempts as a string, one element short */
-    assert_int_equal(decode(r_arr(8, r_str("claimed"), r_str("2"),
-                                  r_str("w#2"), r_str(""), r_str(""),
-                                  r_str(""), r_int(1), r_str("")),
-                            &c, &why),
-                     AW_CLAIM_ERROR);
-    assert_int_equal(decode(r_arr(7, r_str("claimed"), r_int(2),
+    assert_int_equal(decode(r_arr(7, r_str("claimed"), r_str("2"),
                                   r_str("w#2"), r_str(""), r_str(""),
                                   r_str(""), r_int(1)),
+                            &c, &why),
+                     AW_CLAIM_ERROR);
+    assert_int_equal(decode(r_arr(6, r_str("claimed"), r_int(2),
+                                  r_str("w#2"), r_str(""), r_str(""),
+                                  r_str("")),
                             &c, &why),
                      AW_CLAIM_ERROR);
 
     /* a lease that does not fit */
     memset(lease, 'w', sizeof(lease) - 1);
     lease[sizeof(lease) - 1] = '\0';
-    assert_int_equal(decode(r_arr(8, r_str("claimed"), r_int(2),
+    assert_int_equal(decode(r_arr(7, r_str("claimed"), r_int(2),
                                   r_str(lease), r_str(""), r_str(""),
-                                  r_str(""), r_int(1), r_str("")),
+                                  r_str(""), r_int(1)),
                             &c, &why),
                      AW_CLAIM_ERROR);
 }

@@ -57,6 +57,7 @@ test_global_keys(void **state)
     expect_key(aa_key_worker(k, sizeof(k), P, "h:1:x"), k,
                "aa:worker:h:1:x");
     expect_key(aa_key_dead(k, sizeof(k), P), k, "aa:dead");
+    expect_key(aa_key_callbacks(k, sizeof(k), P), k, "aa:callbacks");
 }
 
 

@@ -1,6 +1,7 @@
-# callback_url (spec section 4): one POST after the terminal write, with
-# the 0.16.8 payload; callback_sent_at, callback_status_code or
-# callback_error recorded on the run.
+# callback_url (spec section 4, docs/callbacks.md): a POST after the
+# terminal write, with the 0.16.8 payload; callback_sent_at,
+# callback_status_code or callback_error recorded on the run; a 5xx
+# answer or no answer tried again (here twice in all).
 
 use strict;
 use warnings;
@@ -32,7 +33,8 @@ my $plain = create_run($r, $agent, input => 'no callback');
 
 is cancel_run($queued), 'cancelled', 'one run cancelled while queued';
 
-my $w = worker_start(concurrency => 2);
+my $w = worker_start(concurrency => 2, 'callback-allow' => '127.0.0.0/8',
+                     'callback-attempts' => 2, 'callback-backoff-ms' => 200);
 
 ok wait_for(sub { ($r->cmd('HGET', run_key('aa:', $agent, $scheme),
                            'callback_error') // '') ne '' }, 15),
@@ -41,8 +43,20 @@ ok wait_status(run_key('aa:', $agent, $plain), 10, 'completed'),
     'last run done';
 sleep 1;
 
-my %req = map { (split ' ', $_->{line})[1] => $_ } callback_requests();
-is scalar(keys %req), 4, 'four callbacks received (each once)';
+ok wait_for(sub { ($r->cmd('HGET', run_key('aa:', $agent, $err_run),
+                           'callback_attempts') // 0) == 2
+                  && !$r->cmd('HEXISTS', run_key('aa:', $agent, $err_run),
+                              'callback_lease') }, 10),
+    'the 500 answered twice (the attempts allowed)';
+my (%req, %count);
+for my $q (callback_requests()) {
+    my $path = (split ' ', $q->{line})[1];
+    $req{$path} //= $q;
+    $count{$path}++;
+}
+is_deeply \%count, { '/hook' => 1, '/status/500' => 2, '/cancelled' => 1,
+                     '/filtered' => 1 },
+    'callbacks received: once each, the one answered 500 twice';
 
 # completed run
 my $q = $req{'/hook'};
@@ -90,7 +104,8 @@ $h = $r->hgetall(run_key('aa:', $agent, $err_run));
 is $h->{callback_status_code}, 500, 'status 500 recorded';
 ok !exists $h->{callback_error}, 'no callback_error for an HTTP answer';
 
-# cancelled while queued: sent when the worker pops it
+# cancelled while queued: sent when it was cancelled, not when the worker
+# reached it
 $q = $req{'/cancelled'};
 ok $q, 'callback of the run cancelled while queued';
 $p = json->decode($q->{body});

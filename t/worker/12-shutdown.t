@@ -110,8 +110,9 @@ for my $ms (0, 2, 5, 10, 20, 40, 80) {
 }
 is rate(sub { calls('sadd') }, 0.5), 0, 'no heartbeat left behind';
 
-# 4. a callback receiver that accepts and never answers holds a slot: the
-#    POST is abandoned past the drain grace, the worker exits
+# 4. a callback receiver that accepts and never answers: the delivery
+#    holds no slot, and past the drain grace it is given back, due at once
+#    for another worker, and the worker exits
 my $hole = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
                                  Proto => 'tcp', Listen => 5,
                                  ReuseAddr => 1) or die "listen: $!";
@@ -120,19 +121,25 @@ my $cb = create_run($r, $agent, input => 'call back into the void',
                                     . '/hook');
 my $cbkey = run_key('aa:', $agent, $cb);
 $w = worker_start(concurrency => 2, 'callback-timeout-ms' => 120000,
-                  'drain-ms' => 1500);
-ok wait_for(sub { $r->cmd('HGET', $cbkey, 'callback_sent_at') }, 10),
+                  'drain-ms' => 1500, 'callback-allow' => '127.0.0.0/8');
+ok wait_for(sub { $r->cmd('HGET', $cbkey, 'callback_lease') }, 10),
     'callback POST under way';
 is $r->cmd('HGET', $cbkey, 'status'), 'completed', 'run completed';
 kill 'TERM', $w;
 sleep 0.2;
-beating_ok('draining, a slot stuck in a POST');
+beating_ok('draining, a callback in flight');
 ($rc, $took) = timed_stop($w, 10);
 is $rc, 0, 'exit 0';
 ok $took < 3.5, sprintf('soon after the drain grace (%.2f s)', $took);
-like $r->cmd('HGET', $cbkey, 'callback_error') // '',
-    qr/^Failed to dispatch callback for run \Q$cb\E to http:\S+: .*abort/i,
-    'callback_error: abandoned';
+ok !$r->cmd('HEXISTS', $cbkey, 'callback_lease'), 'the attempt given back';
+is $r->cmd('HGET', $cbkey, 'callback_error'), undef,
+    'nothing recorded for an attempt the worker cut short';
+my ($ts, $tus) = @{ $r->cmd('TIME') };
+ok $r->cmd('ZSCORE', 'aa:callbacks', "$agent/$cb") <= $ts * 1000 + $tus / 1000,
+    'the delivery is due again at once';
+like worker_log($w), qr/run=\Q$cb\E .*callback POST \S+: given back \(shutting down\)/,
+    'log: given back';
+$r->cmd('ZREM', 'aa:callbacks', "$agent/$cb");
 close $hole;
 
 # 5. Redis drops the connection at each finish (a request longer than

@@ -21,7 +21,8 @@ my $sent = create_run($r, $agent, input => 'call me back', callback_url =>
 my $refused = create_run($r, $agent, input => 'nobody listens', callback_url =>
     "http://hook-user:pass-secret\@127.0.0.1:$dead_port/x?token=query-secret");
 
-my $w = worker_start('log-level' => 'debug');
+my $w = worker_start('log-level' => 'debug',
+                     'callback-allow' => '127.0.0.0/8');
 
 ok wait_for(sub { ($r->cmd('HGET', run_key('aa:', $agent, $refused),
                            'callback_error') // '') ne '' }, 15),
@@ -54,7 +55,7 @@ is worker_stop($w), 0, 'worker stops';
 my $log = worker_log($w);
 like $log, qr{run=\Q$sent\E .* callback POST http://127\.0\.0\.1:$port/hook: HTTP 200 in },
     'log: the POST, its URL without user-info and query';
-like $log, qr{run=\Q$refused\E .* callback POST http://127\.0\.0\.1:$dead_port/x failed: },
+like $log, qr{run=\Q$refused\E .* callback POST http://127\.0\.0\.1:$dead_port/x: \S.* \(attempt 1 of 36\): again in \d+ ms},
     'log: the failed POST, likewise';
 unlike $log, qr/secret|hook-user/, 'no secret anywhere in the log';
 

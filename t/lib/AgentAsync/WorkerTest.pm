@@ -17,7 +17,8 @@ use AgentAsync::Redis;
 our @EXPORT = qw(free_port redis_start redis_stop redis worker_start
                  worker_stop worker_kill worker_wait worker_log wait_for
                  worker_bin cancel_run tmpdir invariant_errors
-                 wait_status http_listener callback_requests);
+                 wait_status http_listener callback_requests
+                 listener_accepts);
 
 my $TMP = File::Temp->newdir('aa-worker-XXXXXX', TMPDIR => 1,
                              CLEANUP => !$ENV{AA_KEEP_TMP});
@@ -97,16 +98,21 @@ sub redis {
 }
 
 # worker_start(concurrency => 2, 'echo-delay-ms' => 500, ...): flags as
-# given, plus --redis of the test's server.  Returns the pid.
+# given (an array ref repeats the flag), plus --redis of the test's server;
+# env => {...} adds to its environment, wrap => [cmd...] runs it through a
+# command (the worker's path and flags appended).  Returns the pid.
 sub worker_start {
     my (%flags) = @_;
     my $env = delete $flags{env} // {};
+    my $wrap = delete $flags{wrap} // [];
     my $log = "$TMP/worker-" . ++$SEQ . ".log";
     my @args = ('--redis', "127.0.0.1:$REDIS_PORT",
                 '--heartbeat-ms', 200, '--lease-ttl-ms', 1000,
                 '--reap-interval-ms', 300, '--block-ms', 200);
     for my $k (sort keys %flags) {
-        push @args, "--$k", $flags{$k};
+        # a list value: the flag repeated
+        push @args, map { ("--$k", $_) }
+            ref $flags{$k} ? @{ $flags{$k} } : $flags{$k};
     }
     my $bin = worker_bin();
     my $pid = fork // die "fork: $!";
@@ -114,7 +120,7 @@ sub worker_start {
         $ENV{$_} = $env->{$_} for keys %$env;
         open STDOUT, '>>', $log;
         open STDERR, '>&', \*STDOUT;
-        exec $bin, @args;
+        exec @$wrap, $bin, @args;
         die "exec $bin: $!";
     }
     $LOGS{$pid} = $log;
@@ -198,18 +204,50 @@ sub invariant_errors {
     return @err;
 }
 
-# A tiny HTTP server recording every request it gets in tmpdir/cb-N.req
-# (request line, headers, blank line, body) and answering with the status
-# named by a path of the form /status/NNN (else 200).  Returns its port.
+# A small HTTP server recording every request it gets in tmpdir/cb-N.req
+# (request line, headers, blank line, body; N in arrival order, with its
+# arrival time in cb-N.time) and answering by the path:
+#   /status/NNN              NNN
+#   /flaky/N/...             503 to the first N requests of that path, then 200
+#   /retry-after/S/N/...     429 with Retry-After: S to the first N, then 200
+#   /hang/...                reads the request, never answers
+#   /slow/MS/...             200 after MS milliseconds
+#   anything else            200
+# Slow and hanging answers are held by children of their own, so that the
+# server goes on serving meanwhile.  Options: host => '127.0.0.1' (or
+# '0.0.0.0', '::1', '::' for both families), port => a port of choice.
+# Returns its port.
 sub http_listener {
-    my $srv = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
-                                    Proto => 'tcp', Listen => 16,
-                                    ReuseAddr => 1) or die "listen: $!";
+    my (%o) = @_;
+    my $host = $o{host} // '127.0.0.1';
+    my $srv;
+    if ($host =~ /:/) {
+        require IO::Socket::IP;
+        # '::' takes IPv4 too (dual stack)
+        $srv = IO::Socket::IP->new(LocalHost => $host,
+                                   LocalPort => $o{port} // 0, Proto => 'tcp',
+                                   Listen => 64, ReuseAddr => 1,
+                                   V6Only => 0)
+            or die "listen [$host]: $!";
+    } else {
+        $srv = IO::Socket::INET->new(LocalAddr => $host,
+                                     LocalPort => $o{port} // 0,
+                                     Proto => 'tcp', Listen => 64,
+                                     ReuseAddr => 1)
+            or die "listen $host: $!";
+    }
     my $port = $srv->sockport;
     my $pid = fork // die "fork: $!";
     if ($pid == 0) {
+        POSIX::setpgid(0, 0);       # its held answers die with it
+        $SIG{CHLD} = 'IGNORE';
+        my %seen;
         my $n = 0;
         while (my $c = $srv->accept) {
+            if (open my $a, '>>', "$TMP/accepts") {
+                print $a "1\n";
+                close $a;
+            }
             my $req = '';
             while ($req !~ /\r\n\r\n/) {
                 my $got = sysread($c, $req, 4096, length $req) or last;
@@ -220,15 +258,46 @@ sub http_listener {
             while (defined $len && length($body) < $len) {
                 sysread($c, $body, $len - length $body, length $body) or last;
             }
-            my ($status) = $head =~ m{^\S+ /status/(\d{3})};
-            $status //= 200;
+            my ($path) = $head =~ m{^\S+ (\S+)};
+            $path //= '/';
+            (my $key = $path) =~ s/\?.*//;
+            my $seen = ++$seen{$key};
             $n++;
             open my $f, '>', "$TMP/cb-$n.tmp";
             print $f $head, "\r\n\r\n", $body;
             close $f;
+            open $f, '>', "$TMP/cb-$n.time";
+            print $f Time::HiRes::time();
+            close $f;
             rename "$TMP/cb-$n.tmp", "$TMP/cb-$n.req";
-            print $c "HTTP/1.1 $status X\r\nContent-Length: 2\r\n"
+
+            my ($status, $extra, $delay) = (200, '', 0);
+            if ($path =~ m{^/status/(\d{3})}) {
+                $status = $1;
+            } elsif ($path =~ m{^/flaky/(\d+)/}) {
+                $status = $seen <= $1 ? 503 : 200;
+            } elsif ($path =~ m{^/retry-after/(\d+)/(\d+)/}) {
+                ($status, $extra) = (429, "Retry-After: $1\r\n")
+                    if $seen <= $2;
+            } elsif ($path =~ m{^/hang/}) {
+                $delay = -1;
+            } elsif ($path =~ m{^/slow/(\d+)/}) {
+                $delay = $1 / 1000;
+            }
+            my $answer = "HTTP/1.1 $status X\r\n${extra}Content-Length: 2\r\n"
                 . "Connection: close\r\n\r\nok";
+            if ($delay) {
+                my $child = fork;
+                if (defined $child && $child == 0) {
+                    close $srv;
+                    sleep($delay < 0 ? 3600 : $delay);
+                    print $c $answer if $delay > 0;
+                    POSIX::_exit(0);
+                }
+                close $c;
+                next;
+            }
+            print $c $answer;
             close $c;
         }
         POSIX::_exit(0);
@@ -236,6 +305,13 @@ sub http_listener {
     close $srv;
     push @HELPERS, $pid;
     return $port;
+}
+
+# How many connections the listeners accepted so far.
+sub listener_accepts {
+    open my $f, '<', "$TMP/accepts" or return 0;
+    my @l = <$f>;
+    return scalar @l;
 }
 
 # The requests recorded so far: list of { line, headers => {lc name =>
@@ -251,7 +327,10 @@ sub callback_requests {
         my ($head, $body) = split /\r\n\r\n/, $raw, 2;
         my ($line, @h) = split /\r\n/, $head;
         my %h = map { my ($k, $v) = split /:\s*/, $_, 2; (lc $k, $v) } @h;
-        push @out, { line => $line, headers => \%h, body => $body };
+        my $at;
+        if (open my $t, '<', "$TMP/cb-$n.time") { $at = <$t>; }
+        push @out, { line => $line, headers => \%h, body => $body,
+                     at => $at };
     }
     return @out;
 }
@@ -259,6 +338,7 @@ sub callback_requests {
 END {
     my $rc = $?;
     for my $pid (@HELPERS) {
+        kill 'KILL', -$pid;     # its held answers too, if it led a group
         kill 'KILL', $pid;
         waitpid $pid, 0;
     }
