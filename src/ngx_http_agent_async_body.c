@@ -9,6 +9,30 @@
 
 #include "ngx_http_agent_async_module.h"
 
+#include "aa_id.h"
+
+
+/* a route of an agent: its id checked (a 422 without reading), then the body */
+
+ngx_int_t
+ngx_http_agent_async_read_agent_body(ngx_http_request_t *r,
+    ngx_http_client_body_handler_pt post_handler)
+{
+    ngx_http_agent_async_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_agent_async_module);
+
+    if (!aa_id_valid("agent", (char *) ctx->id.data, ctx->id.len)) {
+        if (ngx_http_discard_request_body(r) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_agent_async_send_path_error(r, "agent", &ctx->id);
+    }
+
+    return ngx_http_agent_async_read_body(r, post_handler);
+}
+
 
 ngx_int_t
 ngx_http_agent_async_read_body(ngx_http_request_t *r,

@@ -20,6 +20,8 @@ static char *ngx_http_agent_async_prefix(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_agent_async_token(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_agent_async_pass(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_agent_async_db_check(ngx_conf_t *cf, void *post,
     void *data);
 static char *ngx_http_agent_async_msec_check(ngx_conf_t *cf, void *post,
@@ -59,6 +61,13 @@ static ngx_command_t  ngx_http_agent_async_commands[] = {
       ngx_http_agent_async_token,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
+      NULL },
+
+    { ngx_string("agent_async_pass"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_agent_async_pass,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_agent_async_loc_conf_t, pass),
       NULL },
 
     { ngx_string("agent_async_redis"),
@@ -237,6 +246,7 @@ ngx_http_agent_async_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
     ngx_conf_merge_value(conf->auth, prev->auth, 1);
     ngx_conf_merge_ptr_value(conf->tokens, prev->tokens, NULL);
+    ngx_conf_merge_str_value(conf->pass, prev->pass, "");
 
     /*
      * The core module's merge has run: clcf's root and handler are final.
@@ -523,6 +533,25 @@ ngx_http_agent_async_msec_check(ngx_conf_t *cf, void *post, void *data)
     }
 
     return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_agent_async_pass(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_str_t  *value;
+
+    value = cf->args->elts;
+
+    /* a named location: the request goes on, body unread, as it came */
+    if (value[1].len < 2 || value[1].data[0] != '@') {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"agent_async_pass\" needs a named location "
+                           "such as \"@letta\", not \"%V\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    return ngx_conf_set_str_slot(cf, cmd, conf);
 }
 
 

@@ -19,7 +19,10 @@
 #include "aa_scripts.h"
 #include "ngx_http_agent_async_redis.h"
 
+#include <yajl/yajl_tree.h>
 
+
+#define NGX_HTTP_AGENT_ASYNC_VERSION     "0.1.0"
 #define NGX_HTTP_AGENT_ASYNC_TENANT_MAX  AA_CONF_TENANT_MAX
 
 #ifndef NGX_HTTP_UNPROCESSABLE_ENTITY
@@ -44,8 +47,23 @@ typedef struct {
     ngx_flag_t                 enable;      /* the API is served here */
     ngx_flag_t                 auth;
     ngx_array_t               *tokens;      /* ngx_http_agent_async_token_t */
+    ngx_str_t                  pass;        /* named location, or empty */
     ngx_http_core_loc_conf_t  *core;        /* this level's, once merged */
 } ngx_http_agent_async_loc_conf_t;
+
+
+/* pagination of a listing: cursors are ids, not decoded further */
+typedef struct {
+    const char                *before;     /* NULL: none */
+    const char                *after;
+    int64_t                    limit;
+    ngx_uint_t                 desc;       /* order=desc */
+} ngx_http_agent_async_page_t;
+
+
+/* a run found from the id of the path, its fields in reply after tenant */
+typedef void (*ngx_http_agent_async_found_pt)(ngx_http_request_t *r,
+    ngx_str_t *agent, redisReply *reply);
 
 
 typedef struct {
@@ -54,6 +72,13 @@ typedef struct {
     aa_field_t                *fields;      /* the run being created */
     size_t                     nfields;
     ngx_str_t                  agent_state; /* the agent being created */
+    ngx_str_t                  agent;       /* the agent of the run found */
+    ngx_http_agent_async_page_t    page;    /* of a listing */
+    ngx_str_t                  types;       /* its message types, JSON */
+    const char *const         *find_fields; /* what to read of it */
+    ngx_uint_t                 nfind;
+    ngx_http_agent_async_found_pt  found;
+    void                      *data;        /* a route's own state */
     ngx_str_t                  error_body;  /* replaces nginx's error page */
     unsigned                   own_response:1;
     unsigned                   rewrite_error:1;
@@ -76,6 +101,9 @@ ngx_int_t ngx_http_agent_async_query(ngx_http_request_t *r,
 ngx_int_t ngx_http_agent_async_query_script(ngx_http_request_t *r,
     ngx_http_agent_async_reply_pt handler, aa_script_e script, int nkeys,
     int argc, const char **argv, const size_t *argvlen);
+ngx_int_t ngx_http_agent_async_query_range(ngx_http_request_t *r,
+    ngx_http_agent_async_reply_pt handler, const char *key, size_t len,
+    const char *last);
 ngx_int_t ngx_http_agent_async_send_unreachable(ngx_http_request_t *r);
 ngx_int_t ngx_http_agent_async_send_storage_error(ngx_http_request_t *r,
     redisReply *reply);
@@ -98,6 +126,18 @@ void ngx_http_agent_async_json_escape(aa_buf_t *b, u_char *s, size_t len);
 ngx_int_t ngx_http_agent_async_filter_init(ngx_conf_t *cf);
 
 
+/*
+ * ngx_http_agent_async_args.c: the query as a tree (aa_query.h), freed
+ * with r, or NULL after answering (*rc: that answer's status); and the
+ * pagination parameters.
+ */
+yajl_val ngx_http_agent_async_args(ngx_http_request_t *r,
+    const char *const *lists, ngx_int_t *rc);
+void ngx_http_agent_async_page(aa_errors_t *e, yajl_val q,
+    ngx_http_agent_async_page_t *page, int64_t default_limit,
+    int64_t max_limit, ngx_uint_t default_desc);
+
+
 /* ngx_http_agent_async_handler.c */
 ngx_int_t ngx_http_agent_async_handler(ngx_http_request_t *r);
 
@@ -105,13 +145,47 @@ ngx_int_t ngx_http_agent_async_handler(ngx_http_request_t *r);
 /* ngx_http_agent_async_body.c */
 ngx_int_t ngx_http_agent_async_read_body(ngx_http_request_t *r,
     ngx_http_client_body_handler_pt post_handler);
+ngx_int_t ngx_http_agent_async_read_agent_body(ngx_http_request_t *r,
+    ngx_http_client_body_handler_pt post_handler);
 u_char *ngx_http_agent_async_body(ngx_http_request_t *r, size_t *len);
 
 
 /* ngx_http_agent_async_runs.c */
 ngx_int_t ngx_http_agent_async_run_create(ngx_http_request_t *r);
-ngx_int_t ngx_http_agent_async_run_get(ngx_http_request_t *r,
-    ngx_str_t *run_id);
+ngx_int_t ngx_http_agent_async_run_get(ngx_http_request_t *r);
+
+
+/*
+ * ngx_http_agent_async_run_find.c: the run of the path's id (ctx->id) if
+ * it is the caller's tenant's: found gets the nfields fields asked for
+ * (HMGET, after "tenant") and finalizes r; a malformed id (400), a run
+ * unknown or of another tenant (404) are answered here.  As
+ * ngx_http_agent_async_query(), NGX_DONE or that answer's status.
+ */
+ngx_int_t ngx_http_agent_async_run_find(ngx_http_request_t *r,
+    const char *const *fields, ngx_uint_t nfields,
+    ngx_http_agent_async_found_pt found);
+ngx_int_t ngx_http_agent_async_run_not_found(ngx_http_request_t *r);
+typedef int (*ngx_http_agent_async_run_key_pt)(char *out, size_t size,
+    const char *prefix, const char *agent, const char *run);
+ngx_int_t ngx_http_agent_async_run_key(ngx_http_request_t *r,
+    ngx_http_agent_async_run_key_pt make, const char **key, size_t *len);
+
+
+/* ngx_http_agent_async_run_parts.c */
+ngx_int_t ngx_http_agent_async_run_messages(ngx_http_request_t *r);
+ngx_int_t ngx_http_agent_async_run_usage(ngx_http_request_t *r);
+ngx_int_t ngx_http_agent_async_run_steps(ngx_http_request_t *r);
+ngx_int_t ngx_http_agent_async_run_metrics(ngx_http_request_t *r);
+
+
+/* ngx_http_agent_async_cancel.c */
+ngx_int_t ngx_http_agent_async_cancel(ngx_http_request_t *r);
+ngx_int_t ngx_http_agent_async_run_delete(ngx_http_request_t *r);
+
+
+/* ngx_http_agent_async_health.c */
+ngx_int_t ngx_http_agent_async_health(ngx_http_request_t *r);
 
 
 /* ngx_http_agent_async_agents.c */

@@ -37,6 +37,29 @@ ngx_http_agent_async_query_script(ngx_http_request_t *r,
 }
 
 
+/* LRANGE key 0 last */
+
+ngx_int_t
+ngx_http_agent_async_query_range(ngx_http_request_t *r,
+    ngx_http_agent_async_reply_pt handler, const char *key, size_t len,
+    const char *last)
+{
+    size_t       lens[4];
+    const char  *argv[4];
+
+    argv[0] = "LRANGE";
+    lens[0] = 6;
+    argv[1] = key;
+    lens[1] = len;
+    argv[2] = "0";
+    lens[2] = 1;
+    argv[3] = last;
+    lens[3] = ngx_strlen(last);
+
+    return ngx_http_agent_async_query(r, handler, 4, argv, lens);
+}
+
+
 /*
  * Sent: the reply handler finalizes r, which NGX_DONE keeps alive until
  * then, whether it is returned by a content handler or given to

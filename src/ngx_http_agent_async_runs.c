@@ -52,11 +52,8 @@ static ngx_int_t ngx_http_agent_async_run_store(ngx_http_request_t *r,
     ngx_http_agent_async_new_run_t *run);
 static void ngx_http_agent_async_run_created(ngx_http_request_t *r,
     redisReply *reply);
-static void ngx_http_agent_async_run_located(ngx_http_request_t *r,
-    redisReply *reply);
 static void ngx_http_agent_async_run_got(ngx_http_request_t *r,
-    redisReply *reply);
-static ngx_int_t ngx_http_agent_async_run_not_found(ngx_http_request_t *r);
+    ngx_str_t *agent, redisReply *reply);
 static void ngx_http_agent_async_field(aa_field_t *f, const char *name,
     const char *value, size_t len);
 static u_char *ngx_http_agent_async_pool_buf(ngx_http_request_t *r,
@@ -68,20 +65,8 @@ static const char *ngx_http_agent_async_lettuce(ngx_http_request_t *r,
 ngx_int_t
 ngx_http_agent_async_run_create(ngx_http_request_t *r)
 {
-    ngx_http_agent_async_ctx_t  *ctx;
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_agent_async_module);
-
-    if (!aa_id_valid("agent", (char *) ctx->id.data, ctx->id.len)) {
-        if (ngx_http_discard_request_body(r) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        return ngx_http_agent_async_send_path_error(r, "agent", &ctx->id);
-    }
-
-    return ngx_http_agent_async_read_body(r,
-                                      ngx_http_agent_async_run_create_body);
+    return ngx_http_agent_async_read_agent_body(r,
+                                        ngx_http_agent_async_run_create_body);
 }
 
 
@@ -294,149 +279,34 @@ ngx_http_agent_async_run_created(ngx_http_request_t *r, redisReply *reply)
 }
 
 
-/*
- * GET /v1/runs/{run_id}: GET Prunloc:R finds the agent, then HMGET of the
- * run's rendered fields (never the job, which may be as large as a request
- * body).  Two commands, so that every key is known to the client, as
- * Redis Cluster needs.
- */
+/* GET /v1/runs/{run_id}: the fields the Run renders, never the job */
 
 ngx_int_t
-ngx_http_agent_async_run_get(ngx_http_request_t *r, ngx_str_t *run_id)
+ngx_http_agent_async_run_get(ngx_http_request_t *r)
 {
-    char                              *key, id[AA_ID_MAX];
-    size_t                             lens[2];
-    aa_buf_t                           b;
-    const char                        *argv[2];
-    ngx_http_agent_async_main_conf_t  *amcf;
+    static const char  *fields[AA_RUN_NKEYS];
 
-    if (ngx_http_discard_request_body(r) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    ngx_uint_t  i;
+
+    if (fields[0] == NULL) {
+        for (i = 0; i < AA_RUN_NKEYS; i++) {
+            fields[i] = aa_run_key(i);
+        }
     }
 
-    if (!aa_id_valid("run", (char *) run_id->data, run_id->len)) {
-        aa_buf_init(&b);
-        aa_buf_puts(&b, "{\"detail\":\"INVALID_ARGUMENT: Invalid run ID "
-                        "format: ");
-        ngx_http_agent_async_json_escape(&b, run_id->data, run_id->len);
-        aa_buf_puts(&b, ". Expected format: 'run-<uuid4>'\"}");
-
-        return ngx_http_agent_async_send_buf(r, NGX_HTTP_BAD_REQUEST, &b);
-    }
-
-    amcf = ngx_http_get_module_main_conf(r, ngx_http_agent_async_module);
-
-    key = ngx_pnalloc(r->pool, AA_KEY_MAX);
-    if (key == NULL) {
-        return ngx_http_agent_async_send_oom(r);
-    }
-
-    ngx_cpystrn((u_char *) id, run_id->data, run_id->len + 1);
-
-    if (aa_key_runloc(key, AA_KEY_MAX, (char *) amcf->prefix.data, id) < 0) {
-        return ngx_http_agent_async_send_oom(r);
-    }
-
-    argv[0] = "GET";
-    lens[0] = 3;
-    argv[1] = key;
-    lens[1] = ngx_strlen(key);
-
-    return ngx_http_agent_async_query(r, ngx_http_agent_async_run_located,
-                                      2, argv, lens);
+    return ngx_http_agent_async_run_find(r, fields, AA_RUN_NKEYS,
+                                         ngx_http_agent_async_run_got);
 }
 
 
 static void
-ngx_http_agent_async_run_located(ngx_http_request_t *r, redisReply *reply)
+ngx_http_agent_async_run_got(ngx_http_request_t *r, ngx_str_t *agent,
+    redisReply *reply)
 {
-    char                               key[AA_KEY_MAX], agent[AA_ID_MAX];
-    char                               id[AA_ID_MAX];
-    size_t                             i, lens[2 + 1 + AA_RUN_NKEYS];
-    ngx_int_t                          rc;
-    const char                        *argv[2 + 1 + AA_RUN_NKEYS];
-    ngx_http_agent_async_ctx_t        *ctx;
-    ngx_http_agent_async_main_conf_t  *amcf;
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_agent_async_module);
-    amcf = ngx_http_get_module_main_conf(r, ngx_http_agent_async_module);
-
-    if (reply == NULL
-        || (reply->type != REDIS_REPLY_STRING
-            && reply->type != REDIS_REPLY_NIL))
-    {
-        rc = ngx_http_agent_async_send_storage_error(r, reply);
-        goto done;
-    }
-
-    if (reply->type == REDIS_REPLY_NIL
-        || !aa_id_valid("agent", reply->str, reply->len))
-    {
-        rc = ngx_http_agent_async_run_not_found(r);
-        goto done;
-    }
-
-    ngx_cpystrn((u_char *) agent, (u_char *) reply->str, reply->len + 1);
-    ngx_cpystrn((u_char *) id, ctx->id.data, ctx->id.len + 1);
-
-    if (aa_key_run(key, sizeof(key), (char *) amcf->prefix.data, agent, id)
-        < 0)
-    {
-        rc = ngx_http_agent_async_send_oom(r);
-        goto done;
-    }
-
-    argv[0] = "HMGET";
-    lens[0] = 5;
-    argv[1] = key;
-    lens[1] = ngx_strlen(key);
-    argv[2] = "tenant";
-    lens[2] = 6;
-
-    for (i = 0; i < AA_RUN_NKEYS; i++) {
-        argv[3 + i] = aa_run_key(i);
-        lens[3 + i] = ngx_strlen(argv[3 + i]);
-    }
-
-    rc = ngx_http_agent_async_query(r, ngx_http_agent_async_run_got,
-                                    3 + AA_RUN_NKEYS, argv, lens);
-
-done:
-
-    ngx_http_finalize_request(r, rc);
-}
-
-
-static void
-ngx_http_agent_async_run_got(ngx_http_request_t *r, redisReply *reply)
-{
-    size_t                       i, n;
-    aa_buf_t                     out;
-    ngx_int_t                    rc;
-    redisReply                  *tenant, *v;
-    aa_field_t                   fields[AA_RUN_NKEYS];
-    ngx_http_agent_async_ctx_t  *ctx;
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_agent_async_module);
-
-    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
-        || reply->elements != 1 + AA_RUN_NKEYS)
-    {
-        rc = ngx_http_agent_async_send_storage_error(r, reply);
-        goto done;
-    }
-
-    /* another tenant's run does not exist, as far as this caller knows */
-
-    tenant = reply->element[0];
-
-    if (tenant->type != REDIS_REPLY_STRING
-        || (size_t) tenant->len != ctx->tenant.len
-        || ngx_strncmp(tenant->str, ctx->tenant.data, ctx->tenant.len) != 0)
-    {
-        rc = ngx_http_agent_async_run_not_found(r);
-        goto done;
-    }
+    size_t       i, n;
+    aa_buf_t     out;
+    redisReply  *v;
+    aa_field_t   fields[AA_RUN_NKEYS];
 
     n = 0;
 
@@ -453,28 +323,9 @@ ngx_http_agent_async_run_got(ngx_http_request_t *r, redisReply *reply)
 
     aa_buf_init(&out);
     aa_run_render(&out, fields, n);
-    rc = ngx_http_agent_async_send_buf(r, NGX_HTTP_OK, &out);
 
-done:
-
-    ngx_http_finalize_request(r, rc);
-}
-
-
-static ngx_int_t
-ngx_http_agent_async_run_not_found(ngx_http_request_t *r)
-{
-    aa_buf_t                     out;
-    ngx_http_agent_async_ctx_t  *ctx;
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_agent_async_module);
-
-    aa_buf_init(&out);
-    aa_buf_puts(&out, "{\"detail\":\"Run not found with id=");
-    aa_buf_append(&out, (char *) ctx->id.data, ctx->id.len);
-    aa_buf_puts(&out, "\"}");
-
-    return ngx_http_agent_async_send_buf(r, NGX_HTTP_NOT_FOUND, &out);
+    ngx_http_finalize_request(r,
+        ngx_http_agent_async_send_buf(r, NGX_HTTP_OK, &out));
 }
 
 

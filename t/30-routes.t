@@ -106,9 +106,9 @@ GET /v1/runs/
  "POST /v1/agents/agent-30303030-3030-4030-8030-303030303030/messages/async/extra\n{}",
  "POST /v1/agents/agent-30303030-3030-4030-8030-303030303030/messages/asyncx\n{}",
  "GET /v1/agentsx", "GET /v1/runsx/run-30303030-aaaa-4aaa-baaa-303030303030",
- "GET /v1/runs/run-30303030-aaaa-4aaa-baaa-303030303030/messages",
- "GET /v1/runs/run-30303030-aaaa-4aaa-baaa-303030303030/",
- "GET /v1/agents/agent-30303030-3030-4030-8030-303030303030/",
+ "GET /v1/runs/run-30303030-aaaa-4aaa-baaa-303030303030/messagesx",
+ "GET /v1/runs/run-30303030-aaaa-4aaa-baaa-303030303030/usage/x",
+ "GET /v1/agents/agent-30303030-3030-4030-8030-303030303030/messages/",
  "DELETE /v1/runs", "GET /v1/run/run-30303030-aaaa-4aaa-baaa-303030303030", "GET /v1/AGENTS/", "GET /v2/agents/"]
 --- error_code eval
 [(404) x 14, 200]
@@ -172,13 +172,13 @@ Allow: POST
 
 
 
-=== TEST 10: 405 + Allow on /v1/runs/{id} (GET only)
+=== TEST 10: 405 + Allow on /v1/runs/{id} (GET, HEAD and DELETE)
 --- request eval
-["POST /v1/runs/run-30303030-aaaa-4aaa-baaa-303030303030\n{}", "DELETE /v1/runs/run-30303030-aaaa-4aaa-baaa-303030303030", "PUT /v1/runs/whatever\n{}"]
+["POST /v1/runs/run-30303030-aaaa-4aaa-baaa-303030303030\n{}", "PATCH /v1/runs/run-30303030-aaaa-4aaa-baaa-303030303030\n{}", "PUT /v1/runs/whatever\n{}"]
 --- error_code eval
 [405, 405, 405]
 --- response_headers_like
-Allow: ^GET(, HEAD)?$
+Allow: ^GET, HEAD, DELETE$
 --- response_body eval
 [($main::NA) x 3]
 

@@ -54,6 +54,15 @@ aa_key_run_messages(char *out, size_t size, const char *p,
 
 
 int
+aa_key_run_steps(char *out, size_t size, const char *p, const char *agent,
+    const char *run)
+{
+    return aa_key_done(snprintf(out, size, "%s{%s}:run:%s:steps",
+                                p, agent, run), size);
+}
+
+
+int
 aa_key_history(char *out, size_t size, const char *p, const char *agent)
 {
     return aa_key_done(snprintf(out, size, "%s{%s}:history", p, agent),

@@ -11,6 +11,7 @@
  *   P{A}:runs               zset    runs of A by creation time (us)
  *   P{A}:run:R              hash    the run
  *   P{A}:run:R:messages     list    Letta messages of the run (JSON)
+ *   P{A}:run:R:steps        list    its steps (JSON)
  *   P{A}:history            list    the agent's conversation (JSON)
  *   Prunloc:R               string  A, to find a run from its id alone
  *   Ptenant:T:agents        zset    agents of tenant T
@@ -39,6 +40,8 @@ int aa_key_agent_runs(char *out, size_t size, const char *p,
 int aa_key_run(char *out, size_t size, const char *p, const char *agent,
     const char *run);
 int aa_key_run_messages(char *out, size_t size, const char *p,
+    const char *agent, const char *run);
+int aa_key_run_steps(char *out, size_t size, const char *p,
     const char *agent, const char *run);
 int aa_key_history(char *out, size_t size, const char *p, const char *agent);
 int aa_key_runloc(char *out, size_t size, const char *p, const char *run);

@@ -101,6 +101,44 @@ aa_usage_render(aa_buf_t *out, const aa_usage_t *u)
 }
 
 
+int
+aa_step_render(aa_buf_t *out, const aa_step_t *s)
+{
+    aa_buf_puts(out, "{\"id\":");
+    aa_buf_json_string(out, s->id, strlen(s->id));
+    aa_buf_puts(out, ",\"origin\":null,\"organization_id\":null,"
+                     "\"provider_id\":null,\"run_id\":");
+    aa_buf_json_string(out, s->run_id, strlen(s->run_id));
+    aa_buf_puts(out, ",\"agent_id\":");
+    aa_buf_json_string(out, s->agent_id, strlen(s->agent_id));
+    aa_buf_puts(out, ",\"provider_name\":null,\"provider_category\":null,"
+                     "\"model\":");
+    aa_buf_json_string_or_null(out, s->model,
+                               s->model ? strlen(s->model) : 0);
+    aa_buf_puts(out, ",\"model_handle\":null,\"model_endpoint\":null,"
+                     "\"context_window_limit\":null");
+    aa_buf_printf(out, ",\"completion_tokens\":%" PRId64
+                       ",\"prompt_tokens\":%" PRId64
+                       ",\"total_tokens\":%" PRId64,
+                  s->completion_tokens, s->prompt_tokens,
+                  s->completion_tokens + s->prompt_tokens);
+    aa_buf_puts(out, ",\"cached_input_tokens\":null,"
+                     "\"cache_write_tokens\":null,\"reasoning_tokens\":null,"
+                     "\"completion_tokens_details\":null,"
+                     "\"prompt_tokens_details\":null,\"stop_reason\":");
+    aa_buf_json_string_or_null(out, s->stop_reason,
+                               s->stop_reason ? strlen(s->stop_reason) : 0);
+    aa_buf_puts(out, ",\"tags\":[],\"tid\":null,\"trace_id\":null,"
+                     "\"request_id\":null,\"messages\":[],"
+                     "\"feedback\":null,\"project_id\":null,"
+                     "\"error_type\":null,\"error_data\":null,"
+                     "\"status\":");
+    aa_buf_json_string(out, s->status, strlen(s->status));
+
+    return aa_buf_putc(out, '}');
+}
+
+
 int64_t
 aa_count_words(const char *s, size_t len)
 {

@@ -50,6 +50,21 @@ typedef struct {
 /* Appends a LettaUsageStatistics object; the nullable counters are null. */
 int aa_usage_render(aa_buf_t *out, const aa_usage_t *u);
 
+/* A step of a run, as GET /v1/runs/{id}/steps answers it. */
+typedef struct {
+    const char  *id;                /* "step-<uuid4>" */
+    const char  *run_id;
+    const char  *agent_id;
+    const char  *model;             /* NULL: null */
+    const char  *stop_reason;       /* NULL: null */
+    const char  *status;            /* "success", "failed", "cancelled" */
+    int64_t      completion_tokens;
+    int64_t      prompt_tokens;
+} aa_step_t;
+
+/* Appends the Step object; what we do not track is null (or []). */
+int aa_step_render(aa_buf_t *out, const aa_step_t *s);
+
 /* Number of whitespace-separated words in s: the echo backend's tokens. */
 int64_t aa_count_words(const char *s, size_t len);
 

@@ -72,9 +72,7 @@ aa_field_find(const aa_field_t *fields, size_t n, const char *name)
 }
 
 
-/* an integer that fits int64, as clients parse these fields */
-
-static int
+int
 aa_run_integer_ok(const char *s, size_t len)
 {
     size_t       i, neg, digits;

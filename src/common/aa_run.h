@@ -32,6 +32,9 @@ const aa_field_t *aa_field_find(const aa_field_t *fields, size_t n,
 /* Appends the Run JSON object.  0, or -1 when out of memory. */
 int aa_run_render(aa_buf_t *out, const aa_field_t *fields, size_t n);
 
+/* 1 when s is an integer that fits int64, as clients parse them. */
+int aa_run_integer_ok(const char *s, size_t len);
+
 /* 1 for completed, failed, cancelled. */
 int aa_run_status_terminal(const char *status, size_t len);
 

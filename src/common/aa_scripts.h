@@ -21,6 +21,7 @@ typedef enum {
     AA_SCRIPT_CLAIM,                    /* src/lua/claim.lua */
     AA_SCRIPT_CREATE_AGENT,             /* src/lua/create_agent.lua */
     AA_SCRIPT_CREATE_RUN,               /* src/lua/create_run.lua */
+    AA_SCRIPT_DELETE_RUN,               /* src/lua/delete_run.lua */
     AA_SCRIPT_FINISH,                   /* src/lua/finish.lua */
     AA_SCRIPT_HANDBACK,                 /* src/lua/handback.lua */
     AA_SCRIPT_HEARTBEAT,                /* src/lua/heartbeat.lua */

@@ -21,4 +21,7 @@ int64_t aa_mono_ns(void);           /* monotonic clock, nanoseconds */
 size_t aa_time_run(int64_t us, char *out);
 size_t aa_time_msg(int64_t us, char *out);
 
+/* A run time (aa_time_run's form) back into microseconds; 0 or -1. */
+int aa_time_parse_run(const char *s, size_t len, int64_t *us);
+
 #endif

@@ -1,13 +1,15 @@
--- cancel: cancel one run (docs/redis-keys.md, "Cancellation").  Run by
--- the worker (agent-async-worker --cancel R) and the cancel endpoint.
+-- cancel: cancel runs of one agent (docs/redis-keys.md, "Cancellation").
+-- Run by the module for POST /v1/agents/{agent_id}/messages/cancel, and
+-- by the worker (agent-async-worker --cancel R).
 --
--- KEYS[1]  P{A}:run:R          the run
--- KEYS[2]  Pcallbacks          callback deliveries, by when they are due
+-- KEYS[1]  Pcallbacks          callback deliveries, by when they are due
+-- KEYS[2..]  P{A}:run:R        each run
 -- ARGV[1]  now, run time (YYYY-MM-DDTHH:MM:SS.ffffffZ)
--- ARGV[2]  "A/R", the run's delivery
+-- ARGV[2]  agent id A
+-- ARGV[3..]  run id R of each run, in the order of KEYS[2..]
 --
--- Returns a status string:
---   "not_found"          no such run
+-- Returns a status string per run, in order:
+--   "not_found"          no such run (of this agent)
 --   "cancelled"          the run was "created": it is now terminal (status
 --                        and stop_reason "cancelled", completed_at), and
 --                        its callback, if it has one, is due at once; it
@@ -18,22 +20,26 @@
 --   "already_completed", "already_failed", "already_cancelled"
 --                        the run was terminal already: nothing written
 
-local st = redis.call('HGET', KEYS[1], 'status')
-if not st then
-  return 'not_found'
-end
-if st == 'completed' or st == 'failed' or st == 'cancelled' then
-  return 'already_' .. st
-end
-if st == 'created' then
-  redis.call('HSET', KEYS[1], 'status', 'cancelled',
-             'stop_reason', 'cancelled', 'completed_at', ARGV[1])
-  if redis.call('HEXISTS', KEYS[1], 'callback_url') == 1 then
-    local t = redis.call('TIME')
-    redis.call('ZADD', KEYS[2], 'NX',
-               t[1] * 1000 + math.floor(t[2] / 1000), ARGV[2])
+local out = {}
+for i = 2, #KEYS do
+  local st = redis.call('HGET', KEYS[i], 'status')
+  if not st then
+    out[#out + 1] = 'not_found'
+  elseif st == 'completed' or st == 'failed' or st == 'cancelled' then
+    out[#out + 1] = 'already_' .. st
+  elseif st == 'created' then
+    redis.call('HSET', KEYS[i], 'status', 'cancelled',
+               'stop_reason', 'cancelled', 'completed_at', ARGV[1])
+    if redis.call('HEXISTS', KEYS[i], 'callback_url') == 1 then
+      local t = redis.call('TIME')
+      redis.call('ZADD', KEYS[1], 'NX',
+                 t[1] * 1000 + math.floor(t[2] / 1000),
+                 ARGV[2] .. '/' .. ARGV[i + 1])
+    end
+    out[#out + 1] = 'cancelled'
+  else
+    redis.call('HSET', KEYS[i], 'cancel_requested', '1')
+    out[#out + 1] = 'cancel_requested'
   end
-  return 'cancelled'
 end
-redis.call('HSET', KEYS[1], 'cancel_requested', '1')
-return 'cancel_requested'
+return out

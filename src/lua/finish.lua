@@ -8,6 +8,7 @@
 -- KEYS[5]  Pprocessing:W       the agents this worker holds
 -- KEYS[6]  Pready              agents with work and no owner
 -- KEYS[7]  Pcallbacks          callback deliveries, by when they are due
+-- KEYS[8]  P{A}:run:R:steps    its steps
 -- ARGV[1]  agent id A
 -- ARGV[2]  run id R
 -- ARGV[3]  lease of the claim, "W#attempts"
@@ -19,14 +20,18 @@
 -- ARGV[9]  total_duration_ns
 -- ARGV[10] usage, LettaUsageStatistics JSON
 -- ARGV[11] n, the number of messages that follow
--- ARGV[12..11+n]  the run's messages, JSON; the rest: history entries
+-- ARGV[12] m, the number of steps that follow them
+-- ARGV[13..12+n]  the run's messages, JSON; then m steps, JSON; the rest:
+--                 history entries
 --
 -- A run with a callback_url gets its delivery queued, due at once, in the
 -- same step as its terminal state.
 --
 -- Returns {"ok", metadata}; {"already", status} when this lease finished
 -- the run before (a retried call); {"lost", status} when another claim
--- owns the run.  "already" and "lost" write nothing.
+-- owns the run; {"gone", ""} when the run was deleted while it ran: it
+-- leaves the queue, nothing else is written.  "already" and "lost" write
+-- nothing.
 
 -- RPUSH of ARGV[from..to] in chunks: unpack() is bounded by the Lua stack
 local function push(key, from, to)
@@ -37,15 +42,40 @@ local function push(key, from, to)
   end
 end
 
+-- R leaves the queue, A this worker's list, and goes back to Pready if
+-- its queue still has runs
+local function release()
+  if redis.call('LINDEX', KEYS[2], 0) == ARGV[2] then
+    redis.call('LPOP', KEYS[2])
+  else
+    redis.call('LREM', KEYS[2], 1, ARGV[2])
+  end
+
+  local left = redis.call('LLEN', KEYS[2])
+  if redis.call('LREM', KEYS[5], 1, ARGV[1]) == 1 then
+    -- other agents get their turn first
+    if left > 0 then
+      redis.call('LPUSH', KEYS[6], ARGV[1])
+    end
+  elseif left == 0 then
+    -- reaped meanwhile but not claimed again: it may sit in Pready
+    redis.call('LREM', KEYS[6], 0, ARGV[1])
+  end
+end
+
 local f = redis.call('HMGET', KEYS[1], 'lease', 'status', 'metadata')
+if not f[2] then
+  release()
+  return {'gone', ''}
+end
 if f[1] ~= ARGV[3] then
-  return {'lost', f[2] or ''}
+  return {'lost', f[2]}
 end
 if f[2] ~= 'running' then
   if f[2] == 'completed' or f[2] == 'failed' or f[2] == 'cancelled' then
     return {'already', f[2]}
   end
-  return {'lost', f[2] or ''}
+  return {'lost', f[2]}
 end
 
 local metadata = f[3] or '{}'
@@ -71,25 +101,12 @@ if redis.call('HEXISTS', KEYS[1], 'callback_url') == 1 then
              ARGV[1] .. '/' .. ARGV[2])
 end
 
-redis.call('DEL', KEYS[3])
 local n = tonumber(ARGV[11])
-push(KEYS[3], 12, 11 + n)
-push(KEYS[4], 12 + n, #ARGV)
+local m = tonumber(ARGV[12])
+redis.call('DEL', KEYS[3], KEYS[8])
+push(KEYS[3], 13, 12 + n)
+push(KEYS[8], 13 + n, 12 + n + m)
+push(KEYS[4], 13 + n + m, #ARGV)
 
-if redis.call('LINDEX', KEYS[2], 0) == ARGV[2] then
-  redis.call('LPOP', KEYS[2])
-else
-  redis.call('LREM', KEYS[2], 1, ARGV[2])
-end
-
-local left = redis.call('LLEN', KEYS[2])
-if redis.call('LREM', KEYS[5], 1, ARGV[1]) == 1 then
-  -- other agents get their turn first
-  if left > 0 then
-    redis.call('LPUSH', KEYS[6], ARGV[1])
-  end
-elseif left == 0 then
-  -- reaped meanwhile but not claimed again: it may sit in Pready
-  redis.call('LREM', KEYS[6], 0, ARGV[1])
-end
+release()
 return {'ok', metadata}

@@ -191,6 +191,12 @@ aw_echo_run(aw_job_t *job)
     job->usage.step_count = 1;
     job->stop_reason = "end_turn";
 
+    if (aw_job_step(job, NULL, job->usage.completion_tokens,
+                    job->usage.prompt_tokens, job->stop_reason) != 0)
+    {
+        return aw_job_fail(job, "out of memory");
+    }
+
     return AW_JOB_DONE;
 }
 

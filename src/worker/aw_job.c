@@ -38,6 +38,7 @@ aw_job_free(aw_job_t *job)
     }
 
     aw_strv_free(&job->out_messages);
+    aw_strv_free(&job->out_steps);
     aw_strv_free(&job->out_history);
     aa_buf_free(&job->error);
 }
@@ -203,6 +204,34 @@ aw_job_message(aw_job_t *job, const char *message_type, const char *otid,
     aa_message_render(&b, &m);
 
     if (aw_strv_push(&job->out_messages, &b) != 0) {
+        aa_buf_free(&b);
+        return -1;
+    }
+
+    return 0;
+}
+
+
+int
+aw_job_step(aw_job_t *job, const char *model, int64_t completion_tokens,
+    int64_t prompt_tokens, const char *stop_reason)
+{
+    aa_buf_t   b;
+    aa_step_t  st;
+
+    st.id = job->step_id;
+    st.run_id = job->claim.run;
+    st.agent_id = job->claim.agent;
+    st.model = model;
+    st.stop_reason = stop_reason;
+    st.status = "success";
+    st.completion_tokens = completion_tokens;
+    st.prompt_tokens = prompt_tokens;
+
+    aa_buf_init(&b);
+    aa_step_render(&b, &st);
+
+    if (aw_strv_push(&job->out_steps, &b) != 0) {
         aa_buf_free(&b);
         return -1;
     }

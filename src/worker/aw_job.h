@@ -43,6 +43,7 @@ struct aw_job_s {
     /* output */
     char         step_id[AA_ID_MAX];
     aw_strv_t    out_messages;          /* Letta message JSON, in order */
+    aw_strv_t    out_steps;             /* Step JSON, in order */
     aw_strv_t    out_history;           /* chat messages for P{A}:history */
     aa_usage_t   usage;
     const char  *stop_reason;
@@ -77,6 +78,13 @@ void aw_job_output(aw_job_t *job);
  */
 int aw_job_message(aw_job_t *job, const char *message_type,
     const char *otid, const char *content, size_t content_len);
+
+/*
+ * Appends the run's current step (job->step_id) with its token counts and
+ * stop reason (NULL: none yet); model NULL for none.  0 or -1.
+ */
+int aw_job_step(aw_job_t *job, const char *model, int64_t completion_tokens,
+    int64_t prompt_tokens, const char *stop_reason);
 
 /* Appends {"role":role,"content":text} to the agent's history. */
 int aw_job_history(aw_job_t *job, const char *role, const char *text,

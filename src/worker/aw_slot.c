@@ -107,6 +107,7 @@ aw_slot_finish(aw_slot_t *s, aw_job_t *job, const char *status,
     fin.total_ns = end_ns - job->claim_ns;
     fin.usage = usage.data;
     fin.messages = with_output ? &job->out_messages : NULL;
+    fin.steps = with_output ? &job->out_steps : NULL;
     fin.history = with_output ? &job->out_history : NULL;
 
     rc = AW_FINISH_ERROR;

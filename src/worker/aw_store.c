@@ -13,7 +13,7 @@
 #include "aw_worker.h"
 
 
-#define AW_FINISH_ARGS  18      /* before the messages and history */
+#define AW_FINISH_ARGS  20      /* before the messages, steps, history */
 
 
 static const char *const  aw_skip_reasons[] = {
@@ -297,11 +297,12 @@ aw_store_finish(aw_redis_t *r, const aw_claim_t *claim,
     const aw_finish_t *fin)
 {
     const char  **argv, *p;
-    size_t       *lens, n, i, j, nmsg, nhist;
+    size_t       *lens, n, i, j, nmsg, nstep, nhist;
     char          queue[AA_KEY_MAX], messages[AA_KEY_MAX];
     char          history[AA_KEY_MAX], processing[AA_KEY_MAX];
     char          ready[AA_KEY_MAX], callbacks[AA_KEY_MAX];
-    char          now[32], ttft[32], total[32], count[32];
+    char          steps[AA_KEY_MAX];
+    char          now[32], ttft[32], total[32], count[32], nsteps[32];
     redisReply   *reply;
     int           rc;
 
@@ -314,15 +315,18 @@ aw_store_finish(aw_redis_t *r, const aw_claim_t *claim,
         || aa_key_processing(processing, sizeof(processing), p,
                              aw_worker.id) < 0
         || aa_key_ready(ready, sizeof(ready), p) < 0
-        || aa_key_callbacks(callbacks, sizeof(callbacks), p) < 0)
+        || aa_key_callbacks(callbacks, sizeof(callbacks), p) < 0
+        || aa_key_run_steps(steps, sizeof(steps), p, claim->agent,
+                            claim->run) < 0)
     {
         aw_log_error(claim->run, claim->agent, "finish: key too long");
         return AW_FINISH_ERROR;
     }
 
     nmsg = fin->messages ? fin->messages->n : 0;
+    nstep = fin->steps ? fin->steps->n : 0;
     nhist = fin->history ? fin->history->n : 0;
-    n = AW_FINISH_ARGS + nmsg + nhist;
+    n = AW_FINISH_ARGS + nmsg + nstep + nhist;
 
     argv = malloc(n * sizeof(char *));
     lens = malloc(n * sizeof(size_t));
@@ -343,6 +347,7 @@ aw_store_finish(aw_redis_t *r, const aw_claim_t *claim,
 
     snprintf(total, sizeof(total), "%lld", (long long) fin->total_ns);
     snprintf(count, sizeof(count), "%zu", nmsg);
+    snprintf(nsteps, sizeof(nsteps), "%zu", nstep);
 
     argv[0] = claim->run_key;
     argv[1] = queue;
@@ -351,17 +356,19 @@ aw_store_finish(aw_redis_t *r, const aw_claim_t *claim,
     argv[4] = processing;
     argv[5] = ready;
     argv[6] = callbacks;
-    argv[7] = claim->agent;
-    argv[8] = claim->run;
-    argv[9] = claim->lease;
-    argv[10] = fin->status;
-    argv[11] = fin->stop_reason;
-    argv[12] = now;
-    argv[13] = fin->error;
-    argv[14] = ttft;
-    argv[15] = total;
-    argv[16] = fin->usage;
-    argv[17] = count;
+    argv[7] = steps;
+    argv[8] = claim->agent;
+    argv[9] = claim->run;
+    argv[10] = claim->lease;
+    argv[11] = fin->status;
+    argv[12] = fin->stop_reason;
+    argv[13] = now;
+    argv[14] = fin->error;
+    argv[15] = ttft;
+    argv[16] = total;
+    argv[17] = fin->usage;
+    argv[18] = count;
+    argv[19] = nsteps;
 
     for (i = 0; i < AW_FINISH_ARGS; i++) {
         lens[i] = strlen(argv[i]);
@@ -372,12 +379,17 @@ aw_store_finish(aw_redis_t *r, const aw_claim_t *claim,
         lens[i] = fin->messages->lens[j];
     }
 
+    for (j = 0; j < nstep; j++, i++) {
+        argv[i] = fin->steps->items[j];
+        lens[i] = fin->steps->lens[j];
+    }
+
     for (j = 0; j < nhist; j++, i++) {
         argv[i] = fin->history->items[j];
         lens[i] = fin->history->lens[j];
     }
 
-    reply = aw_redis_eval(r, AA_SCRIPT_FINISH, 7, (int) n, argv, lens);
+    reply = aw_redis_eval(r, AA_SCRIPT_FINISH, 8, (int) n, argv, lens);
 
     free(argv);
     free(lens);
@@ -401,6 +413,11 @@ aw_store_finish(aw_redis_t *r, const aw_claim_t *claim,
 
     } else if (aw_reply_is(reply->element[0], "already")) {
         rc = AW_FINISH_ALREADY;
+
+    } else if (aw_reply_is(reply->element[0], "gone")) {
+        rc = AW_FINISH_GONE;
+        aw_log_info(claim->run, claim->agent, "deleted while it ran: "
+                    "result dropped");
 
     } else {
         rc = AW_FINISH_LOST;
@@ -482,20 +499,23 @@ aw_store_handback(aw_redis_t *r, const char *agent, const char *run,
 int
 aw_store_cancel_requested(aw_redis_t *r, const char *run_key)
 {
-    const char  *argv[3];
+    const char  *argv[4];
     redisReply  *reply;
     int          cancel;
 
-    argv[0] = "HGET";
+    argv[0] = "HMGET";
     argv[1] = run_key;
-    argv[2] = "cancel_requested";
+    argv[2] = "status";
+    argv[3] = "cancel_requested";
 
-    reply = aw_redis_argv(r, 3, argv, NULL);
+    reply = aw_redis_argv(r, 4, argv, NULL);
     if (reply == NULL) {
         return 0;
     }
 
-    cancel = aw_reply_is(reply, "1");
+    cancel = reply->type == REDIS_REPLY_ARRAY && reply->elements == 2
+             && (reply->element[0]->type == REDIS_REPLY_NIL
+                 || aw_reply_is(reply->element[1], "1"));
 
     freeReplyObject(reply);
 
@@ -714,9 +734,9 @@ aw_store_reap(aw_redis_t *r, int self)
 int
 aw_store_cancel(aw_redis_t *r, const char *run, char *out, size_t size)
 {
-    const char  *argv[4];
+    const char  *argv[5];
     char         key[AA_KEY_MAX], agent[AA_ID_MAX], now[32];
-    char         callbacks[AA_KEY_MAX], member[2 * AA_ID_MAX];
+    char         callbacks[AA_KEY_MAX];
     redisReply  *reply;
     int          rc;
 
@@ -745,25 +765,28 @@ aw_store_cancel(aw_redis_t *r, const char *run, char *out, size_t size)
     freeReplyObject(reply);
 
     aa_time_run(aa_now_us(), now);
-    snprintf(member, sizeof(member), "%s/%s", agent, run);
 
-    argv[0] = key;
-    argv[1] = callbacks;
+    argv[0] = callbacks;
+    argv[1] = key;
     argv[2] = now;
-    argv[3] = member;
+    argv[3] = agent;
+    argv[4] = run;
 
-    reply = aw_redis_eval(r, AA_SCRIPT_CANCEL, 2, 4, argv, NULL);
+    reply = aw_redis_eval(r, AA_SCRIPT_CANCEL, 2, 5, argv, NULL);
 
     rc = 0;
 
-    if (reply == NULL || reply->type != REDIS_REPLY_STRING) {
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
+        || reply->elements != 1
+        || reply->element[0]->type != REDIS_REPLY_STRING)
+    {
         snprintf(out, size, "cancel: %s",
                  reply != NULL && reply->type != REDIS_REPLY_ERROR
                  ? "unexpected reply" : aw_redis_what(reply));
         rc = -1;
 
     } else {
-        snprintf(out, size, "%s", reply->str);
+        snprintf(out, size, "%s", reply->element[0]->str);
     }
 
     aw_reply_free(reply);

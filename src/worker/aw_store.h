@@ -70,6 +70,7 @@ typedef struct {
     int64_t      total_ns;
     const char  *usage;         /* LettaUsageStatistics JSON */
     aw_strv_t   *messages;      /* NULL for none */
+    aw_strv_t   *steps;         /* NULL for none */
     aw_strv_t   *history;       /* NULL for none */
 } aw_finish_t;
 
@@ -78,7 +79,8 @@ typedef enum {
     AW_FINISH_ERROR = -1,       /* an error reply (logged) */
     AW_FINISH_OK = 0,
     AW_FINISH_ALREADY,          /* this lease finished it before */
-    AW_FINISH_LOST              /* another claim owns the run: dropped */
+    AW_FINISH_LOST,             /* another claim owns the run: dropped */
+    AW_FINISH_GONE              /* deleted while it ran: left the queue */
 } aw_finish_rc_e;
 
 /* The finish script; an aw_finish_rc_e. */
@@ -109,7 +111,10 @@ int aw_store_handback(aw_redis_t *r, const char *agent, const char *run,
  */
 int aw_store_take(aw_redis_t *r, char *agent, size_t size);
 
-/* 1 when the run's cancel_requested is set; 0 when not, or unknown. */
+/*
+ * 1 when the run's cancel_requested is set, or the run is gone (deleted);
+ * 0 when not, or unknown (a Redis error is no reason to stop a run).
+ */
 int aw_store_cancel_requested(aw_redis_t *r, const char *run_key);
 
 /* The heartbeat: 1 when it was alive, 0 when it had expired, -1. */

@@ -279,13 +279,35 @@ sub lrange { $r->cmd('LRANGE', $_[0], 0, -1) }
         [ 'lost', 'created' ], 'own lease, status created: {"lost", "created"}';
     is_deeply dump_all(), $before, 'lost (created): nothing written';
 
-    # the run hash gone
+    # the run hash gone (deleted while it ran): it leaves the queue and the
+    # agent the worker's list, nothing else is written
     $r->cmd('DEL', $k->{run});
     $before = dump_all();
     is_deeply finish(agent => $a, run => $run, worker => $w, lease => $lease,
                      messages => ['x']),
-        [ 'lost', '' ], 'run hash gone: {"lost", ""}';
-    is_deeply dump_all(), $before, 'lost (gone): nothing written';
+        [ 'gone', '' ], 'run hash gone: {"gone", ""}';
+    my $kw = ks(agent => $a, run => $run, worker => $w);
+    is_deeply changed($before, dump_all()),
+        [ sort $kw->{processing}, $kw->{queue} ],
+        'gone: only the queue and Pprocessing:W change';
+    inv_ok('aa:', [$a], 'gone: the agent let go, its queue empty');
+    ok !$r->cmd('EXISTS', $kw->{messages}), 'gone: no messages written';
+}
+
+# --- ok: the steps are stored in order --------------------------------
+
+{
+    fresh();
+    my $w = wid('steps');
+    my ($a, $lease, $run) = claimed($w, 1);
+    my $k = ks(agent => $a, run => $run);
+    $r->cmd('RPUSH', $k->{steps}, 'stale');
+    is finish(agent => $a, run => $run, worker => $w, lease => $lease,
+              messages => [ 'm1' ], steps => [ 's1', 's2' ],
+              history => [ 'h1' ])->[0], 'ok', 'finish with steps: ok';
+    is_deeply lrange($k->{steps}), [ 's1', 's2' ], 'steps replaced, in order';
+    is_deeply lrange($k->{messages}), [ 'm1' ], 'messages';
+    is_deeply lrange($k->{history}), [ 'h1' ], 'history';
 }
 
 # --- reaped meanwhile -------------------------------------------------

@@ -123,6 +123,39 @@ for my $status (qw(completed failed cancelled)) {
     inv_ok('aa:', [$a], "after cancelling a $status run");
 }
 
+# --- several runs in one call ---------------------------------------
+
+{
+    fresh();
+    my $a = create_agent($r);
+    my $r1 = create_run($r, $a, callback_url => 'https://hooks.example/1');
+    my $r2 = create_run($r, $a);
+    my $r3 = create_run($r, $a);
+    my $w = wid('multi');
+    take($w, $a);
+    is claim($a, $r1, $w)->[0], 'claimed', 'setup: the first run running';
+    is cancel($a, $r3, $T), 'cancelled', 'setup: the third cancelled';
+    my $ghost = 'run-' . uuid4();
+    my $k = ks(agent => $a);
+    my $out = ScriptsTest::rs('cancel',
+        [ 'aa:callbacks', map { ks(agent => $a, run => $_)->{run} }
+                              $r1, $r2, $r3, $ghost ],
+        $T, $a, $r1, $r2, $r3, $ghost);
+    is_deeply $out, [ 'cancel_requested', 'cancelled', 'already_cancelled',
+                      'not_found' ], 'one answer per run, in order';
+    is $r->cmd('HGET', ks(agent => $a, run => $r2)->{run}, 'status'),
+        'cancelled', 'the queued one: cancelled';
+    is $r->cmd('HGET', ks(agent => $a, run => $r1)->{run}, 'cancel_requested'),
+        1, 'the running one: cancel_requested';
+    is $r->cmd('ZCARD', 'aa:callbacks'), 0,
+        'the running one\'s callback waits for its worker to finish it';
+    ok !$r->cmd('EXISTS', ks(agent => $a, run => $ghost)->{run}),
+        'no hash made for the unknown one';
+    inv_ok('aa:', [$a], 'after cancelling several runs');
+    is_deeply ScriptsTest::rs('cancel', ['aa:callbacks'], $T, $a), [],
+        'no run at all: an empty list';
+}
+
 # --- another prefix ---------------------------------------------------
 
 {

@@ -58,6 +58,7 @@ sub ks {
         if (defined $r) {
             $k{run} = "$p\{$a}:run:$r";
             $k{messages} = "$p\{$a}:run:$r:messages";
+            $k{steps} = "$p\{$a}:run:$r:steps";
         }
     }
     $k{runloc} = "${p}runloc:$r" if defined $r;
@@ -87,21 +88,25 @@ sub claim {
 
 # finish(agent =>, run =>, worker =>, lease =>, status => 'completed',
 #        stop_reason =>, now =>, error => '', ttft => '', total =>,
-#        usage =>, messages => [...], history => [...], prefix =>)
+#        usage =>, messages => [...], steps => [...], history => [...],
+#        prefix =>)
 sub finish {
     my (%o) = @_;
     my $k = ks(prefix => $o{prefix}, agent => $o{agent}, run => $o{run},
                worker => $o{worker});
     my @msgs = @{ $o{messages} // [] };
     my @hist = @{ $o{history} // [] };
+    my @steps = @{ $o{steps} // [] };
     return rs('finish',
               [ $k->{run}, $k->{queue}, $k->{messages}, $k->{history},
-                $k->{processing}, $k->{ready}, $k->{callbacks} ],
+                $k->{processing}, $k->{ready}, $k->{callbacks},
+                $k->{steps} ],
               $o{agent}, $o{run}, $o{lease}, $o{status} // 'completed',
               $o{stop_reason} // 'end_turn',
               $o{now} // '2026-01-01T00:00:02.000002Z',
               $o{error} // '', $o{ttft} // '', $o{total} // '1500',
-              $o{usage} // '{"step_count":1}', scalar @msgs, @msgs, @hist);
+              $o{usage} // '{"step_count":1}', scalar @msgs, scalar @steps,
+              @msgs, @steps, @hist);
 }
 
 # handback(A, R or '', W, refund '1'/'0'): with R '' the run key is left
@@ -139,8 +144,9 @@ sub retire {
 sub cancel {
     my ($a, $run, $now, %o) = @_;
     my $k = ks(prefix => $o{prefix}, agent => $a, run => $run);
-    return rs('cancel', [ $k->{run}, $k->{callbacks} ],
-              $now // '2026-01-01T00:00:04.000004Z', "$a/$run");
+    my $out = rs('cancel', [ $k->{callbacks}, $k->{run} ],
+                 $now // '2026-01-01T00:00:04.000004Z', $a, $run);
+    return ref $out eq 'ARRAY' ? $out->[0] : $out;
 }
 
 sub take {

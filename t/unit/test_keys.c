@@ -35,6 +35,8 @@ test_agent_keys(void **state)
                "aa:{" A "}:run:" R);
     expect_key(aa_key_run_messages(k, sizeof(k), P, A, R), k,
                "aa:{" A "}:run:" R ":messages");
+    expect_key(aa_key_run_steps(k, sizeof(k), P, A, R), k,
+               "aa:{" A "}:run:" R ":steps");
     expect_key(aa_key_history(k, sizeof(k), P, A), k,
                "aa:{" A "}:history");
 }

@@ -82,6 +82,43 @@ test_clocks(void **state)
 }
 
 
+static void
+test_parse_run(void **state)
+{
+    size_t       i;
+    int64_t      us, t;
+    char         out[32];
+
+    static const char  *bad[] = {
+        "", "2026-05-14T10:00:00.123456", "2026-05-14 10:00:00.123456Z",
+        "2026-13-14T10:00:00.123456Z", "2026-02-30T10:00:00.123456Z",
+        "2026-05-14T24:00:00.123456Z", "2026-05-14T10:60:00.123456Z",
+        "2026-05-14T10:00:00.12345xZ", "20x6-05-14T10:00:00.123456Z",
+        "2026-05-14T10:00:00.123456Z ",
+    };
+
+    /* every instant written is read back */
+    for (t = 0; t < 4102444800LL * 1000000; t += 86399876543LL) {
+        aa_time_run(t, out);
+        assert_int_equal(aa_time_parse_run(out, strlen(out), &us), 0);
+        assert_true(us == t);
+    }
+
+    assert_int_equal(aa_time_parse_run("2026-05-14T10:00:00.123456Z", 27,
+                                       &us), 0);
+    assert_true(us == 1778752800123456LL);
+    assert_int_equal(aa_time_parse_run("2024-02-29T00:00:00.000000Z", 27,
+                                       &us), 0);
+    assert_true(us == 1709164800000000LL);
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (aa_time_parse_run(bad[i], strlen(bad[i]), &us) == 0) {
+            fail_msg("accepted \"%s\"", bad[i]);
+        }
+    }
+}
+
+
 int
 main(void)
 {
@@ -90,6 +127,7 @@ main(void)
         cmocka_unit_test(test_known_instants),
         cmocka_unit_test(test_negative_clamps),
         cmocka_unit_test(test_clocks),
+        cmocka_unit_test(test_parse_run),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

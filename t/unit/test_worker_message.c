@@ -12,6 +12,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <yajl/yajl_tree.h>
+
 #include "aa_message.h"
 
 
@@ -139,6 +141,61 @@ test_count_words(void **state)
 }
 
 
+static void
+test_step(void **state)
+{
+    aa_buf_t   b;
+    aa_step_t  st;
+    char       err[128];
+    yajl_val   v, k;
+    size_t     i;
+
+    static const char  *keys[] = {
+        "id", "origin", "organization_id", "provider_id", "run_id",
+        "agent_id", "provider_name", "provider_category", "model",
+        "model_handle", "model_endpoint", "context_window_limit",
+        "completion_tokens", "prompt_tokens", "total_tokens",
+        "cached_input_tokens", "cache_write_tokens", "reasoning_tokens",
+        "completion_tokens_details", "prompt_tokens_details", "stop_reason",
+        "tags", "tid", "trace_id", "request_id", "messages", "feedback",
+        "project_id", "error_type", "error_data", "status",
+    };
+
+    st.id = "step-9c1e0000-0000-4000-8000-000000000000";
+    st.run_id = "run-0b6b2f0e-5a43-4d0c-9a0e-2f1f6a4c9d21";
+    st.agent_id = "agent-77aa5c1e-2b3d-4e5f-8a9b-0c1d2e3f4a5b";
+    st.model = NULL;
+    st.stop_reason = "end_turn";
+    st.status = "success";
+    st.completion_tokens = 3;
+    st.prompt_tokens = 4;
+
+    aa_buf_init(&b);
+    assert_int_equal(aa_step_render(&b, &st), 0);
+    aa_buf_cstr(&b);
+
+    v = yajl_tree_parse(b.data, err, sizeof(err));
+    assert_non_null(v);
+    assert_true(YAJL_IS_OBJECT(v));
+    assert_int_equal(v->u.object.len, sizeof(keys) / sizeof(keys[0]));
+
+    /* Letta's keys, in Letta's order */
+    for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        assert_string_equal(v->u.object.keys[i], keys[i]);
+    }
+
+    k = v->u.object.values[14];
+    assert_true(YAJL_IS_INTEGER(k) && YAJL_GET_INTEGER(k) == 7);
+    assert_true(YAJL_IS_NULL(v->u.object.values[8]));
+    assert_true(YAJL_IS_ARRAY(v->u.object.values[21]));
+    assert_string_equal(v->u.object.values[20]->u.string, "end_turn");
+    assert_string_equal(v->u.object.values[30]->u.string, "success");
+
+    yajl_tree_free(v);
+    aa_buf_free(&b);
+}
+
+
 int
 main(void)
 {
@@ -148,6 +205,7 @@ main(void)
         cmocka_unit_test(test_part_otid),
         cmocka_unit_test(test_usage),
         cmocka_unit_test(test_count_words),
+        cmocka_unit_test(test_step),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,117 @@
+
+/*
+ * Copyright (C) 2026, the ngx_http_agent_async_module authors.
+ *
+ * Query parameters, as a JSON tree (aa_query.h) that the body validators
+ * check with Letta's 422s at loc ["query", name]; the tree lives as long
+ * as the request.  And the pagination parameters several routes share.
+ */
+
+
+#include "ngx_http_agent_async_module.h"
+
+#include "aa_json.h"
+#include "aa_query.h"
+#include "aa_validate.h"
+
+
+static void ngx_http_agent_async_args_free(void *data);
+
+
+yajl_val
+ngx_http_agent_async_args(ngx_http_request_t *r, const char *const *lists,
+    ngx_int_t *rc)
+{
+    char                 err[64];
+    aa_buf_t             b;
+    yajl_val             v;
+    ngx_pool_cleanup_t  *cln;
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        *rc = ngx_http_agent_async_send_oom(r);
+        return NULL;
+    }
+
+    aa_buf_init(&b);
+
+    if (aa_query_json((char *) r->args.data, r->args.len, lists, &b) != 0
+        || aa_buf_cstr(&b) != 0)
+    {
+        *rc = b.failed ? ngx_http_agent_async_send_oom(r)
+                       : ngx_http_agent_async_send_detail(r,
+                             NGX_HTTP_BAD_REQUEST, "Invalid query string");
+        aa_buf_free(&b);
+        return NULL;
+    }
+
+    v = aa_json_parse(b.data, b.len, err, sizeof(err));
+    aa_buf_free(&b);
+
+    if (v == NULL) {
+        *rc = ngx_http_agent_async_send_detail(r, NGX_HTTP_BAD_REQUEST,
+                                               "Invalid query string");
+        return NULL;
+    }
+
+    cln->handler = ngx_http_agent_async_args_free;
+    cln->data = v;
+
+    return v;
+}
+
+
+static void
+ngx_http_agent_async_args_free(void *data)
+{
+    yajl_tree_free(data);
+}
+
+
+/*
+ * before, after, limit (1 .. max, default_limit), order ("asc" or "desc",
+ * default_order) and order_by ("created_at"): errors added to e.
+ */
+
+void
+ngx_http_agent_async_page(aa_errors_t *e, yajl_val q,
+    ngx_http_agent_async_page_t *page, int64_t default_limit,
+    int64_t max_limit, ngx_uint_t default_desc)
+{
+    yajl_val  v;
+
+    static const char *const  orders[] = { "asc", "desc", NULL };
+    static const char *const  order_by[] = { "created_at", NULL };
+
+    page->before = NULL;
+    page->after = NULL;
+    page->limit = default_limit;
+    page->desc = default_desc;
+
+    if (aa_v_field(e, "query", q, "before", AA_V_STRING, 0, &v) == 1) {
+        page->before = v->u.string;
+    }
+
+    if (aa_v_field(e, "query", q, "after", AA_V_STRING, 0, &v) == 1) {
+        page->after = v->u.string;
+    }
+
+    v = aa_json_get(q, "limit");
+    if (v != NULL) {
+        (void) aa_v_int(e, "query/limit", v, 1, max_limit, &page->limit);
+    }
+
+    v = aa_json_get(q, "order");
+    if (v != NULL
+        && aa_v_literal(e, "query/order", v, orders, "enum",
+                        "Input should be 'asc' or 'desc'") == 1)
+    {
+        page->desc = ngx_strcmp(v->u.string, "desc") == 0;
+    }
+
+    v = aa_json_get(q, "order_by");
+    if (v != NULL) {
+        (void) aa_v_literal(e, "query/order_by", v, order_by, "literal_error",
+                            "Input should be 'created_at'");
+    }
+}
