@@ -115,3 +115,34 @@ ngx_http_agent_async_page(aa_errors_t *e, yajl_val q,
                             "Input should be 'created_at'");
     }
 }
+
+
+/*
+ * A boolean parameter, as pydantic reads one from a query (aa_query_bool):
+ * 1 and *out when present and valid, 0 when absent, -1 with a bool_parsing
+ * error added.
+ */
+
+int
+ngx_http_agent_async_arg_bool(aa_errors_t *e, yajl_val q, const char *name,
+    int *out)
+{
+    char      loc[AA_LOC_MAX];
+    yajl_val  v;
+
+    v = aa_json_get(q, name);
+    if (v == NULL) {
+        return 0;
+    }
+
+    if (YAJL_IS_STRING(v) && aa_query_bool(v->u.string, out) == 0) {
+        return 1;
+    }
+
+    aa_v_loc(loc, "query", name);
+    aa_errors_add(e, "bool_parsing", loc,
+                  "Input should be a valid boolean, unable to interpret input",
+                  v);
+
+    return -1;
+}

@@ -529,9 +529,9 @@ ngx_http_agent_async_run_found(ngx_http_request_t *r, ngx_str_t *agent,
     aa_run_render(&out, fields, n);
 
     answer = ngx_palloc(r->pool, sizeof(ngx_str_t));
-    argv = ngx_palloc(r->pool, 9 * sizeof(char *));
-    lens = ngx_palloc(r->pool, 9 * sizeof(size_t));
-    keys = ngx_pnalloc(r->pool, 7 * AA_KEY_MAX);
+    argv = ngx_palloc(r->pool, 10 * sizeof(char *));
+    lens = ngx_palloc(r->pool, 10 * sizeof(size_t));
+    keys = ngx_pnalloc(r->pool, 8 * AA_KEY_MAX);
 
     if (out.failed || answer == NULL || argv == NULL || lens == NULL
         || keys == NULL || (answer->data = ngx_pnalloc(r->pool, out.len))
@@ -571,28 +571,30 @@ ngx_http_agent_async_run_found(ngx_http_request_t *r, ngx_str_t *agent,
         || aa_key_runloc(ngx_http_agent_async_key(5), AA_KEY_MAX,
                          (char *) amcf->prefix.data, run) < 0
         || aa_key_callbacks(ngx_http_agent_async_key(6), AA_KEY_MAX,
-                            (char *) amcf->prefix.data) < 0)
+                            (char *) amcf->prefix.data) < 0
+        || aa_key_tenant_active(ngx_http_agent_async_key(7), AA_KEY_MAX,
+                                (char *) amcf->prefix.data, tenant) < 0)
     {
         ngx_http_finalize_request(r, ngx_http_agent_async_send_oom(r));
         return;
     }
 
-    for (i = 0; i < 7; i++) {
+    for (i = 0; i < 8; i++) {
         argv[i] = ngx_http_agent_async_key(i);
         lens[i] = ngx_strlen(argv[i]);
     }
 
 #undef ngx_http_agent_async_key
 
-    argv[7] = (char *) ctx->id.data;
-    lens[7] = ctx->id.len;
-    argv[8] = (char *) agent->data;
-    lens[8] = agent->len;
+    argv[8] = (char *) ctx->id.data;
+    lens[8] = ctx->id.len;
+    argv[9] = (char *) agent->data;
+    lens[9] = agent->len;
 
     ngx_http_finalize_request(r,
         ngx_http_agent_async_query_script(r,
                                           ngx_http_agent_async_run_deleted,
-                                          AA_SCRIPT_DELETE_RUN, 7, 9, argv,
+                                          AA_SCRIPT_DELETE_RUN, 8, 10, argv,
                                           lens));
 }
 

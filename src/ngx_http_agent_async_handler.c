@@ -23,6 +23,8 @@ typedef enum {
     NGX_HTTP_AGENT_ASYNC_ROUTE_AGENT,           /* /agents/{id} */
     NGX_HTTP_AGENT_ASYNC_ROUTE_MESSAGES_ASYNC,  /* .../messages/async */
     NGX_HTTP_AGENT_ASYNC_ROUTE_MESSAGES_CANCEL, /* .../messages/cancel */
+    NGX_HTTP_AGENT_ASYNC_ROUTE_RUNS,            /* /runs */
+    NGX_HTTP_AGENT_ASYNC_ROUTE_RUNS_ACTIVE,     /* /runs/active */
     NGX_HTTP_AGENT_ASYNC_ROUTE_RUN,             /* /runs/{id} */
     NGX_HTTP_AGENT_ASYNC_ROUTE_RUN_MESSAGES,    /* /runs/{id}/messages */
     NGX_HTTP_AGENT_ASYNC_ROUTE_RUN_USAGE,       /* /runs/{id}/usage */
@@ -82,6 +84,17 @@ static ngx_http_agent_async_route_t
     /* MESSAGES_CANCEL */
     { "POST", 0,
       { { NGX_HTTP_POST, ngx_http_agent_async_cancel },
+        { 0, NULL } } },
+
+    /* RUNS */
+    { "GET, HEAD", 0,
+      { { NGX_HTTP_GET, ngx_http_agent_async_runs_list },
+        { 0, NULL } } },
+
+    /* RUNS_ACTIVE: as for Letta, DELETE takes "active" for a run id */
+    { "GET, HEAD, DELETE", 0,
+      { { NGX_HTTP_GET, ngx_http_agent_async_runs_active },
+        { NGX_HTTP_DELETE, ngx_http_agent_async_run_delete },
         { 0, NULL } } },
 
     /* RUN */
@@ -330,11 +343,17 @@ ngx_http_agent_async_route(ngx_str_t *uri, ngx_str_t *id)
         return NGX_HTTP_AGENT_ASYNC_ROUTE_NONE;
     }
 
+    if (ngx_http_agent_async_seg(0, "runs") && n == 1) {
+        return NGX_HTTP_AGENT_ASYNC_ROUTE_RUNS;
+    }
+
     if (ngx_http_agent_async_seg(0, "runs") && n >= 2 && seg[1].len) {
         *id = seg[1];
 
         if (n == 2) {
-            return NGX_HTTP_AGENT_ASYNC_ROUTE_RUN;
+            return ngx_http_agent_async_seg(1, "active")
+                   ? NGX_HTTP_AGENT_ASYNC_ROUTE_RUNS_ACTIVE
+                   : NGX_HTTP_AGENT_ASYNC_ROUTE_RUN;
         }
 
         if (n == 3) {

@@ -136,6 +136,8 @@ yajl_val ngx_http_agent_async_args(ngx_http_request_t *r,
 void ngx_http_agent_async_page(aa_errors_t *e, yajl_val q,
     ngx_http_agent_async_page_t *page, int64_t default_limit,
     int64_t max_limit, ngx_uint_t default_desc);
+int ngx_http_agent_async_arg_bool(aa_errors_t *e, yajl_val q,
+    const char *name, int *out);
 
 
 /* ngx_http_agent_async_handler.c */
@@ -153,6 +155,11 @@ u_char *ngx_http_agent_async_body(ngx_http_request_t *r, size_t *len);
 /* ngx_http_agent_async_runs.c */
 ngx_int_t ngx_http_agent_async_run_create(ngx_http_request_t *r);
 ngx_int_t ngx_http_agent_async_run_get(ngx_http_request_t *r);
+
+
+/* ngx_http_agent_async_run_list.c */
+ngx_int_t ngx_http_agent_async_runs_list(ngx_http_request_t *r);
+ngx_int_t ngx_http_agent_async_runs_active(ngx_http_request_t *r);
 
 
 /*

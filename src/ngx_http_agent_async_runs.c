@@ -29,6 +29,7 @@ typedef struct {
     char                runloc[AA_KEY_MAX];
     char                tenant_runs[AA_KEY_MAX];
     char                ready[AA_KEY_MAX];
+    char                tenant_active[AA_KEY_MAX];
 
     char                id[AA_ID_MAX];
     char                agent[AA_ID_MAX];
@@ -40,8 +41,8 @@ typedef struct {
     aa_field_t          fields[NGX_HTTP_AGENT_ASYNC_RUN_FIELDS];
     size_t              nfields;
 
-    const char         *argv[11 + 2 * NGX_HTTP_AGENT_ASYNC_RUN_FIELDS];
-    size_t              argvlen[11 + 2 * NGX_HTTP_AGENT_ASYNC_RUN_FIELDS];
+    const char         *argv[12 + 2 * NGX_HTTP_AGENT_ASYNC_RUN_FIELDS];
+    size_t              argvlen[12 + 2 * NGX_HTTP_AGENT_ASYNC_RUN_FIELDS];
 } ngx_http_agent_async_new_run_t;
 
 
@@ -214,7 +215,9 @@ ngx_http_agent_async_run_store(ngx_http_request_t *r,
         || aa_key_runloc(run->runloc, AA_KEY_MAX, p, run->id) < 0
         || aa_key_tenant_runs(run->tenant_runs, AA_KEY_MAX, p,
                               run->tenant) < 0
-        || aa_key_ready(run->ready, AA_KEY_MAX, p) < 0)
+        || aa_key_ready(run->ready, AA_KEY_MAX, p) < 0
+        || aa_key_tenant_active(run->tenant_active, AA_KEY_MAX, p,
+                                run->tenant) < 0)
     {
         return ngx_http_agent_async_send_oom(r);
     }
@@ -228,16 +231,17 @@ ngx_http_agent_async_run_store(ngx_http_request_t *r,
     run->argv[4] = run->runloc;
     run->argv[5] = run->tenant_runs;
     run->argv[6] = run->ready;
-    run->argv[7] = run->tenant;
-    run->argv[8] = run->id;
-    run->argv[9] = run->agent;
-    run->argv[10] = run->created_us;
+    run->argv[7] = run->tenant_active;
+    run->argv[8] = run->tenant;
+    run->argv[9] = run->id;
+    run->argv[10] = run->agent;
+    run->argv[11] = run->created_us;
 
-    for (i = 0; i < 11; i++) {
+    for (i = 0; i < 12; i++) {
         run->argvlen[i] = ngx_strlen(run->argv[i]);
     }
 
-    argc = 11;
+    argc = 12;
 
     for (i = 0; i < run->nfields; i++) {
         run->argv[argc] = run->fields[i].name;
@@ -248,7 +252,7 @@ ngx_http_agent_async_run_store(ngx_http_request_t *r,
 
     return ngx_http_agent_async_query_script(r,
                                              ngx_http_agent_async_run_created,
-                                             AA_SCRIPT_CREATE_RUN, 7, argc,
+                                             AA_SCRIPT_CREATE_RUN, 8, argc,
                                              run->argv, run->argvlen);
 }
 

@@ -79,7 +79,7 @@ is(http_request('GET', "/v1/runs/$lr", \%L)->{status}, 200, 'max prefix + tenant
 is(http_request('GET', "/v1/agents/$la", \%L)->{status}, 200, 'max prefix + tenant: read the agent');
 is(redis('HGET', "$P\{$la}:run:$lr", 'tenant'), $T, 'max prefix + tenant: run hash under the long prefix');
 is(redis('GET', "${P}runloc:$lr"), $la, 'max prefix + tenant: runloc');
-ok(defined redis('ZSCORE', "${P}tenant:$T:runs", $lr), 'max prefix + tenant: tenant runs zset');
+ok(defined redis('ZSCORE', "${P}tenant:$T:runs", "$la/$lr"), 'max prefix + tenant: tenant runs zset');
 unlike(error_log(), qr/runtime error:|AddressSanitizer/, "no sanitizer report in error.log");
 nginx_stop();
 

@@ -61,7 +61,7 @@ $r = http_request('POST', "/v1/agents/$A_AGENT/messages/async",
 is($r->{status}, 200, 'A -> A messages/async: 200');
 my $run = eval { json_decode($r->{body})->{id} } // '';
 is(redis('HGET', "aa:{$A_AGENT}:run:$run", 'tenant'), 'tenA', 'A -> A: run hash tenant');
-ok(defined redis('ZSCORE', 'aa:tenant:tenA:runs', $run), 'A -> A: in tenant A runs');
+ok(defined redis('ZSCORE', 'aa:tenant:tenA:runs', "$A_AGENT/$run"), 'A -> A: in tenant A runs');
 
 # B cannot read it; A can; a token without a tenant is tenant "default"
 $r = http_request('GET', "/v1/runs/$run", { Authorization => 'Bearer token-bbbb-2222' });

@@ -92,11 +92,13 @@ Content-Type: application/json
 
 
 
-=== TEST 3: /v1/runs/ (no id)
---- request
-GET /v1/runs/
---- error_code: 404
---- response_body: {"detail":"Not Found"}
+=== TEST 3: /v1/runs/ lists runs (none yet), other methods are not allowed
+--- request eval
+["GET /v1/runs/", "DELETE /v1/runs", "POST /v1/runs/\n{}"]
+--- error_code eval
+[200, 405, 405]
+--- response_body eval
+["[]", $main::NA, $main::NA]
 
 
 
@@ -109,7 +111,7 @@ GET /v1/runs/
  "GET /v1/runs/run-30303030-aaaa-4aaa-baaa-303030303030/messagesx",
  "GET /v1/runs/run-30303030-aaaa-4aaa-baaa-303030303030/usage/x",
  "GET /v1/agents/agent-30303030-3030-4030-8030-303030303030/messages/",
- "DELETE /v1/runs", "GET /v1/run/run-30303030-aaaa-4aaa-baaa-303030303030", "GET /v1/AGENTS/", "GET /v2/agents/"]
+ "GET /v1/runs/run-30303030-aaaa-4aaa-baaa-303030303030/steps/x", "GET /v1/run/run-30303030-aaaa-4aaa-baaa-303030303030", "GET /v1/AGENTS/", "GET /v2/agents/"]
 --- error_code eval
 [(404) x 14, 200]
 --- response_body eval

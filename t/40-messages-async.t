@@ -96,7 +96,8 @@ sub check_created {
     my ($name, $run, $before) = @_;
     my $R = $run->{id};
     my $rk = "aa:{$AGENT}:run:$R";
-    my @new = ($rk, "aa:{$AGENT}:queue", "aa:{$AGENT}:runs", "aa:runloc:$R", "aa:tenant:$TENANT:runs", 'aa:ready');
+    my @new = ($rk, "aa:{$AGENT}:queue", "aa:{$AGENT}:runs", "aa:runloc:$R", "aa:tenant:$TENANT:runs",
+               "aa:tenant:$TENANT:active", 'aa:ready');
     is_deeply(sorted_keys(), [sort(@$before, @new)], "$name: exactly the contract's keys were created");
 
     my %h = @{ redis('HGETALL', $rk) };
@@ -139,7 +140,8 @@ sub check_created {
 
     is_deeply(redis('LRANGE', "aa:{$AGENT}:queue", 0, -1), [$R], "$name: queued");
     is(redis('ZSCORE', "aa:{$AGENT}:runs", $R), $h{created_us}, "$name: agent runs zset, score created_us");
-    is(redis('ZSCORE', "aa:tenant:$TENANT:runs", $R), $h{created_us}, "$name: tenant runs zset, score created_us");
+    is(redis('ZSCORE', "aa:tenant:$TENANT:runs", "$AGENT/$R"), $h{created_us}, "$name: tenant runs zset, A/R, score created_us");
+    is(redis('ZSCORE', "aa:tenant:$TENANT:active", "$AGENT/$R"), $h{created_us}, "$name: tenant active zset, A/R, score created_us");
     is(redis('GET', "aa:runloc:$R"), $AGENT, "$name: runloc");
     is_deeply(redis('LRANGE', 'aa:ready', 0, -1), [$AGENT], "$name: agent made ready");
 }
@@ -209,7 +211,7 @@ isnt($r1, $r2, 'two runs have two ids');
 is_deeply(redis('LRANGE', "aa:{$AGENT}:queue", 0, -1), [$r1, $r2], 'queue holds both runs, oldest first');
 is_deeply(redis('LRANGE', 'aa:ready', 0, -1), [$AGENT], 'agent pushed to ready only when its queue was empty');
 is_deeply(redis('ZRANGE', "aa:{$AGENT}:runs", 0, -1), [$r1, $r2], 'agent runs zset in creation order');
-is_deeply(redis('ZRANGE', "aa:tenant:$TENANT:runs", 0, -1), [$r1, $r2], 'tenant runs zset in creation order');
+is_deeply(redis('ZRANGE', "aa:tenant:$TENANT:runs", 0, -1), ["$AGENT/$r1", "$AGENT/$r2"], 'tenant runs zset in creation order');
 ok(redis('ZSCORE', "aa:{$AGENT}:runs", $r1) < redis('ZSCORE', "aa:{$AGENT}:runs", $r2), 'creation µs increase');
 
 # an agent held by a worker (queue non-empty, not in ready): not pushed again
@@ -277,7 +279,7 @@ is($res->{status}, 503, 'queue key of the wrong type: 503');
 is($res->{headers}{'x-should-retry'}, 'false', 'queue key of the wrong type: x-should-retry: false');
 is_deeply(sorted_keys(), [sort("aa:{$AGENT}:agent", "aa:{$AGENT}:queue", "aa:tenant:$TENANT:agents")],
     'queue key of the wrong type: no run hash, zset entry or runloc left behind');
-for my $k ("aa:{$AGENT}:runs", "aa:tenant:$TENANT:runs", 'aa:ready') {
+for my $k ("aa:{$AGENT}:runs", "aa:tenant:$TENANT:runs", "aa:tenant:$TENANT:active", 'aa:ready') {
     seed();
     redis('SET', $k, 'wrong-type');
     $res = post($AGENT);

@@ -153,7 +153,8 @@ ok(!defined $loc, 'its runloc is gone');
 is(redis('EXISTS', "aa:{$A}:run:$done", "aa:{$A}:run:$done:messages", "aa:{$A}:run:$done:steps"), 0,
    'its hash, messages and steps are gone');
 ok(!defined redis('ZSCORE', "aa:{$A}:runs", $done), 'not in the agent\'s runs');
-ok(!defined redis('ZSCORE', 'aa:tenant:ten56:runs', $done), 'not in the tenant\'s runs');
+ok(!defined redis('ZSCORE', 'aa:tenant:ten56:runs', "$A/$done"), 'not in the tenant\'s runs');
+ok(!defined redis('ZSCORE', 'aa:tenant:ten56:active', "$A/$done"), 'not in the tenant\'s active runs');
 ($ds) = api('DELETE', "/v1/runs/$done");
 is($ds, 404, 'DELETE again: 404');
 ($ds) = api('DELETE', '/v1/runs/run-x');

@@ -95,6 +95,15 @@ aa_key_tenant_runs(char *out, size_t size, const char *p, const char *tenant)
 
 
 int
+aa_key_tenant_active(char *out, size_t size, const char *p,
+    const char *tenant)
+{
+    return aa_key_done(snprintf(out, size, "%stenant:%s:active", p, tenant),
+                       size);
+}
+
+
+int
 aa_key_ready(char *out, size_t size, const char *p)
 {
     return aa_key_done(snprintf(out, size, "%sready", p), size);

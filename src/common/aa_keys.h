@@ -15,7 +15,8 @@
  *   P{A}:history            list    the agent's conversation (JSON)
  *   Prunloc:R               string  A, to find a run from its id alone
  *   Ptenant:T:agents        zset    agents of tenant T
- *   Ptenant:T:runs          zset    runs of tenant T
+ *   Ptenant:T:runs          zset    runs of tenant T, as "A/R"
+ *   Ptenant:T:active        zset    its runs not known to be finished, "A/R"
  *   Pready                  list    agents with work and no owner
  *   Pprocessing:W           list    agents held by worker W
  *   Pworkers                set     worker ids
@@ -48,6 +49,8 @@ int aa_key_runloc(char *out, size_t size, const char *p, const char *run);
 int aa_key_tenant_agents(char *out, size_t size, const char *p,
     const char *tenant);
 int aa_key_tenant_runs(char *out, size_t size, const char *p,
+    const char *tenant);
+int aa_key_tenant_active(char *out, size_t size, const char *p,
     const char *tenant);
 int aa_key_ready(char *out, size_t size, const char *p);
 int aa_key_processing(char *out, size_t size, const char *p,

@@ -25,6 +25,8 @@ typedef enum {
     AA_SCRIPT_FINISH,                   /* src/lua/finish.lua */
     AA_SCRIPT_HANDBACK,                 /* src/lua/handback.lua */
     AA_SCRIPT_HEARTBEAT,                /* src/lua/heartbeat.lua */
+    AA_SCRIPT_LIST_RUNS,                /* src/lua/list_runs.lua */
+    AA_SCRIPT_READ_RUNS,                /* src/lua/read_runs.lua */
     AA_SCRIPT_REAP_AGENT,               /* src/lua/reap_agent.lua */
     AA_SCRIPT_RETIRE_WORKER,            /* src/lua/retire_worker.lua */
     AA_SCRIPT_N

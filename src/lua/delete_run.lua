@@ -9,6 +9,7 @@
 -- KEYS[5]  Ptenant:T:runs      its tenant's runs
 -- KEYS[6]  Prunloc:R           its agent, found from its id
 -- KEYS[7]  Pcallbacks          callback deliveries
+-- KEYS[8]  Ptenant:T:active    its tenant's runs not known to be finished
 -- ARGV[1]  run id R
 -- ARGV[2]  agent id A
 --
@@ -22,6 +23,7 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
 end
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[6])
 redis.call('ZREM', KEYS[4], ARGV[1])
-redis.call('ZREM', KEYS[5], ARGV[1])
+redis.call('ZREM', KEYS[5], ARGV[2] .. '/' .. ARGV[1])
+redis.call('ZREM', KEYS[8], ARGV[2] .. '/' .. ARGV[1])
 redis.call('ZREM', KEYS[7], ARGV[2] .. '/' .. ARGV[1])
 return 1

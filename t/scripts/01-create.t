@@ -33,7 +33,7 @@ sub create_run_raw {
     my $rep = eval {
         rs('create_run',
            [ $k->{agent}, $k->{queue}, $k->{runs}, $k->{run}, $k->{runloc},
-             $k->{tenant_runs}, $k->{ready} ],
+             $k->{tenant_runs}, $k->{ready}, $k->{tenant_active} ],
            $t, $o{run}, $o{agent}, $US, @fields);
     };
     return defined $rep ? $rep : "ERROR: $@";
@@ -71,8 +71,8 @@ sub create_run_raw {
     is create_run_raw(agent => $a, run => $run), 1, 'create_run answers 1';
     my $after = dump_all();
     is_deeply changed($before, $after),
-        [ sort @$k{qw(queue ready run runloc runs tenant_runs)} ],
-        'create_run writes the run, queue, runs, tenant runs, runloc, ready';
+        [ sort @$k{qw(queue ready run runloc runs tenant_runs tenant_active)} ],
+        'create_run writes the run, queue, runs, tenant indexes, runloc, ready';
     is_deeply $r->hgetall($k->{run}),
         { id => $run, agent_id => $a, tenant => 'default',
           status => 'created', created_at => $NOW, created_us => $US,
@@ -83,7 +83,9 @@ sub create_run_raw {
     is_deeply $r->cmd('ZRANGE', $k->{runs}, 0, -1, 'WITHSCORES'),
         [ $run, $US ], 'in the agent\'s runs, score = µs';
     is_deeply $r->cmd('ZRANGE', $k->{tenant_runs}, 0, -1, 'WITHSCORES'),
-        [ $run, $US ], 'in the tenant\'s runs, score = µs';
+        [ "$a/$run", $US ], 'in the tenant\'s runs as A/R, score = µs';
+    is_deeply $r->cmd('ZRANGE', $k->{tenant_active}, 0, -1, 'WITHSCORES'),
+        [ "$a/$run", $US ], 'in the tenant\'s active runs as A/R, score = µs';
     is $r->cmd('GET', $k->{runloc}), $a, 'runloc names the agent';
     is_deeply $r->cmd('LRANGE', $k->{ready}, 0, -1), [$a],
         'the agent entered Pready (its queue was empty)';
@@ -173,6 +175,7 @@ my @wrong = (
     [ runloc      => 'list',   [ 'RPUSH', 'x' ] ],
     [ tenant_runs => 'set',    [ 'SADD', 'x' ] ],
     [ ready       => 'hash',   [ 'HSET', 'f', 'v' ] ],
+    [ tenant_active => 'list', [ 'RPUSH', 'x' ] ],
 );
 for my $case (@wrong) {
     my ($what, $type, $cmd) = @$case;
@@ -220,7 +223,7 @@ for my $what (qw(run runloc)) {
     my $k = ks(prefix => 'tst:', agent => $a, run => $run, tenant => 't1');
     is_deeply [ sort keys %{ dump_all() } ],
         [ sort @$k{qw(agent tenant_agents queue runs run runloc tenant_runs
-                      ready)} ],
+                      tenant_active ready)} ],
         'prefix tst: every key written is a tst: key of the contract';
     is_deeply $r->cmd('LRANGE', 'tst:ready', 0, -1), [$a],
         'prefix tst: the agent is in tst:ready';

@@ -18,7 +18,7 @@ sub del {
     my ($a, $run, %o) = @_;
     my $k = ks(agent => $a, run => $run, tenant => $o{tenant});
     return ScriptsTest::rs('delete_run',
-        [ @$k{qw(run messages steps runs tenant_runs runloc callbacks)} ],
+        [ @$k{qw(run messages steps runs tenant_runs runloc callbacks tenant_active)} ],
         $run, $a);
 }
 
@@ -39,13 +39,16 @@ sub del {
     my $before = dump_all();
     is del($a, $run), 1, 'delete: 1';
     is_deeply changed($before, dump_all()),
-        [ sort @$k{qw(run messages steps runs tenant_runs runloc callbacks)} ],
+        [ sort @$k{qw(run messages steps runs tenant_runs runloc callbacks
+                      tenant_active)} ],
         'the run, messages, steps, runloc, and the index entries change';
     is $r->cmd('EXISTS', @$k{qw(run messages steps runloc)}), 0,
         'run, messages, steps, runloc gone';
     is $r->cmd('ZSCORE', $k->{runs}, $run), undef, 'not in the agent\'s runs';
-    is $r->cmd('ZSCORE', $k->{tenant_runs}, $run), undef,
+    is $r->cmd('ZSCORE', $k->{tenant_runs}, "$a/$run"), undef,
         'not in the tenant\'s runs';
+    is $r->cmd('ZSCORE', $k->{tenant_active}, "$a/$run"), undef,
+        'not in the tenant\'s active runs';
     is $r->cmd('ZCARD', 'aa:callbacks'), 0, 'its callback no longer owed';
     ok $r->cmd('ZSCORE', $k->{runs}, $keep), 'the other run stays indexed';
     inv_ok('aa:', [$a], 'after deleting a finished run');

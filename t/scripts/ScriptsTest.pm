@@ -6,6 +6,7 @@ package ScriptsTest;
 #   ks(prefix => 'aa:', agent => A, run => R, worker => W, tenant => T)
 #       the key names of docs/redis-keys.md, as a hash ref: agent, queue,
 #       runs, run, messages, history, runloc, tenant_agents, tenant_runs,
+#       tenant_active,
 #       ready, processing, workers, worker, dead
 #   claim / finish / handback / heartbeat / reap / retire / cancel
 #       one script call each, KEYS and ARGV in the order of the script's
@@ -49,6 +50,7 @@ sub ks {
         callbacks => "${p}callbacks",
         tenant_agents => "${p}tenant:$t:agents",
         tenant_runs => "${p}tenant:$t:runs",
+        tenant_active => "${p}tenant:$t:active",
     );
     if (defined $a) {
         $k{agent} = "$p\{$a}:agent";

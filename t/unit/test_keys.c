@@ -52,6 +52,8 @@ test_global_keys(void **state)
                "aa:tenant:acme:agents");
     expect_key(aa_key_tenant_runs(k, sizeof(k), P, "acme"), k,
                "aa:tenant:acme:runs");
+    expect_key(aa_key_tenant_active(k, sizeof(k), P, "acme"), k,
+               "aa:tenant:acme:active");
     expect_key(aa_key_ready(k, sizeof(k), P), k, "aa:ready");
     expect_key(aa_key_processing(k, sizeof(k), P, "h:1:x"), k,
                "aa:processing:h:1:x");

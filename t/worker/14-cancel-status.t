@@ -57,8 +57,10 @@ for my $c (@ok) {
 
 ok wait_status(run_key('aa:', $agent, $running), 10, 'cancelled'),
     'the running run ends cancelled';
-my $done = create_run($r, $agent, input => 'quick');
 is worker_stop($w), 0, 'worker stopped';
+# created once that worker is gone, so that the next one, not a draining
+# one, completes it: a stop before the new one is up would kill it
+my $done = create_run($r, $agent, input => 'quick');
 $w = worker_start(concurrency => 1);
 ok wait_status(run_key('aa:', $agent, $done), 10, 'completed'),
     'a run completed';

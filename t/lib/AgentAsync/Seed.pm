@@ -113,7 +113,7 @@ sub create_run {
                         [ "$p\{$agent}:agent", "$p\{$agent}:queue",
                           "$p\{$agent}:runs", run_key($p, $agent, $id),
                           "${p}runloc:$id", "${p}tenant:$tenant:runs",
-                          "${p}ready" ],
+                          "${p}ready", "${p}tenant:$tenant:active" ],
                         $tenant, $id, $agent, $us, @fields);
     die "create_run: agent $agent not found\n" unless $ok;
     return $id;
