@@ -30,7 +30,7 @@ if (!$pid) {
     exec('redis-server', '--port', '0', '--unixsocket', $sock, '--unixsocketperm', '777',
         '--save', '', '--appendonly', 'no', '--dir', $root) or POSIX::_exit(127);
 }
-END { if ($pid) { kill 'TERM', $pid; waitpid $pid, 0 } }
+END { local $?; if ($pid) { kill 'TERM', $pid; waitpid $pid, 0 } }
 
 # one command over the unix socket
 sub unix_redis {

@@ -177,7 +177,7 @@ BEGIN {
     redis_start();
 }
 
-END { redis_stop() if $$ == $Owner }
+END { local $?; redis_stop() if $$ == $Owner }    # waitpid would reset the exit status
 
 our @EXPORT = qw(redis redis_stop redis_start http_request nginx_start nginx_stop
     error_log json_decode json_encode default_http_config free_port);
