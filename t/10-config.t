@@ -18,7 +18,9 @@ run_tests();
 
 # ---- a Redis on a unix socket: agent_async_redis unix:... really works ----
 
-my $root = server_root();
+# next to the other Redis's files: the server root holds only what nginx
+# writes (Test::Nginx refuses to empty one that holds more)
+my $root = t::AgentTest::redis_dir();
 my $sock = "$root/redis-unix.sock";
 unlink $sock;
 my $pid = fork;

@@ -3,9 +3,9 @@ package t::AgentTest;
 # Project test base. A .t file says:   use t::AgentTest 'no_plan';
 # Works with our shim (prove -It/lib) and with the real Test::Nginx::Socket.
 # Per .t file: free nginx and redis ports, own servroot (t/servroot_<name>),
-# own redis-server (killed at exit). Helpers: redis, redis_stop, redis_start,
-# http_request, nginx_start, nginx_stop, json_decode, json_encode,
-# default_http_config.
+# own redis-server (its files in t/redis_<name>, killed at exit). Helpers:
+# redis, redis_stop, redis_start, http_request, nginx_start, nginx_stop,
+# error_log, json_decode, json_encode, default_http_config.
 #
 # Everything up to the "use Test::Nginx::Socket -Base" line is plain Perl;
 # after it, Spiffy's source filter applies (see t/README.md).
@@ -41,7 +41,7 @@ sub free_port {
 
 # ---- redis ----
 
-sub redis_dir { "$ENV{TEST_NGINX_SERVROOT}/redis" }
+sub redis_dir { $ENV{TEST_NGINX_REDIS_DIR} }
 
 sub redis_start {
     return 1 if $RedisPid;
@@ -172,6 +172,12 @@ BEGIN {
     (my $name = basename($0)) =~ s/\.t$//;
     $name =~ s/\W/_/g;
     $ENV{TEST_NGINX_SERVROOT}    ||= "$Dir/servroot_$name";
+    # Redis keeps its files out of the server root, which Test::Nginx::Socket
+    # empties for every block and refuses to remove when it holds more than
+    # nginx's directories; what older versions of this file left there goes
+    $ENV{TEST_NGINX_REDIS_DIR}   ||= "$Dir/redis_$name";
+    File::Path::remove_tree("$ENV{TEST_NGINX_SERVROOT}/redis");
+    unlink map { "$ENV{TEST_NGINX_SERVROOT}/redis-unix.$_" } qw(sock log);
     $ENV{TEST_NGINX_SERVER_PORT} ||= $ENV{TEST_NGINX_PORT} || free_port();
     $ENV{TEST_NGINX_REDIS_PORT}    = free_port();
     redis_start();
