@@ -14,6 +14,7 @@
  */
 
 
+#include "ngx_http_agent_async_module.h"
 #include "ngx_http_agent_async_redis.h"
 #include "ngx_http_agent_async_redis_adapter.h"
 
@@ -679,7 +680,18 @@ ngx_http_agent_async_redis_reply(redisAsyncContext *ac, void *r,
                    : reply->type == REDIS_REPLY_NIL ? "nil"
                    : reply->type == REDIS_REPLY_ARRAY ? "array" : "value");
 
-    handler(req, reply);
+    if (reply == NULL && !(ac->c.flags & REDIS_CONNECTED)) {
+        /*
+         * Queued while connecting, and the connection never came up:
+         * nothing was sent, so the answer is the one of a Redis that
+         * cannot be reached, which a client may retry.
+         */
+        ngx_http_finalize_request(req,
+                                  ngx_http_agent_async_send_unreachable(req));
+
+    } else {
+        handler(req, reply);
+    }
 
     ngx_http_run_posted_requests(c);
 }
@@ -703,11 +715,21 @@ ngx_http_agent_async_redis_op_timeout(ngx_event_t *ev)
     op->request = NULL;
     op->cleanup->handler = NULL;
 
-    ngx_log_error(NGX_LOG_ERR, c->log, 0,
-                  "agent_async: redis did not answer in %M ms",
-                  rd->conf->timeout);
+    if (rd->ac && !(rd->ac->c.flags & REDIS_CONNECTED)) {
+        /* still connecting: the command has not been sent */
+        ngx_log_error(NGX_LOG_ERR, c->log, 0,
+                      "agent_async: redis not connected in %M ms",
+                      rd->conf->timeout);
 
-    op->handler(r, NULL);
+        ngx_http_finalize_request(r, ngx_http_agent_async_send_unreachable(r));
+
+    } else {
+        ngx_log_error(NGX_LOG_ERR, c->log, 0,
+                      "agent_async: redis did not answer in %M ms",
+                      rd->conf->timeout);
+
+        op->handler(r, NULL);
+    }
 
     ngx_http_run_posted_requests(c);
 

@@ -36,7 +36,9 @@ typedef struct {
 /*
  * Called once per command sent for r: with the reply, or with NULL when
  * none came in time (the command timeout, a lost connection).  Not called
- * when r went away first.
+ * when r went away first, nor when the command was queued on a connection
+ * that never came up: nothing was sent, and the redis layer answers r as
+ * for an unreachable Redis.
  */
 typedef void (*ngx_http_agent_async_reply_pt)(ngx_http_request_t *r,
     redisReply *reply);

@@ -1,14 +1,25 @@
 # Self-test of the test harness (t/lib/Test/Nginx/*, t/AgentTest.pm).
-# Needs plain nginx and redis-server only, not our module.
+# Needs plain nginx and redis-server only, not our module.  Passes under
+# our runner and under the real Test::Nginx::Socket alike.
 use strict;
 use warnings;
 use lib '.';    # t::AgentTest (perl no longer has . in @INC)
 use t::AgentTest 'no_plan';
+use File::Path ();
+use File::Temp ();
 
 # Accepts TCP connections (kernel backlog) but never answers.
 our $Stall = IO::Socket::INET->new(Listen => 8, LocalAddr => '127.0.0.1', LocalPort => 0, Proto => 'tcp')
     or die "stall listener: $@";
 $ENV{TEST_NGINX_STALL_PORT} = $Stall->sockport;
+
+# the nginx pid, from the pid file of the server root
+sub nginx_pid {
+    open my $f, '<', "$ENV{TEST_NGINX_SERVROOT}/logs/nginx.pid" or return undef;
+    my $pid = <$f> // '';
+    return $pid =~ /^(\d+)/ ? $1 : undef;
+}
+our ($InitRuns, $Pid) = (0);
 
 # ---- redis helpers ----
 is(redis('SET', 'harness:k', 'v1'), 'OK', 'redis: SET status reply');
@@ -31,6 +42,151 @@ no_shuffle();
 run_tests();
 
 is(redis('GET', 'harness:init'), 'yes', 'init section ran');
+is($InitRuns, 1, 'the init of TEST 16 ran once');
+
+# ---- how a block is run: small .t files of their own, run by the same
+# perl with the same @INC (so under ours or the real Test::Nginx::Socket,
+# whichever runs this file), each with a temporary server root
+
+my $tmp = File::Temp::tempdir(CLEANUP => 1);
+my $n = 0;
+sub inner {
+    my ($perl, $data) = @_;
+    my $name = 'inner' . ++$n;
+    my $file = "$tmp/$name.t";
+    open my $f, '>', $file or die "$file: $!";
+    print $f "use strict;\nuse warnings;\nuse lib '.';\nuse t::AgentTest 'no_plan';\n$perl\n__DATA__\n\n$data";
+    close $f;
+    local $ENV{TEST_NGINX_SERVROOT}  = "$tmp/servroot_$name";
+    local $ENV{TEST_NGINX_REDIS_DIR} = "$tmp/redis_$name";
+    local $ENV{TEST_NGINX_SERVER_PORT};
+    local $ENV{TEST_NGINX_PORT};
+    local $ENV{PERL5LIB} = join ':', @INC;
+    my $out = `$^X $file 2>&1`;
+    return ($out, $? >> 8, [$out =~ /^(not ok \d+ - .*)$/mg], [$out =~ /^(ok \d+ - .*)$/mg]);
+}
+
+my ($out, $rc, $fails, $oks);
+
+# several requests need one expectation each: a lone one is refused
+($out, $rc) = inner('run_tests();', <<'EOF');
+=== TEST 1: two requests, one body
+--- config
+    location = /a { return 200 "A"; }
+--- request eval
+["GET /a", "GET /a"]
+--- response_body: A
+EOF
+like($out, qr/^Bail out!.*You asked for many requests, the expected results should be arrays as well/m,
+     'several requests and a single expectation: bail out') or diag($out);
+isnt($rc, 0, '... and the file fails');
+
+# error_log is checked against the part of error.log of each request: a
+# line that only the first request logs is missing from the second's part
+my $split = <<'EOF';
+=== TEST 1: the first request logs an error, the second does not
+--- config
+    location = /t { return 200 "t"; }
+--- request eval
+["GET /missing.html", "GET /t"]
+--- error_code eval
+[404, 200]
+--- error_log
+No such file or directory
+EOF
+($out, $rc, $fails, $oks) = inner('run_tests();', $split);
+is(scalar @$fails, 1, 'error_log: checked for each request, and one of the two parts lacks the line') or diag($out);
+like($fails->[0] // '', qr/pattern "No such file or directory" should match a line in error\.log/,
+     '... the failure names the pattern');
+is(scalar(grep { /pattern "No such file or directory" matches a line/ } @$oks), 1, '... the other part has it');
+($out, $rc, $fails) = inner("check_accum_error_log();\nrun_tests();", $split);
+is_deeply($fails, [], 'check_accum_error_log: every check sees the whole log') or diag($out);
+
+# repeat_each: one nginx and one init for the block, the requests and the
+# checks repeated, the log of each repetition checked on its own
+($out, $rc, $fails, $oks) = inner(<<'PERL', <<'EOF');
+repeat_each(3);
+run_tests();
+sub pid { open my $f, '<', "$ENV{TEST_NGINX_SERVROOT}/logs/nginx.pid" or return ''; scalar <$f> }
+open my $f, '<', "$ENV{TEST_NGINX_SERVROOT}/logs/access.log" or die "access.log: $!";
+my @lines = <$f>;
+is(scalar @lines, 3, 'the 3 repetitions went to the same nginx');
+is(pid(), redis('GET', 'pid'), 'the nginx of init is still the one running');
+is(redis('GET', 'inits'), 1, 'init ran once for the 3 repetitions');
+PERL
+=== TEST 1: repeated
+--- config
+    location = /t { return 200 "t"; }
+--- init
+t::AgentTest::redis('INCR', 'inits');
+t::AgentTest::redis('SET', 'pid', main::pid());
+--- request
+GET /missing.html
+--- error_code: 404
+--- error_log
+No such file or directory
+EOF
+is_deeply($fails, [], 'repeat_each(3): no failure') or diag($out);
+is(scalar(grep { /pattern "No such file or directory" matches a line in error\.log/ } @$oks), 3,
+   'repeat_each(3): the log of each repetition checked on its own');
+like($out, qr/^ok \d+ - the 3 repetitions went to the same nginx$/m, 'repeat_each(3): one nginx');
+like($out, qr/^ok \d+ - the nginx of init is still the one running$/m, 'repeat_each(3): not restarted');
+like($out, qr/^ok \d+ - init ran once for the 3 repetitions$/m, 'repeat_each(3): one init');
+
+# the server root is emptied before nginx starts; anything in it but what
+# nginx writes stops the run
+($out, $rc) = inner(<<'PERL', <<'EOF');
+File::Path::make_path("$ENV{TEST_NGINX_SERVROOT}/stray");
+run_tests();
+PERL
+=== TEST 1: never runs
+--- config
+    location = /t { return 200; }
+--- request
+GET /t
+EOF
+like($out, qr/^Bail out!.*Can't remove \S+ \(not empty\?\)/m, 'a stray directory in the server root: bail out')
+    or diag($out);
+
+# a first block without config has no nginx to go to
+($out, $rc) = inner('run_tests();', <<'EOF');
+=== TEST 1: no config
+--- request
+GET /t
+EOF
+like($out, qr/^Bail out!.*No '--- config' section specified and could not get previous one/m,
+     'the first block without config: bail out') or diag($out);
+
+# a request that times out has no response: with abort too its status is
+# checked (--- ignore_response skips the response checks)
+($out, $rc, $fails) = inner('run_tests();', <<'EOF');
+=== TEST 1: abort without ignore_response
+--- config
+    location = /stall { proxy_pass http://127.0.0.1:$TEST_NGINX_STALL_PORT; }
+--- request
+GET /stall
+--- timeout: 0.3
+--- abort
+EOF
+is(scalar @$fails, 1, 'abort: a request that timed out has no status') or diag($out);
+like($fails->[0] // '', qr/status code ok/, '... the status check is the one that fails');
+
+# a check that the real one would not make, another check of the block
+# taking its place, is refused by ours
+SKIP: {
+    skip 'the real Test::Nginx::Socket makes only one of the two checks', 2 if t::AgentTest::real_test_nginx();
+    ($out, $rc, $fails) = inner('run_tests();', <<'EOF');
+=== TEST 1: response_body_like and response_body_unlike
+--- config
+    location = /t { return 200 "t"; }
+--- request
+GET /t
+--- response_body_like: t
+--- response_body_unlike: x
+EOF
+    is(scalar @$fails, 1, 'response_body_like with response_body_unlike: refused') or diag($out);
+    like($fails->[0] // '', qr/--- response_body_unlike is not checked by Test::Nginx::Socket/, '... saying why');
+}
 
 # ---- plain Test::More style ----
 nginx_start(config => 'location = /s { return 200 "uri=$uri len=$http_content_length"; }');
@@ -54,6 +210,7 @@ GET /t
 --- response_headers
 Content-Type: application/json
 X-Nope:
+!X-Never
 --- response_body: {"ok":true}
 --- no_error_log
 [error]
@@ -62,6 +219,8 @@ X-Nope:
 
 
 === TEST 2: 404 and error_log substring
+--- config
+    location = /t { return 200; }
 --- request
 GET /nope
 --- error_code: 404
@@ -113,7 +272,7 @@ len=11 body=hello world
 
 
 
-=== TEST 6: response_body_like eval, unlike, headers_like
+=== TEST 6: response_body_like eval, response_headers_like eval: one expectation per request
 --- config
     location = /j {
         default_type application/json;
@@ -123,13 +282,27 @@ len=11 body=hello world
 ["GET /j?a=1", "GET /j?a=2"]
 --- response_body_like eval
 [qr/"a":"1"/, qr/"a":"2"/]
---- response_body_unlike: error
---- response_headers_like
-Content-Type: ^application/json$
+--- response_headers_like eval
+["Content-Type: application/json", "Content-Type: application/(json|xml)"]
 
 
 
-=== TEST 7: error_log qr and arrayref, log_level
+=== TEST 7: response_body_unlike eval
+--- config
+    location = /j {
+        default_type application/json;
+        return 200 '{"a":"$arg_a"}';
+    }
+--- request eval
+["GET /j?a=1", "GET /j?a=2"]
+--- response_body_unlike eval
+["error", qr/"a":"1"/]
+
+
+
+=== TEST 8: error_log qr and arrayref, log_level
+--- config
+    location = /t { return 200; }
 --- log_level: warn
 --- request
 GET /missing.html
@@ -141,7 +314,7 @@ GET /missing.html
 
 
 
-=== TEST 8: client timeout with abort, wait
+=== TEST 9: client timeout with abort, wait
 --- config
     location = /stall {
         proxy_pass http://127.0.0.1:$TEST_NGINX_STALL_PORT;
@@ -150,13 +323,14 @@ GET /missing.html
 GET /stall
 --- timeout: 0.5
 --- abort
+--- ignore_response
 --- wait: 0.3
 --- error_log
 client prematurely closed connection
 
 
 
-=== TEST 9: must_die
+=== TEST 10: must_die
 --- config
     location = /x { no_such_directive_here; }
 --- request
@@ -167,7 +341,7 @@ unknown directive "no_such_directive_here"
 
 
 
-=== TEST 10: SKIP (would fail if it ran)
+=== TEST 11: SKIP (would fail if it ran)
 --- SKIP
 --- config
     location = /t { return 500; }
@@ -176,7 +350,7 @@ GET /t
 
 
 
-=== TEST 11: init section and default_http_config
+=== TEST 12: init section and default_http_config
 --- init
 t::AgentTest::redis('SET', 'harness:init', 'yes');
 --- config
@@ -188,7 +362,7 @@ from-default
 
 
 
-=== TEST 12: raw_request and shutdown
+=== TEST 13: raw_request and shutdown
 --- config
     location = /t { return 200 "raw"; }
 --- raw_request eval
@@ -199,7 +373,7 @@ raw
 
 
 
-=== TEST 13: pipelined_requests
+=== TEST 14: pipelined_requests
 --- config
     location = /a { return 200 "A"; }
     location = /b { return 201 "B"; }
@@ -212,7 +386,7 @@ raw
 
 
 
-=== TEST 14: chunked response decoding
+=== TEST 15: chunked response decoding
 --- config
     location = /c {
         sub_filter 'hello' 'bye';
@@ -226,3 +400,30 @@ Transfer-Encoding: chunked
 Content-Length:
 --- response_body chomp
 bye world
+
+
+
+=== TEST 16: post_setup_server_root runs before nginx starts, in an emptied server root; init once it has
+--- post_setup_server_root
+Test::More::ok(!-e "$ENV{TEST_NGINX_SERVROOT}/logs/nginx.pid", 'post_setup_server_root: nginx not started');
+Test::More::ok(!-e "$ENV{TEST_NGINX_SERVROOT}/logs/error.log", 'post_setup_server_root: logs emptied');
+Test::More::ok(-d "$ENV{TEST_NGINX_SERVROOT}/conf" && !-e "$ENV{TEST_NGINX_SERVROOT}/conf/nginx.conf",
+    'post_setup_server_root: conf/ is there, nginx.conf not yet');
+--- init
+$main::InitRuns++;
+$main::Pid = main::nginx_pid();
+Test::More::ok($main::Pid && kill(0, $main::Pid), 'init: nginx is running');
+--- config
+    location = /pid { return 200 "$pid"; }
+--- request
+GET /pid
+--- response_body_like: ^\d+$
+
+
+
+=== TEST 17: a block without config is sent to the nginx of the block before
+--- init
+Test::More::is(main::nginx_pid(), $main::Pid, 'no config: the same nginx as TEST 16');
+--- request
+GET /pid
+--- response_body_like: ^\d+$

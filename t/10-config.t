@@ -18,7 +18,9 @@ run_tests();
 
 # ---- a Redis on a unix socket: agent_async_redis unix:... really works ----
 
-my $root = server_root();
+# next to the other Redis's files: the server root holds only what nginx
+# writes (Test::Nginx refuses to empty one that holds more)
+my $root = t::AgentTest::redis_dir();
 my $sock = "$root/redis-unix.sock";
 unlink $sock;
 my $pid = fork;
@@ -30,7 +32,7 @@ if (!$pid) {
     exec('redis-server', '--port', '0', '--unixsocket', $sock, '--unixsocketperm', '777',
         '--save', '', '--appendonly', 'no', '--dir', $root) or POSIX::_exit(127);
 }
-END { if ($pid) { kill 'TERM', $pid; waitpid $pid, 0 } }
+END { local $?; if ($pid) { kill 'TERM', $pid; waitpid $pid, 0 } }
 
 # one command over the unix socket
 sub unix_redis {

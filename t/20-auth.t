@@ -249,8 +249,8 @@ X-Authorization: Bearer token-aaaa-1111
 [401, 401, 401, 401]
 --- response_body eval
 ['{"detail":"Unauthorized"}', '{"detail":"Unauthorized"}', '{"detail":"Unauthorized"}', '{"detail":"Unauthorized"}']
---- response_headers
-!Allow
+--- response_headers eval
+[("!Allow") x 4]
 
 
 

@@ -166,7 +166,6 @@ Content-Type: application/json
 --- request
 GET /v1/runs/run-50505050-0002-4002-9002-505050505050
 --- response_body: {"id":"run-50505050-0002-4002-9002-505050505050","status":"completed","created_at":"2026-05-14T10:00:00.123456Z","completed_at":"2026-05-14T10:00:07.654321Z","agent_id":"agent-50505050-5050-4050-8050-505050505050","conversation_id":null,"base_template_id":null,"background":true,"metadata":{"run_type":"send_message_async","lettuce":null},"request_config":{"use_assistant_message":true,"assistant_message_tool_name":"send_message","assistant_message_tool_kwarg":"message","include_return_message_types":null},"stop_reason":"end_turn","callback_url":"https://example.test/hook","callback_sent_at":"2026-05-14T10:00:07.700000Z","callback_status_code":200,"callback_error":null,"ttft_ns":1234567,"total_duration_ns":9876543210}
---- response_body_unlike: tenant|lease|attempts|started_at|usage|"request"
 
 
 
@@ -188,7 +187,6 @@ GET /v1/runs/run-50505050-0004-4004-b004-505050505050
 --- request
 GET /v1/runs/run-50505050-0008-4008-8008-505050505050
 --- response_body_like: "status":"cancelled",.*"stop_reason":"cancelled",.*"callback_status_code":null,.*"total_duration_ns":null\}$
---- response_body_unlike: cancel_requested
 
 
 
@@ -357,3 +355,17 @@ GET /v1/runs/run-50505050-0001-4001-8001-505050505050
  qr/agent_async redis reply: array/]
 --- no_error_log
 [error]
+
+
+
+=== TEST 22: (the run of TEST 2) the internal fields are hidden
+--- request
+GET /v1/runs/run-50505050-0002-4002-9002-505050505050
+--- response_body_unlike: tenant|lease|attempts|started_at|usage|"request"
+
+
+
+=== TEST 23: (the run of TEST 5) cancel_requested is not shown
+--- request
+GET /v1/runs/run-50505050-0008-4008-8008-505050505050
+--- response_body_unlike: cancel_requested

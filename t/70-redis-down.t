@@ -11,6 +11,16 @@ our $Silent = IO::Socket::INET->new(Listen => 128, LocalAddr => '127.0.0.1', Loc
 $ENV{TEST_NGINX_SILENT_PORT} = $Silent->sockport;
 # A port nothing listens on.
 $ENV{TEST_NGINX_CLOSED_PORT} = free_port();
+# Listens, but its accept queue is full: a connect to it never completes.
+our $Full = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1', LocalPort => 0, Proto => 'tcp')
+    or die "full listener: $@";
+our @Fill;
+while (my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $Full->sockport, Proto => 'tcp',
+                                     Timeout => 0.2)) {
+    push @Fill, $s;
+    die "the accept queue of the full listener does not fill up\n" if @Fill > 16;
+}
+$ENV{TEST_NGINX_FULL_PORT} = $Full->sockport;
 
 our $AGENT = 'agent-70707070-7070-4070-8070-707070707070';
 our $RUN   = 'run-70707070-7070-4070-8070-707070707070';
@@ -27,6 +37,9 @@ add_block_preprocessor(sub {
     $b->set_value(config => $CONFIG) unless defined scalar $b->config;
 });
 
+# the error_log of a block with several requests (TEST 4, TEST 5) is about
+# the block: the connect failure is logged once, not by every request
+check_accum_error_log();
 no_shuffle();
 run_tests();
 
@@ -358,7 +371,7 @@ agent_async: redis connect failed
 
 
 === TEST 5: redis stopped before nginx starts: 503, logged
---- init
+--- post_setup_server_root
 t::AgentTest::redis_stop();
 --- request eval
 ["GET /v1/runs/run-70707070-7070-4070-8070-707070707070", "GET /other"]
@@ -371,8 +384,8 @@ agent_async: redis connect failed
 
 
 
-=== TEST 6: redis back: answers from redis again
---- init
+=== TEST 6: redis back before nginx starts: answers from redis again
+--- post_setup_server_root
 t::AgentTest::redis_start();
 t::AgentTest::redis('FLUSHALL');
 --- request
@@ -381,3 +394,45 @@ GET /v1/runs/run-70707070-7070-4070-8070-707070707070
 --- response_body: {"detail":"Run not found with id=run-70707070-7070-4070-8070-707070707070"}
 --- no_error_log
 agent_async: redis connect failed
+
+
+
+=== TEST 7: the connection never comes up (connect timeout): the requests queued meanwhile were not sent, "not reachable"
+--- http_config
+    agent_async_redis 127.0.0.1:$TEST_NGINX_FULL_PORT;
+    agent_async_redis_connect_timeout 300ms;
+    agent_async_redis_timeout 2s;
+--- request eval
+["GET /v1/runs/run-70707070-7070-4070-8070-707070707070", "POST /v1/agents/agent-70707070-7070-4070-8070-707070707070/messages/async\n{\"input\":\"x\"}"]
+--- timeout: 3
+--- error_code eval
+[503, 503]
+--- response_headers eval
+[("Retry-After: 1\n!X-Should-Retry") x 2]
+--- response_body eval
+[('{"detail":"Service Unavailable: the run store is not reachable"}') x 2]
+--- error_log
+agent_async: redis connect timed out
+--- no_error_log
+[alert]
+
+
+
+=== TEST 8: the command timeout comes first, the connection still being made: "not reachable" too
+--- http_config
+    agent_async_redis 127.0.0.1:$TEST_NGINX_FULL_PORT;
+    agent_async_redis_connect_timeout 2s;
+    agent_async_redis_timeout 300ms;
+--- request eval
+["POST /v1/agents/agent-70707070-7070-4070-8070-707070707070/messages/async\n{\"input\":\"x\"}", "GET /v1/runs/run-70707070-7070-4070-8070-707070707070"]
+--- timeout: 3
+--- error_code eval
+[503, 503]
+--- response_headers eval
+[("Retry-After: 1\n!X-Should-Retry") x 2]
+--- response_body eval
+[('{"detail":"Service Unavailable: the run store is not reachable"}') x 2]
+--- error_log
+agent_async: redis not connected in 300 ms
+--- no_error_log
+[alert]

@@ -282,6 +282,7 @@ __DATA__
 "POST /v1/agents/agent-80808080-8080-4080-8080-808080808080/messages/async HTTP/1.1\r\nHost: localhost\r\nContent-Length: 200\r\n\r\n{\"input\":\"x\""
 --- timeout: 0.3
 --- abort
+--- ignore_response
 --- wait: 0.2
 --- error_log
 client prematurely closed connection

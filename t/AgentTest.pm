@@ -3,9 +3,9 @@ package t::AgentTest;
 # Project test base. A .t file says:   use t::AgentTest 'no_plan';
 # Works with our shim (prove -It/lib) and with the real Test::Nginx::Socket.
 # Per .t file: free nginx and redis ports, own servroot (t/servroot_<name>),
-# own redis-server (killed at exit). Helpers: redis, redis_stop, redis_start,
-# http_request, nginx_start, nginx_stop, json_decode, json_encode,
-# default_http_config.
+# own redis-server (its files in t/redis_<name>, killed at exit). Helpers:
+# redis, redis_stop, redis_start, http_request, nginx_start, nginx_stop,
+# error_log, json_decode, json_encode, default_http_config, real_test_nginx.
 #
 # Everything up to the "use Test::Nginx::Socket -Base" line is plain Perl;
 # after it, Spiffy's source filter applies (see t/README.md).
@@ -41,7 +41,7 @@ sub free_port {
 
 # ---- redis ----
 
-sub redis_dir { "$ENV{TEST_NGINX_SERVROOT}/redis" }
+sub redis_dir { $ENV{TEST_NGINX_REDIS_DIR} }
 
 sub redis_start {
     return 1 if $RedisPid;
@@ -127,12 +127,32 @@ sub _resp_read {
 
 # ---- nginx / HTTP for plain Test::More files ----
 
+# The settings of the Test::Nginx::Socket in use (ours or the real one)
+# that nginx_start applies too: log_level, master_on/off, workers,
+# worker_connections, no_root_location, env_to_nginx.
+sub runner_settings {
+    no warnings 'once';
+    my $real = real_test_nginx();
+    return (
+        log_level          => Test::Nginx::Socket::log_level(),
+        master_process     => Test::Nginx::Socket::master_process_enabled(),
+        workers            => Test::Nginx::Socket::workers(),
+        worker_connections => Test::Nginx::Socket::worker_connections(),
+        no_root_location   => $real ? $Test::Nginx::Util::NoRootLocation : $Test::Nginx::SocketLite::NoRootLocation,
+        env                => [$real ? @Test::Nginx::Util::EnvToNginx : @Test::Nginx::SocketLite::EnvToNginx],
+    );
+}
+
 # nginx_start(config => ..., http_config => ..., main_config => ..., log_level => ...)
-# Writes the same nginx.conf as the block runner and starts nginx; dies on failure.
+# Empties the server root as a block does, writes the same nginx.conf as the
+# block runner, with the runner's settings (above), and starts nginx; dies
+# on failure.
 sub nginx_start {
-    my %s = @_;
+    my %arg = @_;
+    my %s = (runner_settings(), map { defined $arg{$_} ? ($_ => $arg{$_}) : () } keys %arg);
     $s{http_config} = $DefaultHttpConfig if !defined $s{http_config};
     Test::Nginx::SocketLite::stop_nginx();
+    if (defined(my $err = Test::Nginx::SocketLite::setup_servroot())) { die "$err\n" }
     Test::Nginx::SocketLite::write_conf(%s);
     my ($ok, $out) = Test::Nginx::SocketLite::start_nginx();
     die "nginx failed to start:\n$out\n" unless $ok;
@@ -149,16 +169,19 @@ sub error_log { Test::Nginx::SocketLite::slurp("$ENV{TEST_NGINX_SERVROOT}/logs/e
 sub http_request {
     my ($method, $path, $headers, $body, $opts) = @_;
     $opts ||= {};
-    my $more = join "\n", map { "$_: $headers->{$_}" } sort keys %{ $headers || {} };
-    my $raw  = Test::Nginx::SocketLite::build_request(
-        "$method $path\n" . (defined $body ? "$body\n" : ''), $more);
-    my $res = Test::Nginx::SocketLite::http_exchange($raw, %$opts);
+    my $raw = Test::Nginx::SocketLite::plain_request($method, $path, $headers, $body);
+    my $res = Test::Nginx::SocketLite::http_exchange($raw, timeout => 3, %$opts);
     return { error => 'timeout' } if $res->{timeout};
     return { error => $res->{error} } if $res->{error};
     my $buf = $res->{raw};
-    return Test::Nginx::SocketLite::parse_response(\$buf)
-        || { error => "malformed response: " . substr($res->{raw}, 0, 200) };
+    my $r = Test::Nginx::SocketLite::parse_response(\$buf, $method eq 'HEAD')
+        || return { error => "malformed response: " . substr($res->{raw}, 0, 200) };
+    delete $r->{raw_headers};
+    return $r;
 }
+
+# True when the suites run under openresty's Test::Nginx::Socket, not ours.
+sub real_test_nginx { !!$INC{'Test/Nginx/Util.pm'} }
 
 sub json_decode { JSON::PP->new->utf8->allow_nonref->decode(shift) }
 sub json_encode { JSON::PP->new->utf8->canonical->allow_nonref->encode(shift) }
@@ -172,17 +195,28 @@ BEGIN {
     (my $name = basename($0)) =~ s/\.t$//;
     $name =~ s/\W/_/g;
     $ENV{TEST_NGINX_SERVROOT}    ||= "$Dir/servroot_$name";
+    # Redis keeps its files out of the server root, which Test::Nginx::Socket
+    # empties for every block and refuses to remove when it holds more than
+    # nginx's directories; what older versions of this file left there goes
+    $ENV{TEST_NGINX_REDIS_DIR}   ||= "$Dir/redis_$name";
+    File::Path::remove_tree("$ENV{TEST_NGINX_SERVROOT}/redis");
+    unlink map { "$ENV{TEST_NGINX_SERVROOT}/redis-unix.$_" } qw(sock log);
     $ENV{TEST_NGINX_SERVER_PORT} ||= $ENV{TEST_NGINX_PORT} || free_port();
     $ENV{TEST_NGINX_REDIS_PORT}    = free_port();
     redis_start();
 }
 
-END { redis_stop() if $$ == $Owner }
+END { local $?; redis_stop() if $$ == $Owner }    # waitpid would reset the exit status
 
 our @EXPORT = qw(redis redis_stop redis_start http_request nginx_start nginx_stop
     error_log json_decode json_encode default_http_config free_port);
 
 use Test::Nginx::Socket -Base;
+
+# scripts/test-real-nginx sets it: a run meant for the real Test::Nginx
+# must not fall back on ours (a "use lib 't/lib'" would make it)
+die "AGENT_ASYNC_REAL_TEST_NGINX is set, yet $INC{'Test/Nginx/Socket.pm'} is our own runner\n"
+    if $ENV{AGENT_ASYNC_REAL_TEST_NGINX} && !real_test_nginx();
 
 add_block_preprocessor(sub {
     my $block = shift;
