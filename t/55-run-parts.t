@@ -71,7 +71,7 @@ GET /v1/runs/run-55555555-0001-4001-8001-555555555555/messages
 --- response_headers
 Content-Type: application/json
 --- response_body eval
-'[' . join(',', main::msg(1, 'user_message'), main::msg(2, 'reasoning_message'), main::msg(3, 'assistant_message'),
+'[' . CORE::join(',', main::msg(1, 'user_message'), main::msg(2, 'reasoning_message'), main::msg(3, 'assistant_message'),
            main::msg(4, 'user_message'), main::msg(5, 'assistant_message')) . ']'
 --- no_error_log
 [error]
@@ -82,7 +82,7 @@ Content-Type: application/json
 --- request
 GET /v1/runs/run-55555555-0001-4001-8001-555555555555/messages?limit=2&order=desc
 --- response_body eval
-'[' . join(',', main::msg(5, 'assistant_message'), main::msg(4, 'user_message')) . ']'
+'[' . CORE::join(',', main::msg(5, 'assistant_message'), main::msg(4, 'user_message')) . ']'
 
 
 
@@ -90,7 +90,7 @@ GET /v1/runs/run-55555555-0001-4001-8001-555555555555/messages?limit=2&order=des
 --- request
 GET /v1/runs/run-55555555-0001-4001-8001-555555555555/messages?after=message-55555552-0000-4000-8000-000000000000&limit=2
 --- response_body eval
-'[' . join(',', main::msg(3, 'assistant_message'), main::msg(4, 'user_message')) . ']'
+'[' . CORE::join(',', main::msg(3, 'assistant_message'), main::msg(4, 'user_message')) . ']'
 
 
 
@@ -98,7 +98,7 @@ GET /v1/runs/run-55555555-0001-4001-8001-555555555555/messages?after=message-555
 --- request
 GET /v1/runs/run-55555555-0001-4001-8001-555555555555/messages?before=message-55555554-0000-4000-8000-000000000000&order=desc
 --- response_body eval
-'[' . join(',', main::msg(3, 'assistant_message'), main::msg(2, 'reasoning_message'), main::msg(1, 'user_message')) . ']'
+'[' . CORE::join(',', main::msg(3, 'assistant_message'), main::msg(2, 'reasoning_message'), main::msg(1, 'user_message')) . ']'
 
 
 
@@ -106,7 +106,7 @@ GET /v1/runs/run-55555555-0001-4001-8001-555555555555/messages?before=message-55
 --- request
 GET /v1/runs/run-55555555-0001-4001-8001-555555555555/messages/?after=message-55555551-0000-4000-8000-000000000000&before=message-55555554-0000-4000-8000-000000000000
 --- response_body eval
-'[' . join(',', main::msg(2, 'reasoning_message'), main::msg(3, 'assistant_message')) . ']'
+'[' . CORE::join(',', main::msg(2, 'reasoning_message'), main::msg(3, 'assistant_message')) . ']'
 
 
 

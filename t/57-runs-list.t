@@ -41,7 +41,7 @@ sub agent {
     return $b->{id};
 }
 
-sub run {
+sub new_run {
     my ($agent, $h) = @_;
     my ($s, $b) = api('POST', "/v1/agents/$agent/messages/async", $h, { input => 'hello' });
     die "run: $s\n" unless $s == 200;
@@ -61,11 +61,11 @@ my $b1 = agent(\%B);
 # twelve runs of tenant ten57, two agents interleaved; two of other57
 my @all;
 for my $i (1 .. 12) {
-    push @all, run($i % 3 ? $a1 : $a2);
+    push @all, new_run($i % 3 ? $a1 : $a2);
 }
 my @a1 = grep { redis('GET', "aa:runloc:$_") eq $a1 } @all;
 my @a2 = grep { redis('GET', "aa:runloc:$_") eq $a2 } @all;
-my @b = map { run($b1, \%B) } 1 .. 2;
+my @b = map { new_run($b1, \%B) } 1 .. 2;
 my @desc = reverse @all;
 
 # --- the listing, its shape, both path forms -----------------------------
@@ -237,7 +237,7 @@ is(redis('ZCARD', 'aa:tenant:ten57:runs'), @left + 2, 'and left alone');
 # --- many runs: filtered pages need several slices ------------------------
 
 my $many = agent();
-my @m = map { run($many) } 1 .. 450;
+my @m = map { new_run($many) } 1 .. 450;
 my @done = grep { $_ % 10 == 3 } 0 .. $#m;
 finish($many, $m[$_], 'completed', 'end_turn') for @done;
 my @want = reverse map { $m[$_] } @done;
