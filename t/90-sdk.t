@@ -21,7 +21,9 @@ if (!$worker) {
     open STDERR, '>&', \*STDOUT;
     exec($ENV{AGENT_ASYNC_WORKER_BIN} || 'build/agent-async-worker',
          '--redis', "127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT}",
-         '--backend', 'echo', '--concurrency', '2') or POSIX::_exit(127);
+         '--backend', 'echo', '--concurrency', '2',
+         # slow enough that a cancel finds runs still queued
+         '--echo-delay-ms', '100') or POSIX::_exit(127);
 }
 
 my $out = `node $sdk/sdk-test.mjs http://127.0.0.1:$ENV{TEST_NGINX_SERVER_PORT} sdk-token-0123 1 2>&1`;

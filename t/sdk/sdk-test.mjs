@@ -49,6 +49,102 @@ if (expectCompleted) {
     check(Number.isInteger(polled.total_duration_ns), 'total_duration_ns', polled.total_duration_ns);
 }
 
+const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+
+// runs.list: the SDK's auto-pagination (after = the last id of each page)
+// goes through every page and stops at the empty one
+const lister = await client.agents.create({ name: 'sdk-lister', model: 'openai/gpt-4o-mini' });
+const made = [];
+for (let i = 0; i < 7; i++) {
+    made.push((await client.agents.messages.createAsync(lister.id, { input: `page ${i}` })).id);
+}
+const collect = async (query) => {
+    const ids = [];
+    for await (const r of client.runs.list(query)) {
+        ids.push(r.id);
+        if (ids.length > 50) break;     // a pagination that never ends
+    }
+    return ids;
+};
+let seen = await collect({ agent_id: lister.id, limit: 3 });
+check(same(seen, [...made].reverse()), 'runs.list auto-paginates 3 pages, newest first, then stops',
+      JSON.stringify(seen));
+seen = await collect({ agent_id: lister.id, limit: 2, order: 'asc' });
+check(same(seen, made), 'runs.list order asc auto-paginates 4 pages', JSON.stringify(seen));
+const first = await client.runs.list({ agent_id: lister.id, limit: 2, before: made[4], order: 'asc' });
+check(same(first.getPaginatedItems().map((r) => r.id), made.slice(2, 4)),
+      'runs.list before: the page just before', JSON.stringify(first.getPaginatedItems()));
+const prev = await first.getNextPage();
+check(same(prev.getPaginatedItems().map((r) => r.id), made.slice(0, 2)),
+      'runs.list paging backwards with before', JSON.stringify(prev.getPaginatedItems()));
+const mine = await client.runs.list({ statuses: ['created', 'running', 'completed'], limit: 1000 });
+check(made.every((id) => mine.getPaginatedItems().some((r) => r.id === id)),
+      'runs.list with repeated statuses', mine.getPaginatedItems().length);
+
+if (expectCompleted) {
+    for (const id of made) {
+        const deadline = Date.now() + 10000;
+        let r = await client.runs.retrieve(id);
+        while (r.status !== 'completed' && Date.now() < deadline) {
+            await new Promise((res) => setTimeout(res, 50));
+            r = await client.runs.retrieve(id);
+        }
+    }
+    const done = await client.runs.list({ agent_id: lister.id, statuses: ['completed'] });
+    check(done.getPaginatedItems().length === 7, 'runs.list statuses=completed', done.getPaginatedItems().length);
+    const active = await client.runs.list({ agent_id: lister.id, active: true });
+    check(active.getPaginatedItems().length === 0, 'runs.list active: none left', active.getPaginatedItems().length);
+
+    const msgs = [];
+    for await (const m of client.runs.messages.list(run.id)) msgs.push(m);
+    check(msgs.some((m) => m.message_type === 'assistant_message'),
+          'runs.messages.list has the answer', JSON.stringify(msgs));
+    const usage = await client.runs.usage.retrieve(run.id);
+    check(Number.isInteger(usage.total_tokens), 'runs.usage.retrieve', JSON.stringify(usage));
+    const steps = [];
+    for await (const s of client.runs.steps.list(run.id)) steps.push(s);
+    check(steps.length >= 1 && steps[0].run_id === run.id, 'runs.steps.list', JSON.stringify(steps));
+
+    // cancel: runs still queued behind a slow one are cancelled at once
+    const slow = await client.agents.create({ name: 'sdk-cancel', model: 'openai/gpt-4o-mini' });
+    const queued = [];
+    for (let i = 0; i < 3; i++) {
+        queued.push((await client.agents.messages.createAsync(slow.id, { input: `wait ${i}` })).id);
+    }
+    const answer = await client.agents.messages.cancel(slow.id);
+    check(same(Object.keys(answer).sort(), [...queued].sort())
+          && Object.values(answer).every((v) => v === 'cancelled'),
+          'agents.messages.cancel answers every run cancelled', JSON.stringify(answer));
+    for (const [i, id] of queued.entries()) {
+        const deadline = Date.now() + 10000;
+        let r = await client.runs.retrieve(id);
+        while (r.status !== 'cancelled' && Date.now() < deadline) {
+            await new Promise((res) => setTimeout(res, 50));
+            r = await client.runs.retrieve(id);
+        }
+        check(r.status === 'cancelled' && r.stop_reason === 'cancelled', `queued run ${i} ends cancelled`,
+              JSON.stringify(r));
+    }
+    try {
+        await client.agents.messages.cancel(slow.id);
+        check(false, 'a second cancel finds nothing to cancel', 'no error');
+    } catch (e) {
+        check(e instanceof Letta.ConflictError, 'a second cancel is a 409 ConflictError', e);
+    }
+}
+
+// DELETE /v1/runs/{id}: not in this SDK's resources; its client does it
+const deleted = await client.delete(`/v1/runs/${made[0]}`);
+check(deleted.id === made[0], 'DELETE a run answers it', JSON.stringify(deleted));
+try {
+    await client.runs.retrieve(made[0]);
+    check(false, 'a deleted run is gone', 'no error');
+} catch (e) {
+    check(e instanceof Letta.NotFoundError, 'a deleted run is NotFoundError', e);
+}
+seen = await collect({ agent_id: lister.id, limit: 4 });
+check(same(seen, [...made].slice(1).reverse()), 'runs.list no longer has it', JSON.stringify(seen));
+
 try {
     await client.agents.messages.createAsync('agent-123e4567-e89b-42d3-8456-426614174000',
                                              { input: 'x' });
