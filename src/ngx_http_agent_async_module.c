@@ -119,6 +119,13 @@ static ngx_command_t  ngx_http_agent_async_commands[] = {
       offsetof(ngx_http_agent_async_main_conf_t, redis.reconnect_max),
       &ngx_http_agent_async_msec_post },
 
+    { ngx_string("agent_async_idempotency_window"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_agent_async_main_conf_t, idempotency_window),
+      &ngx_http_agent_async_msec_post },
+
       ngx_null_command
 };
 
@@ -178,6 +185,7 @@ ngx_http_agent_async_create_main_conf(ngx_conf_t *cf)
     amcf->redis.connect_timeout = NGX_CONF_UNSET_MSEC;
     amcf->redis.timeout = NGX_CONF_UNSET_MSEC;
     amcf->redis.reconnect_max = NGX_CONF_UNSET_MSEC;
+    amcf->idempotency_window = NGX_CONF_UNSET_MSEC;
 
     return amcf;
 }
@@ -201,6 +209,7 @@ ngx_http_agent_async_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(amcf->redis.connect_timeout, 1000);
     ngx_conf_init_msec_value(amcf->redis.timeout, 2000);
     ngx_conf_init_msec_value(amcf->redis.reconnect_max, 2000);
+    ngx_conf_init_msec_value(amcf->idempotency_window, 24 * 60 * 60 * 1000);
 
     return NGX_CONF_OK;
 }

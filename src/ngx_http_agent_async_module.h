@@ -15,6 +15,7 @@
 #include "aa_buf.h"
 #include "aa_conf.h"
 #include "aa_errors.h"
+#include "aa_keys.h"
 #include "aa_run.h"
 #include "aa_scripts.h"
 #include "ngx_http_agent_async_redis.h"
@@ -40,6 +41,7 @@ typedef struct {
     ngx_flag_t                          configured; /* a location has it */
     ngx_http_agent_async_redis_conf_t   redis;
     ngx_str_t                           prefix;     /* NUL-terminated */
+    ngx_msec_t                          idempotency_window;
 } ngx_http_agent_async_main_conf_t;
 
 
@@ -59,6 +61,16 @@ typedef struct {
     int64_t                    limit;
     ngx_uint_t                 desc;       /* order=desc */
 } ngx_http_agent_async_page_t;
+
+
+/* what names a run being created, for create_run.lua's dedupe */
+typedef struct {
+    char                       mode[3];     /* "", "k", "o" or "ko" */
+    char                       fingerprint[41];
+    char                       window[NGX_INT64_LEN + 1];   /* ms */
+    char                       key[AA_KEY_MAX];     /* Pidem:T:H */
+    char                       otids[AA_KEY_MAX];   /* P{A}:otids:H */
+} ngx_http_agent_async_idem_t;
 
 
 /* a run found from the id of the path, its fields in reply after tenant */
@@ -81,6 +93,7 @@ typedef struct {
     void                      *data;        /* a route's own state */
     ngx_str_t                  error_body;  /* replaces nginx's error page */
     unsigned                   own_response:1;
+    unsigned                   idempotent:1;    /* a retry is a replay */
     unsigned                   rewrite_error:1;
 } ngx_http_agent_async_ctx_t;
 
@@ -152,9 +165,16 @@ ngx_int_t ngx_http_agent_async_read_agent_body(ngx_http_request_t *r,
 u_char *ngx_http_agent_async_body(ngx_http_request_t *r, size_t *len);
 
 
+/* ngx_http_agent_async_idempotency.c */
+ngx_int_t ngx_http_agent_async_idem_prepare(ngx_http_request_t *r,
+    ngx_http_agent_async_idem_t *idem, u_char *body, size_t len,
+    aa_buf_t *otids, ngx_int_t *rc);
+
+
 /* ngx_http_agent_async_runs.c */
 ngx_int_t ngx_http_agent_async_run_create(ngx_http_request_t *r);
 ngx_int_t ngx_http_agent_async_run_get(ngx_http_request_t *r);
+const char *const *ngx_http_agent_async_run_fields(void);
 
 
 /* ngx_http_agent_async_run_list.c */

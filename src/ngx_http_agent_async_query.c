@@ -108,7 +108,10 @@ ngx_int_t
 ngx_http_agent_async_send_storage_error(ngx_http_request_t *r,
     redisReply *reply)
 {
-    ngx_table_elt_t  *h;
+    ngx_table_elt_t             *h;
+    ngx_http_agent_async_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_agent_async_module);
 
     if (reply && reply->type == REDIS_REPLY_ERROR) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
@@ -118,10 +121,11 @@ ngx_http_agent_async_send_storage_error(ngx_http_request_t *r,
 
     /*
      * The SDKs retry 5xx.  A POST that reached Redis may have been
-     * committed, and a retry would create a second run.
+     * committed, and a retry would create a second run, unless it names
+     * its run (docs/idempotency.md).
      */
 
-    if (r->method == NGX_HTTP_POST) {
+    if (r->method == NGX_HTTP_POST && !(ctx != NULL && ctx->idempotent)) {
         h = ngx_list_push(&r->headers_out.headers);
         if (h == NULL) {
             return NGX_ERROR;

@@ -30,6 +30,7 @@ typedef struct {
     char                tenant_runs[AA_KEY_MAX];
     char                ready[AA_KEY_MAX];
     char                tenant_active[AA_KEY_MAX];
+    ngx_http_agent_async_idem_t  idem;
 
     char                id[AA_ID_MAX];
     char                agent[AA_ID_MAX];
@@ -41,8 +42,8 @@ typedef struct {
     aa_field_t          fields[NGX_HTTP_AGENT_ASYNC_RUN_FIELDS];
     size_t              nfields;
 
-    const char         *argv[12 + 2 * NGX_HTTP_AGENT_ASYNC_RUN_FIELDS];
-    size_t              argvlen[12 + 2 * NGX_HTTP_AGENT_ASYNC_RUN_FIELDS];
+    const char         *argv[17 + 2 * NGX_HTTP_AGENT_ASYNC_RUN_FIELDS];
+    size_t              argvlen[17 + 2 * NGX_HTTP_AGENT_ASYNC_RUN_FIELDS];
 } ngx_http_agent_async_new_run_t;
 
 
@@ -53,6 +54,10 @@ static ngx_int_t ngx_http_agent_async_run_store(ngx_http_request_t *r,
     ngx_http_agent_async_new_run_t *run);
 static void ngx_http_agent_async_run_created(ngx_http_request_t *r,
     redisReply *reply);
+static ngx_int_t ngx_http_agent_async_run_repeated(ngx_http_request_t *r,
+    redisReply *reply);
+static void ngx_http_agent_async_run_replayed(ngx_http_request_t *r,
+    ngx_str_t *agent, redisReply *reply);
 static void ngx_http_agent_async_run_got(ngx_http_request_t *r,
     ngx_str_t *agent, redisReply *reply);
 static void ngx_http_agent_async_field(aa_field_t *f, const char *name,
@@ -97,6 +102,13 @@ ngx_http_agent_async_run_create_body(ngx_http_request_t *r)
             || ngx_http_agent_async_run_prepare(r, &req, run) != NGX_OK)
         {
             rc = ngx_http_agent_async_send_oom(r);
+            break;
+        }
+
+        if (ngx_http_agent_async_idem_prepare(r, &run->idem, body, len,
+                                              &req.otids, &rc)
+            != NGX_OK)
+        {
             break;
         }
 
@@ -199,9 +211,9 @@ static ngx_int_t
 ngx_http_agent_async_run_store(ngx_http_request_t *r,
     ngx_http_agent_async_new_run_t *run)
 {
-    int                                argc;
+    int                                argc, nkeys;
     size_t                             i;
-    const char                        *p;
+    const char                        *p, *m;
     ngx_http_agent_async_main_conf_t  *amcf;
 
     amcf = ngx_http_get_module_main_conf(r, ngx_http_agent_async_module);
@@ -232,16 +244,24 @@ ngx_http_agent_async_run_store(ngx_http_request_t *r,
     run->argv[5] = run->tenant_runs;
     run->argv[6] = run->ready;
     run->argv[7] = run->tenant_active;
-    run->argv[8] = run->tenant;
-    run->argv[9] = run->id;
-    run->argv[10] = run->agent;
-    run->argv[11] = run->created_us;
+    nkeys = 8;
 
-    for (i = 0; i < 12; i++) {
-        run->argvlen[i] = ngx_strlen(run->argv[i]);
+    for (m = run->idem.mode; *m; m++) {
+        run->argv[nkeys++] = *m == 'k' ? run->idem.key : run->idem.otids;
     }
 
-    argc = 12;
+    argc = nkeys;
+    run->argv[argc++] = run->tenant;
+    run->argv[argc++] = run->id;
+    run->argv[argc++] = run->agent;
+    run->argv[argc++] = run->created_us;
+    run->argv[argc++] = run->idem.mode;
+    run->argv[argc++] = run->idem.fingerprint;
+    run->argv[argc++] = run->idem.window;
+
+    for (i = 0; i < (size_t) argc; i++) {
+        run->argvlen[i] = ngx_strlen(run->argv[i]);
+    }
 
     for (i = 0; i < run->nfields; i++) {
         run->argv[argc] = run->fields[i].name;
@@ -252,7 +272,7 @@ ngx_http_agent_async_run_store(ngx_http_request_t *r,
 
     return ngx_http_agent_async_query_script(r,
                                              ngx_http_agent_async_run_created,
-                                             AA_SCRIPT_CREATE_RUN, 8, argc,
+                                             AA_SCRIPT_CREATE_RUN, nkeys, argc,
                                              run->argv, run->argvlen);
 }
 
@@ -266,7 +286,10 @@ ngx_http_agent_async_run_created(ngx_http_request_t *r, redisReply *reply)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_agent_async_module);
 
-    if (reply == NULL || reply->type != REDIS_REPLY_INTEGER) {
+    if (reply != NULL && reply->type == REDIS_REPLY_ARRAY) {
+        rc = ngx_http_agent_async_run_repeated(r, reply);
+
+    } else if (reply == NULL || reply->type != REDIS_REPLY_INTEGER) {
         rc = ngx_http_agent_async_send_storage_error(r, reply);
 
     } else if (reply->integer == 0) {
@@ -283,10 +306,92 @@ ngx_http_agent_async_run_created(ngx_http_request_t *r, redisReply *reply)
 }
 
 
-/* GET /v1/runs/{run_id}: the fields the Run renders, never the job */
+/*
+ * A repeat of a request within the idempotency window: the run it made
+ * ("replay"), or a 422 when its key or otids came with another request.
+ */
 
-ngx_int_t
-ngx_http_agent_async_run_get(ngx_http_request_t *r)
+static ngx_int_t
+ngx_http_agent_async_run_repeated(ngx_http_request_t *r, redisReply *reply)
+{
+    aa_buf_t                     out;
+    redisReply                  *v, *run;
+    ngx_http_agent_async_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_agent_async_module);
+
+    if (reply->elements < 2 || reply->element[0]->type != REDIS_REPLY_STRING
+        || reply->element[reply->elements - 1]->type != REDIS_REPLY_STRING)
+    {
+        return ngx_http_agent_async_send_storage_error(r, NULL);
+    }
+
+    v = reply->element[0];
+    run = reply->element[reply->elements - 1];
+
+    if (v->len == 6 && ngx_strncmp(v->str, "replay", 6) == 0) {
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "agent_async run create: a repeat of %*s",
+                       (size_t) run->len, run->str);
+
+        ctx->id.data = ngx_pnalloc(r->pool, run->len + 1);
+        if (ctx->id.data == NULL) {
+            return ngx_http_agent_async_send_oom(r);
+        }
+
+        ngx_memcpy(ctx->id.data, run->str, run->len);
+        ctx->id.data[run->len] = '\0';
+        ctx->id.len = run->len;
+
+        return ngx_http_agent_async_run_find(r,
+                   ngx_http_agent_async_run_fields(), AA_RUN_NKEYS,
+                   ngx_http_agent_async_run_replayed);
+    }
+
+    aa_buf_init(&out);
+
+    if (reply->elements == 3 && reply->element[1]->type == REDIS_REPLY_STRING
+        && reply->element[1]->len == 3)
+    {
+        aa_buf_puts(&out, "{\"detail\":\"This Idempotency-Key was used "
+                          "with another request: ");
+    } else {
+        aa_buf_puts(&out, "{\"detail\":\"These message otids were sent "
+                          "with another request: ");
+    }
+
+    ngx_http_agent_async_json_escape(&out, (u_char *) run->str, run->len);
+    aa_buf_puts(&out, "\"}");
+
+    return ngx_http_agent_async_send_buf(r, NGX_HTTP_UNPROCESSABLE_ENTITY,
+                                         &out);
+}
+
+
+static void
+ngx_http_agent_async_run_replayed(ngx_http_request_t *r, ngx_str_t *agent,
+    redisReply *reply)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        ngx_http_finalize_request(r, ngx_http_agent_async_send_oom(r));
+        return;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Idempotent-Replayed");
+    ngx_str_set(&h->value, "true");
+
+    ngx_http_agent_async_run_got(r, agent, reply);
+}
+
+
+/* the fields of a Run, as HMGET asks for them */
+
+const char *const *
+ngx_http_agent_async_run_fields(void)
 {
     static const char  *fields[AA_RUN_NKEYS];
 
@@ -298,7 +403,17 @@ ngx_http_agent_async_run_get(ngx_http_request_t *r)
         }
     }
 
-    return ngx_http_agent_async_run_find(r, fields, AA_RUN_NKEYS,
+    return fields;
+}
+
+
+/* GET /v1/runs/{run_id}: the fields the Run renders, never the job */
+
+ngx_int_t
+ngx_http_agent_async_run_get(ngx_http_request_t *r)
+{
+    return ngx_http_agent_async_run_find(r, ngx_http_agent_async_run_fields(),
+                                         AA_RUN_NKEYS,
                                          ngx_http_agent_async_run_got);
 }
 

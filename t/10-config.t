@@ -763,3 +763,30 @@ GET /v1/agents/x
 --- must_die
 --- error_log
 "agent_async_redis_reconnect_max" must be more than 0
+
+
+
+=== TEST 52: agent_async_idempotency_window 0 is refused (no window to dedupe in)
+--- http_config
+    agent_async_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    agent_async_idempotency_window 0;
+--- config
+    location /v1/ { agent_async on; agent_async_auth off; }
+--- request
+GET /v1/agents/x
+--- must_die
+--- error_log
+"agent_async_idempotency_window" must be more than 0
+
+
+
+=== TEST 53: agent_async_idempotency_window outside http is refused
+--- http_config
+    agent_async_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /v1/ { agent_async on; agent_async_auth off; agent_async_idempotency_window 1h; }
+--- request
+GET /v1/agents/x
+--- must_die
+--- error_log
+"agent_async_idempotency_window" directive is not allowed here

@@ -93,11 +93,21 @@ sub us_to_ts {
 # Checks the Redis state a successful create must leave (seeded agent, empty
 # queue before).  $before: the keys before the request.
 sub check_created {
-    my ($name, $run, $before) = @_;
+    my ($name, $run, $before, $body) = @_;
     my $R = $run->{id};
     my $rk = "aa:{$AGENT}:run:$R";
     my @new = ($rk, "aa:{$AGENT}:queue", "aa:{$AGENT}:runs", "aa:runloc:$R", "aa:tenant:$TENANT:runs",
                "aa:tenant:$TENANT:active", 'aa:ready');
+    # a body giving every message an otid names its run (docs/idempotency.md)
+    my $in = eval { json_decode($body // '') };
+    my $msgs = ref $in eq 'HASH' && ref $in->{messages} eq 'ARRAY' ? $in->{messages} : [];
+    if (@$msgs && !grep { !(ref $_ eq 'HASH' && defined $_->{otid} && !ref $_->{otid} && length $_->{otid}
+                            && $_->{otid} !~ /\n/) } @$msgs) {
+        my ($otids) = grep { m{^aa:\{\Q$AGENT\E\}:otids:[0-9a-f]{40}$} } @{ sorted_keys() };
+        ok(defined $otids, "$name: every message has an otid: the otids record");
+        like(redis('GET', $otids // ''), qr/^\Q$R\E [0-9a-f]{40}$/, "$name: naming the run");
+        push @new, $otids // ();
+    }
     is_deeply(sorted_keys(), [sort(@$before, @new)], "$name: exactly the contract's keys were created");
 
     my %h = @{ redis('HGETALL', $rk) };
@@ -183,7 +193,8 @@ for my $block (blocks()) {
     if ($res->{status} == 200) {
         my $run = eval { json_decode($res->{body}) };
         ok($run, "$name: JSON Run") or next;
-        check_created($name, $run, $before);
+        my $text = ref $raw ? join('', map { ref $_ ? $_->{value} : $_ } @$raw) : $raw;
+        check_created($name, $run, $before, $text =~ /\r\n\r\n(.*)\z/s ? $1 : undef);
     } else {
         is_deeply(sorted_keys(), $before, "$name: no key created or changed");
         is(redis('LLEN', 'aa:ready'), 0, "$name: nothing made ready");

@@ -1,7 +1,8 @@
 # The examples of README.md and docs/, run as they are written (only the
 # token file, the ports and the checkout's path are replaced): the
 # walkthrough and the TypeScript SDK snippet against a scripts/run, the
-# --cancel example of docs/worker.md, the nginx.conf of docs/directives.md
+# retry example of docs/idempotency.md, the --cancel example of
+# docs/worker.md, the nginx.conf of docs/directives.md
 # with nginx -t.
 
 use strict;
@@ -72,6 +73,16 @@ write_file("$tmp/sdk/example.mjs", $js);
 $out = `cd $tmp/sdk && TOKEN=\$(cat $s->{var}/token) node example.mjs 2>&1`;
 isnt $?, 0, 'with /v1 in baseURL it fails';
 like $out, qr/NotFoundError/, 'with a 404';
+
+# docs/idempotency.md: the same request twice, the second a replay
+my $idem = example('docs/idempotency.md', qr/^nothing is deduplicated/m, 'sh');
+ok $idem =~ s{cat var/token}{cat $s->{var}/token}, 'it reads var/token';
+ok $idem =~ s{127\.0\.0\.1:8080}{127.0.0.1:$port}g, 'it talks to port 8080';
+write_file("$tmp/idem.sh", $idem);
+$out = `bash -e $tmp/idem.sh 2>&1`;
+is $?, 0, 'the idempotency example runs' or diag $out;
+like $out, qr/\Aa new run\r?\nIdempotent-Replayed: true\r?\n\z/i,
+    'a new run, then a replay, as docs/idempotency.md says' or diag $out;
 
 # docs/worker.md: --cancel, its output and exit status
 my $cancel = example('docs/worker.md', qr/^`--cancel RUN` prints/m, '');

@@ -104,6 +104,24 @@ aa_key_tenant_active(char *out, size_t size, const char *p,
 
 
 int
+aa_key_idempotency(char *out, size_t size, const char *p, const char *tenant,
+    const char *sha1)
+{
+    return aa_key_done(snprintf(out, size, "%sidem:%s:%s", p, tenant, sha1),
+                       size);
+}
+
+
+int
+aa_key_otids(char *out, size_t size, const char *p, const char *agent,
+    const char *sha1)
+{
+    return aa_key_done(snprintf(out, size, "%s{%s}:otids:%s", p, agent, sha1),
+                       size);
+}
+
+
+int
 aa_key_ready(char *out, size_t size, const char *p)
 {
     return aa_key_done(snprintf(out, size, "%sready", p), size);

@@ -17,6 +17,9 @@
  *   Ptenant:T:agents        zset    agents of tenant T
  *   Ptenant:T:runs          zset    runs of tenant T, as "A/R"
  *   Ptenant:T:active        zset    its runs not known to be finished, "A/R"
+ *   Pidem:T:H               string  "R F": the run of Idempotency-Key with
+ *                                   SHA-1 H, F the request's fingerprint
+ *   P{A}:otids:H            string  "R F": the run of the otids with SHA-1 H
  *   Pready                  list    agents with work and no owner
  *   Pprocessing:W           list    agents held by worker W
  *   Pworkers                set     worker ids
@@ -52,6 +55,10 @@ int aa_key_tenant_runs(char *out, size_t size, const char *p,
     const char *tenant);
 int aa_key_tenant_active(char *out, size_t size, const char *p,
     const char *tenant);
+int aa_key_idempotency(char *out, size_t size, const char *p,
+    const char *tenant, const char *sha1);
+int aa_key_otids(char *out, size_t size, const char *p, const char *agent,
+    const char *sha1);
 int aa_key_ready(char *out, size_t size, const char *p);
 int aa_key_processing(char *out, size_t size, const char *p,
     const char *worker);

@@ -40,6 +40,7 @@ static void aa_req_validate(aa_errors_t *e, yajl_val body,
 static void aa_req_reset(aa_async_request_t *req);
 static void aa_req_output(aa_async_request_t *req, const aa_job_fields_t *f,
     yajl_val callback_url);
+static void aa_req_otids(aa_async_request_t *req, const aa_job_fields_t *f);
 
 
 static const char *const  aa_roles[] = {
@@ -786,6 +787,36 @@ aa_req_output(aa_async_request_t *req, const aa_job_fields_t *f,
         || strcmp(aa_job_message_type(f->messages->u.array.values[0]),
                   "message")
            == 0;
+
+    aa_req_otids(req, f);
+}
+
+
+static void
+aa_req_otids(aa_async_request_t *req, const aa_job_fields_t *f)
+{
+    size_t        i;
+    yajl_val      otid;
+    const char   *s;
+
+    if (f->messages == NULL) {
+        return;
+    }
+
+    for (i = 0; i < f->messages->u.array.len; i++) {
+        otid = aa_json_get(f->messages->u.array.values[i], "otid");
+
+        if (!YAJL_IS_STRING(otid) || otid->u.string[0] == '\0'
+            || strchr(otid->u.string, '\n') != NULL)
+        {
+            aa_buf_reset(&req->otids);
+            return;
+        }
+
+        s = otid->u.string;
+        aa_buf_append(&req->otids, s, strlen(s));
+        aa_buf_putc(&req->otids, '\n');
+    }
 }
 
 
@@ -794,6 +825,7 @@ aa_req_reset(aa_async_request_t *req)
 {
     aa_buf_reset(&req->job);
     aa_buf_reset(&req->request_config);
+    aa_buf_reset(&req->otids);
     req->callback_url[0] = '\0';
     req->callback_url_len = 0;
     req->first_is_message = 0;
@@ -805,6 +837,7 @@ aa_async_request_init(aa_async_request_t *req)
 {
     aa_buf_init(&req->job);
     aa_buf_init(&req->request_config);
+    aa_buf_init(&req->otids);
     aa_errors_init(&req->errors);
     aa_req_reset(req);
 }
@@ -815,6 +848,7 @@ aa_async_request_free(aa_async_request_t *req)
 {
     aa_buf_free(&req->job);
     aa_buf_free(&req->request_config);
+    aa_buf_free(&req->otids);
     aa_errors_free(&req->errors);
     aa_req_reset(req);
 }
@@ -853,6 +887,11 @@ aa_async_request_parse(aa_async_request_t *req, const char *body,
 
         if (rc == AA_OK) {
             aa_req_output(req, &f, callback_url);
+
+            if (req->otids.failed) {
+                aa_req_reset(req);
+                rc = AA_NOMEM;
+            }
 
         } else {
             aa_req_reset(req);

@@ -43,6 +43,13 @@ typedef struct {
     char         callback_url[AA_V_URL_MAX + 1];
     size_t       callback_url_len;
 
+    /*
+     * The client's own otids, each followed by '\n', when every message
+     * carried one (a string without '\n'); empty otherwise.  A repeat of
+     * them is a retry (docs/idempotency.md).
+     */
+    aa_buf_t     otids;
+
     /* the first message of the job has type "message" ("input": always) */
     unsigned     first_is_message:1;
 

@@ -30,11 +30,16 @@ sub create_run_raw {
                   status => 'created', created_at => $NOW, created_us => $US,
                   background => 1, metadata => '{"run_type":"x"}',
                   request_config => '{}', request => '{"messages":[]}');
+    # the dedupe records: key => 'Pidem:...', otids => 'P{A}:otids:...'
+    my $mode = join '', ($o{key} ? 'k' : ()), ($o{otids} ? 'o' : ());
+    my @dedupe = ((defined $o{key} ? $o{key} : ()),
+                  (defined $o{otids} ? $o{otids} : ()));
     my $rep = eval {
         rs('create_run',
            [ $k->{agent}, $k->{queue}, $k->{runs}, $k->{run}, $k->{runloc},
-             $k->{tenant_runs}, $k->{ready}, $k->{tenant_active} ],
-           $t, $o{run}, $o{agent}, $US, @fields);
+             $k->{tenant_runs}, $k->{ready}, $k->{tenant_active}, @dedupe ],
+           $t, $o{run}, $o{agent}, $US, $mode, $o{fp} // 'f',
+           $o{window} // 1000, @fields);
     };
     return defined $rep ? $rep : "ERROR: $@";
 }
@@ -212,6 +217,57 @@ for my $what (qw(run runloc)) {
         qr/^ERROR: redis error: WRONGTYPE \Q$k->{$what}\E is a /,
         "existing $what (id reused): create_run refuses it";
     is_deeply dump_all(), $before, "existing $what: nothing written";
+}
+
+# --- repeats: an Idempotency-Key or otids record names the run ---------
+
+{
+    fresh();
+    my $a = create_agent($r);
+    my ($r1, $r2) = map { 'run-' . uuid4() } 1, 2;
+    my $key = 'aa:idem:default:' . ('a' x 40);
+    my $ot = "aa:{$a}:otids:" . ('b' x 40);
+    is create_run_raw(agent => $a, run => $r1, key => $key, otids => $ot,
+                      fp => 'fp1', window => 60000), 1,
+        'a first request with a key and otids: created';
+    is $r->cmd('GET', $key), "$r1 fp1", 'the key names the run and fingerprint';
+    is $r->cmd('GET', $ot), "$r1 fp1", 'so do the otids';
+    my $ttl = $r->cmd('PTTL', $key);
+    ok $ttl > 59000 && $ttl <= 60000, "for the window (PTTL $ttl)";
+    ok $r->cmd('PTTL', $ot) > 59000, 'the otids too';
+
+    my $before = dump_all();
+    is_deeply create_run_raw(agent => $a, run => $r2, key => $key, fp => 'fp1'),
+        [ 'replay', $r1 ], 'the same key and fingerprint: replay of the run';
+    is_deeply create_run_raw(agent => $a, run => $r2, otids => $ot, fp => 'fp1'),
+        [ 'replay', $r1 ], 'the same otids and fingerprint: replay';
+    is_deeply create_run_raw(agent => $a, run => $r2, key => $key, fp => 'fp2'),
+        [ 'conflict', 'key', $r1 ], 'the same key, another fingerprint: conflict';
+    is_deeply create_run_raw(agent => $a, run => $r2, otids => $ot, fp => 'fp2'),
+        [ 'conflict', 'otids', $r1 ], 'the same otids, another fingerprint';
+    my $new = 'aa:idem:default:' . ('c' x 40);
+    is_deeply create_run_raw(agent => $a, run => $r2, key => $new, otids => $ot,
+                             fp => 'fp1'),
+        [ 'replay', $r1 ], 'a new key with known otids: the otids decide';
+    is_deeply create_run_raw(agent => $a, run => $r2, key => $key,
+                             otids => "aa:{$a}:otids:" . ('d' x 40),
+                             fp => 'fp1'),
+        [ 'replay', $r1 ], 'the key is checked first';
+    is_deeply dump_all(), $before, 'replays and conflicts write nothing';
+    is create_run_raw(agent => 'agent-' . uuid4(), run => $r2, key => $key,
+                      fp => 'fp1'), 0, 'an unknown agent is 0 before any replay';
+
+    $r->cmd('SET', $new, 'garbage');
+    is_deeply create_run_raw(agent => $a, run => $r2, key => $new, fp => 'fp1'),
+        [ 'conflict', 'key', '' ], 'a record that is not "R F": a conflict';
+    $r->cmd('DEL', $new);
+    $r->cmd('RPUSH', $new, 'x');
+    $before = dump_all();
+    like create_run_raw(agent => $a, run => $r2, key => $new, fp => 'fp1'),
+        qr/^ERROR: redis error: WRONGTYPE \Q$new\E is a list/,
+        'a record of another type: WRONGTYPE';
+    is_deeply dump_all(), $before, 'and nothing written';
+    inv_ok('aa:', [$a], 'after the repeats');
 }
 
 # --- another prefix ---------------------------------------------------

@@ -54,6 +54,10 @@ test_global_keys(void **state)
                "aa:tenant:acme:runs");
     expect_key(aa_key_tenant_active(k, sizeof(k), P, "acme"), k,
                "aa:tenant:acme:active");
+    expect_key(aa_key_idempotency(k, sizeof(k), P, "acme", "00ff"), k,
+               "aa:idem:acme:00ff");
+    expect_key(aa_key_otids(k, sizeof(k), P, "agent-x", "00ff"), k,
+               "aa:{agent-x}:otids:00ff");
     expect_key(aa_key_ready(k, sizeof(k), P), k, "aa:ready");
     expect_key(aa_key_processing(k, sizeof(k), P, "h:1:x"), k,
                "aa:processing:h:1:x");

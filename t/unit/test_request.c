@@ -1596,6 +1596,51 @@ test_first_is_message(void **state)
 }
 
 
+/* otids: the client's own, only when every message carried one */
+
+static void
+expect_otids(const char *body_sq, const char *want)
+{
+    ok_t  ok;
+
+    ok_parse(&ok, body_sq);
+
+    if (ok.req.otids.len != strlen(want)
+        || (ok.req.otids.len
+            && memcmp(ok.req.otids.data, want, ok.req.otids.len) != 0))
+    {
+        fail_msg("otids \"%.*s\", wanted \"%s\": %s",
+                 (int) ok.req.otids.len,
+                 ok.req.otids.data ? ok.req.otids.data : "", want, body_sq);
+    }
+
+    ok_free(&ok);
+}
+
+
+static void
+test_otids(void **state)
+{
+    expect_otids("{'messages':[{'role':'user','content':'x','otid':'o1'},"
+                 "{'role':'user','content':'y','otid':'o2'}]}", "o1\no2\n");
+    expect_otids(ITEM("{'role':'user','content':'x','otid':'only'}"),
+                 "only\n");
+    expect_otids(ITEM("{'type':'approval','otid':'ap','approvals':[{'type':"
+                      "'approval','tool_call_id':'c','approve':true}]}"),
+                 "ap\n");
+
+    /* one missing, null, empty or holding a newline: none */
+    expect_otids("{'messages':[{'role':'user','content':'x','otid':'o1'},"
+                 "{'role':'user','content':'y'}]}", "");
+    expect_otids("{'messages':[{'role':'user','content':'x','otid':null}]}",
+                 "");
+    expect_otids(ITEM("{'role':'user','content':'x','otid':''}"), "");
+    expect_otids("{\"messages\":[{\"role\":\"user\",\"content\":\"x\","
+                 "\"otid\":\"a\\nb\"}]}", "");
+    expect_otids("{'input':'x'}", "");
+}
+
+
 /* output encoding */
 
 static void
@@ -1752,6 +1797,7 @@ main(void)
         cmocka_unit_test(test_ignored_fields),
         cmocka_unit_test(test_client_tools),
         cmocka_unit_test(test_first_is_message),
+        cmocka_unit_test(test_otids),
         cmocka_unit_test(test_job_is_valid_json_for_odd_strings),
         cmocka_unit_test(test_reuse),
         cmocka_unit_test(test_spec_examples),

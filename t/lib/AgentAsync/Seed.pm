@@ -114,7 +114,7 @@ sub create_run {
                           "$p\{$agent}:runs", run_key($p, $agent, $id),
                           "${p}runloc:$id", "${p}tenant:$tenant:runs",
                           "${p}ready", "${p}tenant:$tenant:active" ],
-                        $tenant, $id, $agent, $us, @fields);
+                        $tenant, $id, $agent, $us, '', 'seed', 86400000, @fields);
     die "create_run: agent $agent not found\n" unless $ok;
     return $id;
 }
