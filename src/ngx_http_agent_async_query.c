@@ -4,7 +4,8 @@
  *
  * A request's round trips to Redis: a command is sent, or the request is
  * answered at once with why it could not be (503 with Retry-After when
- * Redis is not connected); and the 503 for a reply that is no answer.
+ * Redis is not connected); and the 503 for a reply that is no answer
+ * (with Retry-After when Redis is full).
  */
 
 
@@ -13,6 +14,7 @@
 
 static ngx_int_t ngx_http_agent_async_query_sent(ngx_http_request_t *r,
     ngx_int_t rc);
+static ngx_int_t ngx_http_agent_async_send_full(ngx_http_request_t *r);
 
 
 ngx_int_t
@@ -104,6 +106,29 @@ ngx_http_agent_async_send_unreachable(ngx_http_request_t *r)
 }
 
 
+static ngx_int_t
+ngx_http_agent_async_send_full(ngx_http_request_t *r)
+{
+    ngx_table_elt_t  *h;
+
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "agent_async: redis is at maxmemory, request refused");
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Retry-After");
+    ngx_str_set(&h->value, "10");
+
+    return ngx_http_agent_async_send_detail(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                            "Service Unavailable: the run "
+                                            "store is full");
+}
+
+
 ngx_int_t
 ngx_http_agent_async_send_storage_error(ngx_http_request_t *r,
     redisReply *reply)
@@ -114,6 +139,16 @@ ngx_http_agent_async_send_storage_error(ngx_http_request_t *r,
     ctx = ngx_http_get_module_ctx(r, ngx_http_agent_async_module);
 
     if (reply && reply->type == REDIS_REPLY_ERROR) {
+
+        /*
+         * At maxmemory (noeviction) a script is refused at its first
+         * write, before it wrote anything: a retry is safe, later.
+         */
+
+        if (reply->len >= 4 && ngx_strncmp(reply->str, "OOM ", 4) == 0) {
+            return ngx_http_agent_async_send_full(r);
+        }
+
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "agent_async: redis error: %*s",
                       (size_t) reply->len, reply->str);

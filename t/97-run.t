@@ -55,6 +55,10 @@ sub conf_of { slurp("$_[0]{var}/nginx/conf/nginx.conf") }
         'error_log at notice by default';
     is duplicate_authorization($s, $token), 400,
         'Authorization twice: 400 from nginx';
+    is `redis-cli -p $s->{redis_port} CONFIG GET maxmemory | tail -1`,
+        "1073741824\n", 'Redis has a maxmemory, 1gb by default';
+    is `redis-cli -p $s->{redis_port} CONFIG GET maxmemory-policy | tail -1`,
+        "noeviction\n", 'and never evicts';
 
     my ($st, $agent) = api($s, $token, 'POST', '/v1/agents/',
                            { name => 'echo' });
@@ -365,6 +369,12 @@ sub slow_aof_var {
     unlike output($s), qr/agent-async is running/, 'never "running"';
     is_deeply processes($s), {}, 'no process left';
     ok !port_open($s->{redis_port}), 'Redis stopped';
+}
+
+for my $bad ('0', 'lots', '1tb', '-5mb') {
+    my $s = run_start(env => { REDIS_MAXMEMORY => $bad });
+    is run_exit($s), 2, "REDIS_MAXMEMORY=$bad: exit status 2";
+    like output($s), qr/^run: REDIS_MAXMEMORY=\Q$bad\E: /m, 'says why';
 }
 
 for my $bad ('0', 'soon', '-1', '1.5') {

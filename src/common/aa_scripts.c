@@ -8,7 +8,8 @@
 const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
 
     { "callback_done",
-      "e226aadc02cbfb62ab2f35a8429707105512b53b",
+      "a581d4df9a3cf4e054ca7b371bf2f55c318a5d42",
+        "#!lua flags=allow-oom\n"
         "-- callback_done: the outcome of a callback attempt "
         "(docs/callbacks.md).\n"
         "-- Run by the worker that started it.\n"
@@ -61,10 +62,11 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "end\n"
         "redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[5]), ARGV[1])\n"
         "return 'retry'\n"
-      , 1657 },
+      , 1679 },
 
     { "callback_due",
-      "d04810d039997a366347aab6560e9317b64feffb",
+      "067ea9207b33eca1ef4e4b2bb0836edcad2fec6e",
+        "#!lua flags=allow-oom\n"
         "-- callback_due: the callback deliveries due now, oldest first\n"
         "-- (docs/callbacks.md).  Run by each worker's delivery loop; the "
         "times\n"
@@ -83,10 +85,11 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "local now = t[1] * 1000 + math.floor(t[2] / 1000)\n"
         "return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now,\n"
         "                  'LIMIT', 0, ARGV[1])\n"
-      , 658 },
+      , 680 },
 
     { "callback_start",
-      "346c3d6b9c0f055a921bec35f83cd2f17486debc",
+      "7bd2da023a886e6aa1c5ea97b6eeecc70d458616",
+        "#!lua flags=allow-oom\n"
         "-- callback_start: take one callback delivery for an attempt\n"
         "-- (docs/callbacks.md).  Run by a worker's delivery loop for a member "
         "that\n"
@@ -153,10 +156,11 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "metadata,\n"
         "        f[6] or '', f[7] or '',\n"
         "        redis.call('LRANGE', KEYS[3], 0, tonumber(ARGV[5]) - 1)}\n"
-      , 2168 },
+      , 2190 },
 
     { "cancel",
-      "642560aa94b85c45833d04a4c82393811d4898fc",
+      "7fde1e28607392bd59a8fc58cdfec0921572309c",
+        "#!lua flags=allow-oom\n"
         "-- cancel: cancel runs of one agent (docs/redis-keys.md, "
         "\"Cancellation\").\n"
         "-- Run by the module for POST /v1/agents/{agent_id}/messages/cancel, "
@@ -214,10 +218,11 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "  end\n"
         "end\n"
         "return out\n"
-      , 1984 },
+      , 2006 },
 
     { "claim",
-      "e03eda54c3122ddade2b151fd5cafef8781eacbb",
+      "3f0198831845cd14bfc8f98091b9ca91ab1ffb64",
+        "#!lua flags=allow-oom\n"
         "-- claim: take the head run of the queue of an agent this worker "
         "holds\n"
         "-- (docs/redis-keys.md, \"Taking work\").  The worker reads the head "
@@ -342,7 +347,7 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "return {'claimed', attempts, lease, g[1] or '', g[2] or '', g[3] or "
         "'',\n"
         "        redis.call('EXISTS', KEYS[3])}\n"
-      , 3861 },
+      , 3883 },
 
     { "create_agent",
       "e4793e0c70f320f35d430ccf9cb0aa93d344be56",
@@ -496,7 +501,8 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
       , 1211 },
 
     { "finish",
-      "635e9aa42d02616d1edc32bca4d5f95df74fe996",
+      "d02af29a7d19f986ca3430382ad480ea45c21e4c",
+        "#!lua flags=allow-oom\n"
         "-- finish: the terminal write of a run, guarded by its lease\n"
         "-- (docs/redis-keys.md, \"Finishing\").  Run by the worker that "
         "executed it.\n"
@@ -623,10 +629,11 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "\n"
         "release()\n"
         "return {'ok', metadata}\n"
-      , 3717 },
+      , 3739 },
 
     { "handback",
-      "b896154bb6c1eb304fd82022fc94907f896188f6",
+      "40946504dbbfce86afa83df2826fb1d280e48f7d",
+        "#!lua flags=allow-oom\n"
         "-- handback: give an agent this worker holds back to Pready, undoing "
         "its\n"
         "-- claim on the head run first when there is one "
@@ -680,10 +687,11 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "  redis.call('RPUSH', KEYS[2], ARGV[1])\n"
         "end\n"
         "return {head or '', refunded}\n"
-      , 1753 },
+      , 1775 },
 
     { "heartbeat",
-      "1ea524f61ba1d49538a2a932e779dece796ca893",
+      "d3d63ab1b4d575b5e9a030fc392111a5b50ff6aa",
+        "#!lua flags=allow-oom\n"
         "-- heartbeat: renew a worker's heartbeat (docs/redis-keys.md, "
         "\"Heartbeat\n"
         "-- and reaping\").  Run by every worker each --heartbeat-ms.\n"
@@ -702,10 +710,11 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])\n"
         "redis.call('SADD', KEYS[2], ARGV[3])\n"
         "return alive\n"
-      , 589 },
+      , 611 },
 
     { "list_runs",
-      "8a2fbd9c41568311b5fee08af6addad805d4000e",
+      "571dbda355196c93c0ae0d8cabfdb459dd32eb0d",
+        "#!lua flags=no-writes\n"
         "-- list_runs: one slice of a run index, in rank order up or down, "
         "from\n"
         "-- just past a cursor (docs/redis-keys.md, \"Listing\").  Run by the "
@@ -797,10 +806,11 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "  out[#out + 1] = got[i + 1]\n"
         "end\n"
         "return out\n"
-      , 2348 },
+      , 2370 },
 
     { "read_runs",
-      "1752a4109a86acfdbe30217c74e49f3dc421de49",
+      "ef0a4e9812ad4b7b97ddcfabadcc102c5cf4f5fe",
+        "#!lua flags=no-writes\n"
         "-- read_runs: the same fields of several runs (docs/redis-keys.md,\n"
         "-- \"Listing\").  Run by the module for GET /v1/runs/, once per slice "
         "that\n"
@@ -818,10 +828,11 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "  out[i] = redis.call('HMGET', KEYS[i], unpack(ARGV))\n"
         "end\n"
         "return out\n"
-      , 464 },
+      , 486 },
 
     { "reap_agent",
-      "5870228688c5323ecff3e84ef004a95fe7478715",
+      "e171649b5709f2cbf9cc70ec1d035e328e99da23",
+        "#!lua flags=allow-oom\n"
         "-- reap_agent: hand one agent of a worker whose heartbeat is gone "
         "back to\n"
         "-- Pready (docs/redis-keys.md, \"Heartbeat and reaping\").  Run by "
@@ -859,10 +870,11 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "end\n"
         "redis.call('RPUSH', KEYS[3], ARGV[1])\n"
         "return head\n"
-      , 1122 },
+      , 1144 },
 
     { "retire_worker",
-      "77b2f598194f1b57ea44ebd4f1c350693153d741",
+      "746e17a414f28807ad2af3830a9ecec8ff6ffb22",
+        "#!lua flags=allow-oom\n"
         "-- retire_worker: forget a worker whose heartbeat is gone once it "
         "holds no\n"
         "-- agent (docs/redis-keys.md, \"Heartbeat and reaping\").  Run after\n"
@@ -883,5 +895,23 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "end\n"
         "redis.call('SREM', KEYS[3], ARGV[1])\n"
         "return 1\n"
-      , 618 },
+      , 640 },
+
+    { "take",
+      "e8e3180f9358fd4ab977d8e6a6dd5ecd7a61445a",
+        "#!lua flags=allow-oom\n"
+        "-- take: hand an agent with work to this worker, as the worker's "
+        "BLMOVE\n"
+        "-- does, when Redis refuses that BLMOVE for being at maxmemory\n"
+        "-- (docs/redis-keys.md, \"When Redis is full\"): moving an id takes "
+        "no room,\n"
+        "-- and the runs already accepted must go on.  Does not block.\n"
+        "--\n"
+        "-- KEYS[1]  Pready              agents with work and no owner\n"
+        "-- KEYS[2]  Pprocessing:W       the agents this worker holds\n"
+        "--\n"
+        "-- Returns the agent id moved, or nil when Pready is empty.\n"
+        "\n"
+        "return redis.call('LMOVE', KEYS[1], KEYS[2], 'RIGHT', 'LEFT')\n"
+      , 546 },
 };

@@ -29,6 +29,7 @@ typedef enum {
     AA_SCRIPT_READ_RUNS,                /* src/lua/read_runs.lua */
     AA_SCRIPT_REAP_AGENT,               /* src/lua/reap_agent.lua */
     AA_SCRIPT_RETIRE_WORKER,            /* src/lua/retire_worker.lua */
+    AA_SCRIPT_TAKE,                     /* src/lua/take.lua */
     AA_SCRIPT_N
 } aa_script_e;
 

@@ -1,3 +1,4 @@
+#!lua flags=allow-oom
 -- callback_done: the outcome of a callback attempt (docs/callbacks.md).
 -- Run by the worker that started it.
 --

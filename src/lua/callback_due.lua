@@ -1,3 +1,4 @@
+#!lua flags=allow-oom
 -- callback_due: the callback deliveries due now, oldest first
 -- (docs/callbacks.md).  Run by each worker's delivery loop; the times
 -- are Redis's own clock, so that workers whose clocks differ agree.

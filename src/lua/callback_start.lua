@@ -1,3 +1,4 @@
+#!lua flags=allow-oom
 -- callback_start: take one callback delivery for an attempt
 -- (docs/callbacks.md).  Run by a worker's delivery loop for a member that
 -- callback_due listed.

@@ -1,3 +1,4 @@
+#!lua flags=allow-oom
 -- cancel: cancel runs of one agent (docs/redis-keys.md, "Cancellation").
 -- Run by the module for POST /v1/agents/{agent_id}/messages/cancel, and
 -- by the worker (agent-async-worker --cancel R).

@@ -1,3 +1,4 @@
+#!lua flags=allow-oom
 -- claim: take the head run of the queue of an agent this worker holds
 -- (docs/redis-keys.md, "Taking work").  The worker reads the head with
 -- LINDEX first, so that every key the script touches is named in KEYS.

@@ -1,3 +1,4 @@
+#!lua flags=allow-oom
 -- finish: the terminal write of a run, guarded by its lease
 -- (docs/redis-keys.md, "Finishing").  Run by the worker that executed it.
 --

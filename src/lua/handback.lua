@@ -1,3 +1,4 @@
+#!lua flags=allow-oom
 -- handback: give an agent this worker holds back to Pready, undoing its
 -- claim on the head run first when there is one (docs/redis-keys.md,
 -- "Hand-back").  Run by the worker when it drains past its grace, when it

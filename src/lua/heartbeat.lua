@@ -1,3 +1,4 @@
+#!lua flags=allow-oom
 -- heartbeat: renew a worker's heartbeat (docs/redis-keys.md, "Heartbeat
 -- and reaping").  Run by every worker each --heartbeat-ms.
 --

@@ -1,3 +1,4 @@
+#!lua flags=no-writes
 -- list_runs: one slice of a run index, in rank order up or down, from
 -- just past a cursor (docs/redis-keys.md, "Listing").  Run by the module
 -- for GET /v1/runs/, once per slice; rank arithmetic in one script, so

@@ -1,3 +1,4 @@
+#!lua flags=no-writes
 -- read_runs: the same fields of several runs (docs/redis-keys.md,
 -- "Listing").  Run by the module for GET /v1/runs/, once per slice that
 -- list_runs.lua answered.

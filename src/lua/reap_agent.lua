@@ -1,3 +1,4 @@
+#!lua flags=allow-oom
 -- reap_agent: hand one agent of a worker whose heartbeat is gone back to
 -- Pready (docs/redis-keys.md, "Heartbeat and reaping").  Run by every
 -- worker's reaper for each agent in Pprocessing:W of a dead W, and by a

@@ -1,3 +1,4 @@
+#!lua flags=allow-oom
 -- retire_worker: forget a worker whose heartbeat is gone once it holds no
 -- agent (docs/redis-keys.md, "Heartbeat and reaping").  Run after
 -- reap_agent has handed back each agent of W.

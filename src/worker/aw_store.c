@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "aa_scripts.h"
 #include "aa_time.h"
@@ -74,6 +75,67 @@ aw_store_drop(aw_redis_t *r, const char *key, const char *value,
 }
 
 
+/* an error reply for Redis being at maxmemory (noeviction) */
+
+static int
+aw_store_is_oom(redisReply *reply)
+{
+    return reply->type == REDIS_REPLY_ERROR && reply->len >= 4
+           && memcmp(reply->str, "OOM ", 4) == 0;
+}
+
+
+/*
+ * Redis is full: BLMOVE is refused, take.lua (allowed) moves an agent
+ * without blocking; with none ready, the slot waits as BLMOVE would have,
+ * a little, so that it neither spins nor misses a shutdown.
+ */
+
+static int
+aw_store_take_full(aw_redis_t *r, const char *ready, const char *processing,
+    char *agent, size_t size)
+{
+    int          rc;
+    const char  *argv[2];
+    redisReply  *reply;
+
+    argv[0] = ready;
+    argv[1] = processing;
+
+    reply = aw_redis_eval(r, AA_SCRIPT_TAKE, 2, 2, argv, NULL);
+    if (reply == NULL) {
+        return -1;
+    }
+
+    rc = 0;
+
+    if (reply->type == REDIS_REPLY_STRING) {
+        if (aw_reply_copy(reply, agent, size) == 0
+            && aa_id_valid("agent", agent, reply->len))
+        {
+            rc = 1;
+
+        } else {
+            aw_log_error(NULL, NULL, "dropped a bad agent id (%zu bytes) "
+                         "from the ready list", reply->len);
+            aw_store_drop(r, processing, reply->str, reply->len);
+        }
+
+    } else if (reply->type == REDIS_REPLY_NIL) {
+        usleep((useconds_t) (aw_worker.cf.block_ms < 100
+                             ? aw_worker.cf.block_ms : 100) * 1000);
+
+    } else {
+        aw_log_error(NULL, NULL, "take: %s", aw_redis_what(reply));
+        rc = -2;
+    }
+
+    freeReplyObject(reply);
+
+    return rc;
+}
+
+
 int
 aw_store_take(aw_redis_t *r, char *agent, size_t size)
 {
@@ -114,6 +176,10 @@ aw_store_take(aw_redis_t *r, char *agent, size_t size)
                          "from the ready list", reply->len);
             aw_store_drop(r, processing, reply->str, reply->len);
         }
+
+    } else if (aw_store_is_oom(reply)) {
+        freeReplyObject(reply);
+        return aw_store_take_full(r, ready, processing, agent, size);
 
     } else if (reply->type != REDIS_REPLY_NIL) {
         aw_log_error(NULL, NULL, "BLMOVE: %s", aw_redis_what(reply));

@@ -47,7 +47,7 @@ is_deeply \@documented, \@names,
 # each file is headed by its contract, naming every KEYS[n] its body uses
 for my $name (@names) {
     my $text = script_text($name);
-    my ($head, $body) = $text =~ /\A((?:--[^\n]*\n)+)(.*)\z/s;
+    my ($head, $body) = $text =~ /\A(?:#!lua[^\n]*\n)?((?:--[^\n]*\n)+)(.*)\z/s;
     like $head // '', qr/\A-- \Q$name\E: /, "$name.lua: header names it";
     my %doc = map { $_ => 1 } ($head // '') =~ /^-- KEYS\[(\d+)\]/mg;
     my %used = map { $_ => 1 } ($body // '') =~ /KEYS\[(\d+)\]/g;
@@ -55,6 +55,21 @@ for my $name (@names) {
     is_deeply \@undocumented, [],
         "$name.lua: every KEYS[n] used is in its header";
     like $head // '', qr/\bReturns\b/, "$name.lua: header says what it returns";
+}
+
+# Redis at maxmemory (noeviction; docs/redis-keys.md, "When Redis is
+# full"): what the worker runs, and cancellation, may still write; reads
+# say they do not write; the rest (new agents, new runs, updates) is
+# refused at its first write, before anything is written
+my %allow_oom = map { $_ => 1 } qw(callback_done callback_due callback_start
+                                   cancel claim finish handback heartbeat
+                                   reap_agent retire_worker take);
+my %no_writes = map { $_ => 1 } qw(list_runs read_runs);
+for my $name (@names) {
+    my ($flags) = script_text($name) =~ /\A#!lua flags=(\S+)\n/;
+    my $want = $allow_oom{$name} ? 'allow-oom' : $no_writes{$name} ? 'no-writes'
+             : undef;
+    is $flags, $want, "$name.lua: flags " . ($want // 'none');
 }
 
 done_testing;
