@@ -87,10 +87,35 @@ aa_key_tenant_agents(char *out, size_t size, const char *p,
 
 
 int
+aa_key_tenant_agent_names(char *out, size_t size, const char *p,
+    const char *tenant)
+{
+    return aa_key_done(snprintf(out, size, "%stenant:%s:agent_names", p,
+                                tenant), size);
+}
+
+
+int
 aa_key_tenant_runs(char *out, size_t size, const char *p, const char *tenant)
 {
     return aa_key_done(snprintf(out, size, "%stenant:%s:runs", p, tenant),
                        size);
+}
+
+
+int
+aa_key_tenant_active(char *out, size_t size, const char *p,
+    const char *tenant)
+{
+    return aa_key_done(snprintf(out, size, "%stenant:%s:active", p, tenant),
+                       size);
+}
+
+
+int
+aa_key_deleting(char *out, size_t size, const char *p)
+{
+    return aa_key_done(snprintf(out, size, "%sdeleting", p), size);
 }
 
 
