@@ -217,7 +217,7 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
       , 1984 },
 
     { "claim",
-      "e03eda54c3122ddade2b151fd5cafef8781eacbb",
+      "64ad606ad1d39893d40421636bd48b60c52f1eb8",
         "-- claim: take the head run of the queue of an agent this worker "
         "holds\n"
         "-- (docs/redis-keys.md, \"Taking work\").  The worker reads the head "
@@ -261,11 +261,21 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "Pprocessing:W\n"
         "--   {\"claimed\", attempts, lease, request, cancel_requested, "
         "created_us,\n"
-        "--    agent exists 0/1}\n"
+        "--    agent exists 0/1, system, llm}\n"
         "--                        R is \"running\" under lease "
         "\"W#attempts\"; a run\n"
         "--                        already \"running\" is a re-delivery, "
-        "claimed alike\n"
+        "claimed alike;\n"
+        "--                        system and llm are the agent's (its hash's\n"
+        "--                        fields, \"\" when absent): what the run "
+        "executes\n"
+        "--                        with, as the agent is now\n"
+        "--\n"
+        "-- A run skipped as \"cancelled\" or \"dead\" is an end of a run of "
+        "the agent:\n"
+        "-- its last_stop_reason becomes \"cancelled\" (unless a run that "
+        "ended later\n"
+        "-- set it already: last_stop_at tells) or \"error\".\n"
         "\n"
         "local head = redis.call('LINDEX', KEYS[1], 0)\n"
         "\n"
@@ -292,7 +302,20 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "  return {'skipped', why, 1}\n"
         "end\n"
         "\n"
-        "local f = redis.call('HMGET', KEYS[6], 'status', 'attempts')\n"
+        "-- the agent's last_stop_reason, when its run that ended at \"at\" is "
+        "the\n"
+        "-- latest to end (run times of one form compare as their text)\n"
+        "local function stopped(reason, at)\n"
+        "  local last = redis.call('HGET', KEYS[3], 'last_stop_at')\n"
+        "  if redis.call('EXISTS', KEYS[3]) == 1 and (not last or last < at) "
+        "then\n"
+        "    redis.call('HSET', KEYS[3], 'last_stop_reason', reason,\n"
+        "               'last_stop_at', at)\n"
+        "  end\n"
+        "end\n"
+        "\n"
+        "local f = redis.call('HMGET', KEYS[6], 'status', 'attempts', "
+        "'completed_at')\n"
         "local status = f[1]\n"
         "local attempts = tonumber(f[2] or '0') or 0\n"
         "\n"
@@ -302,6 +325,9 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "\n"
         "if status == 'completed' or status == 'failed' or status == "
         "'cancelled' then\n"
+        "  if status == 'cancelled' and f[3] then\n"
+        "    stopped('cancelled', f[3])\n"
+        "  end\n"
         "  return skip(status)\n"
         "end\n"
         "\n"
@@ -322,6 +348,7 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "  -- no claim finished it: a late finish of the last one is \"lost\"\n"
         "  redis.call('HDEL', KEYS[6], 'lease')\n"
         "  redis.call('RPUSH', KEYS[4], ARGV[2])\n"
+        "  stopped('error', ARGV[5])\n"
         "  if redis.call('HEXISTS', KEYS[6], 'callback_url') == 1 then\n"
         "    local t = redis.call('TIME')\n"
         "    redis.call('ZADD', KEYS[5], 'NX',\n"
@@ -339,10 +366,11 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "local g = redis.call('HMGET', KEYS[6], 'request', "
         "'cancel_requested',\n"
         "                     'created_us')\n"
+        "local a = redis.call('HMGET', KEYS[3], 'system', 'llm')\n"
         "return {'claimed', attempts, lease, g[1] or '', g[2] or '', g[3] or "
         "'',\n"
-        "        redis.call('EXISTS', KEYS[3])}\n"
-      , 3861 },
+        "        redis.call('EXISTS', KEYS[3]), a[1] or '', a[2] or ''}\n"
+      , 4883 },
 
     { "create_agent",
       "e4793e0c70f320f35d430ccf9cb0aa93d344be56",
@@ -453,7 +481,7 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
       , 1063 },
 
     { "finish",
-      "635e9aa42d02616d1edc32bca4d5f95df74fe996",
+      "198ecac857608202601ec6082f022d56c1009adf",
         "-- finish: the terminal write of a run, guarded by its lease\n"
         "-- (docs/redis-keys.md, \"Finishing\").  Run by the worker that "
         "executed it.\n"
@@ -467,6 +495,7 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "-- KEYS[7]  Pcallbacks          callback deliveries, by when they are "
         "due\n"
         "-- KEYS[8]  P{A}:run:R:steps    its steps\n"
+        "-- KEYS[9]  P{A}:agent          the agent\n"
         "-- ARGV[1]  agent id A\n"
         "-- ARGV[2]  run id R\n"
         "-- ARGV[3]  lease of the claim, \"W#attempts\"\n"
@@ -485,7 +514,14 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "--\n"
         "-- A run with a callback_url gets its delivery queued, due at once, "
         "in the\n"
-        "-- same step as its terminal state.\n"
+        "-- same step as its terminal state.  The agent records the run's "
+        "end:\n"
+        "-- last_stop_reason, last_stop_at and last_run_completion "
+        "(completed_at),\n"
+        "-- last_run_duration_ms; an agent deleted meanwhile (its hash gone) "
+        "gets\n"
+        "-- neither those nor the history entries, so that nothing of it is "
+        "left.\n"
         "--\n"
         "-- Returns {\"ok\", metadata}; {\"already\", status} when this lease "
         "finished\n"
@@ -576,11 +612,22 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "redis.call('DEL', KEYS[3], KEYS[8])\n"
         "push(KEYS[3], 13, 12 + n)\n"
         "push(KEYS[8], 13 + n, 12 + n + m)\n"
-        "push(KEYS[4], 13 + n + m, #ARGV)\n"
+        "\n"
+        "if redis.call('EXISTS', KEYS[9]) == 1 then\n"
+        "  push(KEYS[4], 13 + n + m, #ARGV)\n"
+        "  redis.call('HSET', KEYS[9], 'last_stop_reason', ARGV[5],\n"
+        "             'last_stop_at', ARGV[6], 'last_run_completion', "
+        "ARGV[6])\n"
+        "  local ns = tonumber(ARGV[9])\n"
+        "  if ns then\n"
+        "    redis.call('HSET', KEYS[9], 'last_run_duration_ms',\n"
+        "               string.format('%.0f', math.floor(ns / 1000000)))\n"
+        "  end\n"
+        "end\n"
         "\n"
         "release()\n"
         "return {'ok', metadata}\n"
-      , 3717 },
+      , 4362 },
 
     { "handback",
       "b896154bb6c1eb304fd82022fc94907f896188f6",
