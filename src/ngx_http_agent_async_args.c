@@ -78,10 +78,25 @@ ngx_http_agent_async_page(aa_errors_t *e, yajl_val q,
     ngx_http_agent_async_page_t *page, int64_t default_limit,
     int64_t max_limit, ngx_uint_t default_desc)
 {
+    static const char *const  order_by[] = { "created_at", NULL };
+
+    ngx_http_agent_async_page_by(e, q, page, default_limit, max_limit,
+                                 default_desc, order_by,
+                                 "Input should be 'created_at'");
+}
+
+
+/* the same, order_by one of order_by (NULL-terminated), else msg */
+
+void
+ngx_http_agent_async_page_by(aa_errors_t *e, yajl_val q,
+    ngx_http_agent_async_page_t *page, int64_t default_limit,
+    int64_t max_limit, ngx_uint_t default_desc,
+    const char *const *order_by, const char *msg)
+{
     yajl_val  v;
 
     static const char *const  orders[] = { "asc", "desc", NULL };
-    static const char *const  order_by[] = { "created_at", NULL };
 
     page->before = NULL;
     page->after = NULL;
@@ -112,6 +127,37 @@ ngx_http_agent_async_page(aa_errors_t *e, yajl_val q,
     v = aa_json_get(q, "order_by");
     if (v != NULL) {
         (void) aa_v_literal(e, "query/order_by", v, order_by, "literal_error",
-                            "Input should be 'created_at'");
+                            msg);
     }
+}
+
+
+/*
+ * A boolean parameter, as pydantic reads one from a query string
+ * (aa_query_bool()): 1 or 0 in *out, left alone when absent; an error
+ * added to e (bool_parsing, at ["query", name]) when it is neither.
+ */
+
+void
+ngx_http_agent_async_arg_bool(aa_errors_t *e, yajl_val q, const char *name,
+    ngx_uint_t *out)
+{
+    int       b;
+    char      loc[AA_LOC_MAX];
+    yajl_val  v;
+
+    v = aa_json_get(q, name);
+    if (v == NULL) {
+        return;
+    }
+
+    if (YAJL_IS_STRING(v) && aa_query_bool(v->u.string, &b) == 0) {
+        *out = (ngx_uint_t) b;
+        return;
+    }
+
+    aa_v_loc(loc, "query", name);
+    aa_errors_add(e, "bool_parsing", loc,
+                  "Input should be a valid boolean, unable to interpret "
+                  "input", v);
 }
