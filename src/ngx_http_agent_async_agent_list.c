@@ -85,9 +85,10 @@ static const char *const  ngx_http_agent_async_list_refused[] = {
 ngx_int_t
 ngx_http_agent_async_agent_list(ngx_http_request_t *r)
 {
+    int                          asc, flag;
     ngx_int_t                    rc;
     yajl_val                     q, v;
-    ngx_uint_t                   asc, answered, flag;
+    ngx_uint_t                   answered;
     aa_errors_t                  e;
     const char                  *name;
     ngx_http_agent_async_ctx_t  *ctx;
@@ -113,16 +114,14 @@ ngx_http_agent_async_agent_list(ngx_http_request_t *r)
                                  "'updated_at' or 'last_run_completion'");
 
     /* the deprecated ascending, when order does not say */
-    asc = !ctx->page.desc;
-    ngx_http_agent_async_arg_bool(&e, q, "ascending", &asc);
-
-    if (aa_json_get(q, "order") == NULL) {
+    if (ngx_http_agent_async_arg_bool(&e, q, "ascending", &asc) == 1
+        && aa_json_get(q, "order") == NULL)
+    {
         ctx->page.desc = !asc;
     }
 
-    flag = 0;
-    ngx_http_agent_async_arg_bool(&e, q, "match_all_tags", &flag);
-    ngx_http_agent_async_arg_bool(&e, q, "show_hidden_agents", &flag);
+    (void) ngx_http_agent_async_arg_bool(&e, q, "match_all_tags", &flag);
+    (void) ngx_http_agent_async_arg_bool(&e, q, "show_hidden_agents", &flag);
     ngx_http_agent_async_include_errors(&e, q);
 
     v = aa_json_get(q, "last_stop_reason");

@@ -86,6 +86,37 @@ ngx_http_agent_async_page(aa_errors_t *e, yajl_val q,
 }
 
 
+/*
+ * A boolean parameter, as pydantic reads one from a query (aa_query_bool):
+ * 1 and *out when present and valid, 0 when absent, -1 with a bool_parsing
+ * error added.
+ */
+
+int
+ngx_http_agent_async_arg_bool(aa_errors_t *e, yajl_val q, const char *name,
+    int *out)
+{
+    char      loc[AA_LOC_MAX];
+    yajl_val  v;
+
+    v = aa_json_get(q, name);
+    if (v == NULL) {
+        return 0;
+    }
+
+    if (YAJL_IS_STRING(v) && aa_query_bool(v->u.string, out) == 0) {
+        return 1;
+    }
+
+    aa_v_loc(loc, "query", name);
+    aa_errors_add(e, "bool_parsing", loc,
+                  "Input should be a valid boolean, unable to interpret input",
+                  v);
+
+    return -1;
+}
+
+
 /* the same, order_by one of order_by (NULL-terminated), else msg */
 
 void
@@ -129,35 +160,4 @@ ngx_http_agent_async_page_by(aa_errors_t *e, yajl_val q,
         (void) aa_v_literal(e, "query/order_by", v, order_by, "literal_error",
                             msg);
     }
-}
-
-
-/*
- * A boolean parameter, as pydantic reads one from a query string
- * (aa_query_bool()): 1 or 0 in *out, left alone when absent; an error
- * added to e (bool_parsing, at ["query", name]) when it is neither.
- */
-
-void
-ngx_http_agent_async_arg_bool(aa_errors_t *e, yajl_val q, const char *name,
-    ngx_uint_t *out)
-{
-    int       b;
-    char      loc[AA_LOC_MAX];
-    yajl_val  v;
-
-    v = aa_json_get(q, name);
-    if (v == NULL) {
-        return;
-    }
-
-    if (YAJL_IS_STRING(v) && aa_query_bool(v->u.string, &b) == 0) {
-        *out = (ngx_uint_t) b;
-        return;
-    }
-
-    aa_v_loc(loc, "query", name);
-    aa_errors_add(e, "bool_parsing", loc,
-                  "Input should be a valid boolean, unable to interpret "
-                  "input", v);
 }

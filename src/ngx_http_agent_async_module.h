@@ -136,12 +136,12 @@ yajl_val ngx_http_agent_async_args(ngx_http_request_t *r,
 void ngx_http_agent_async_page(aa_errors_t *e, yajl_val q,
     ngx_http_agent_async_page_t *page, int64_t default_limit,
     int64_t max_limit, ngx_uint_t default_desc);
+int ngx_http_agent_async_arg_bool(aa_errors_t *e, yajl_val q,
+    const char *name, int *out);
 void ngx_http_agent_async_page_by(aa_errors_t *e, yajl_val q,
     ngx_http_agent_async_page_t *page, int64_t default_limit,
     int64_t max_limit, ngx_uint_t default_desc,
     const char *const *order_by, const char *msg);
-void ngx_http_agent_async_arg_bool(aa_errors_t *e, yajl_val q,
-    const char *name, ngx_uint_t *out);
 
 
 /* ngx_http_agent_async_handler.c */
