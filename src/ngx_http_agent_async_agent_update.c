@@ -8,7 +8,8 @@
  * is read with its revision, the patch merged into its state, and
  * update_agent writes the result only if the revision is still the one
  * read; if another PATCH came first, the agent is read and merged again,
- * so that neither loses the other's fields.
+ * so that neither loses the other's fields: up to 64 PATCHes of one agent
+ * at once all land, more may be a 409 (which the SDKs retry).
  */
 
 
@@ -20,7 +21,11 @@
 #include "aa_time.h"
 
 
-#define NGX_HTTP_AGENT_ASYNC_UPDATE_TRIES  16
+/*
+ * Each conflict is another PATCH of the agent written: with k PATCHes of
+ * one agent at once, none loses more than k - 1 times.
+ */
+#define NGX_HTTP_AGENT_ASYNC_UPDATE_TRIES  64
 
 
 typedef struct {
