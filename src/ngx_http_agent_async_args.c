@@ -78,42 +78,11 @@ ngx_http_agent_async_page(aa_errors_t *e, yajl_val q,
     ngx_http_agent_async_page_t *page, int64_t default_limit,
     int64_t max_limit, ngx_uint_t default_desc)
 {
-    yajl_val  v;
-
-    static const char *const  orders[] = { "asc", "desc", NULL };
     static const char *const  order_by[] = { "created_at", NULL };
 
-    page->before = NULL;
-    page->after = NULL;
-    page->limit = default_limit;
-    page->desc = default_desc;
-
-    if (aa_v_field(e, "query", q, "before", AA_V_STRING, 0, &v) == 1) {
-        page->before = v->u.string;
-    }
-
-    if (aa_v_field(e, "query", q, "after", AA_V_STRING, 0, &v) == 1) {
-        page->after = v->u.string;
-    }
-
-    v = aa_json_get(q, "limit");
-    if (v != NULL) {
-        (void) aa_v_int(e, "query/limit", v, 1, max_limit, &page->limit);
-    }
-
-    v = aa_json_get(q, "order");
-    if (v != NULL
-        && aa_v_literal(e, "query/order", v, orders, "enum",
-                        "Input should be 'asc' or 'desc'") == 1)
-    {
-        page->desc = ngx_strcmp(v->u.string, "desc") == 0;
-    }
-
-    v = aa_json_get(q, "order_by");
-    if (v != NULL) {
-        (void) aa_v_literal(e, "query/order_by", v, order_by, "literal_error",
-                            "Input should be 'created_at'");
-    }
+    ngx_http_agent_async_page_by(e, q, page, default_limit, max_limit,
+                                 default_desc, order_by,
+                                 "Input should be 'created_at'");
 }
 
 
@@ -145,4 +114,50 @@ ngx_http_agent_async_arg_bool(aa_errors_t *e, yajl_val q, const char *name,
                   v);
 
     return -1;
+}
+
+
+/* the same, order_by one of order_by (NULL-terminated), else msg */
+
+void
+ngx_http_agent_async_page_by(aa_errors_t *e, yajl_val q,
+    ngx_http_agent_async_page_t *page, int64_t default_limit,
+    int64_t max_limit, ngx_uint_t default_desc,
+    const char *const *order_by, const char *msg)
+{
+    yajl_val  v;
+
+    static const char *const  orders[] = { "asc", "desc", NULL };
+
+    page->before = NULL;
+    page->after = NULL;
+    page->limit = default_limit;
+    page->desc = default_desc;
+
+    if (aa_v_field(e, "query", q, "before", AA_V_STRING, 0, &v) == 1) {
+        page->before = v->u.string;
+    }
+
+    if (aa_v_field(e, "query", q, "after", AA_V_STRING, 0, &v) == 1) {
+        page->after = v->u.string;
+    }
+
+    v = aa_json_get(q, "limit");
+    if (v != NULL) {
+        (void) aa_v_int(e, "query/limit", v, 1, max_limit, &page->limit);
+    }
+
+    v = aa_json_get(q, "order");
+    if (v != NULL
+        && aa_v_literal(e, "query/order", v, orders, "enum",
+                        "Input should be 'asc' or 'desc'") == 1)
+    {
+        page->desc = ngx_strcmp(v->u.string, "desc") == 0;
+    }
+
+    v = aa_json_get(q, "order_by");
+    if (v != NULL) {
+        (void) aa_v_literal(e, "query/order_by", v, order_by, "literal_error",
+                            msg);
+    }
 }

@@ -43,7 +43,7 @@ typedef struct {
 typedef struct {
     const char                     *allow;      /* Allow of a 405 */
     ngx_uint_t                      public;     /* no token needed */
-    ngx_http_agent_async_method_t   methods[3];
+    ngx_http_agent_async_method_t   methods[4];
 } ngx_http_agent_async_route_t;
 
 
@@ -67,13 +67,16 @@ static ngx_http_agent_async_route_t
         { 0, NULL } } },
 
     /* AGENTS */
-    { "POST", 0,
-      { { NGX_HTTP_POST, ngx_http_agent_async_agent_create },
+    { "GET, HEAD, POST", 0,
+      { { NGX_HTTP_GET, ngx_http_agent_async_agent_list },
+        { NGX_HTTP_POST, ngx_http_agent_async_agent_create },
         { 0, NULL } } },
 
     /* AGENT */
-    { "GET, HEAD", 0,
+    { "GET, HEAD, PATCH, DELETE", 0,
       { { NGX_HTTP_GET, ngx_http_agent_async_agent_get },
+        { NGX_HTTP_PATCH, ngx_http_agent_async_agent_update },
+        { NGX_HTTP_DELETE, ngx_http_agent_async_agent_delete },
         { 0, NULL } } },
 
     /* MESSAGES_ASYNC */

@@ -151,6 +151,10 @@ void ngx_http_agent_async_page(aa_errors_t *e, yajl_val q,
     int64_t max_limit, ngx_uint_t default_desc);
 int ngx_http_agent_async_arg_bool(aa_errors_t *e, yajl_val q,
     const char *name, int *out);
+void ngx_http_agent_async_page_by(aa_errors_t *e, yajl_val q,
+    ngx_http_agent_async_page_t *page, int64_t default_limit,
+    int64_t max_limit, ngx_uint_t default_desc,
+    const char *const *order_by, const char *msg);
 
 
 /* ngx_http_agent_async_handler.c */
@@ -215,9 +219,47 @@ ngx_int_t ngx_http_agent_async_run_delete(ngx_http_request_t *r);
 ngx_int_t ngx_http_agent_async_health(ngx_http_request_t *r);
 
 
-/* ngx_http_agent_async_agents.c */
+/*
+ * ngx_http_agent_async_agents.c: create, get, and what the agent routes
+ * share.  An AgentState is served from the agent hash's fields
+ * ngx_http_agent_async_agent_fields (the stored state, then the run
+ * metrics), rendered by ngx_http_agent_async_agent_render().
+ */
+#define NGX_HTTP_AGENT_ASYNC_AGENT_NFIELDS  4
+extern const char *const  ngx_http_agent_async_agent_fields[
+    NGX_HTTP_AGENT_ASYNC_AGENT_NFIELDS];
 ngx_int_t ngx_http_agent_async_agent_create(ngx_http_request_t *r);
 ngx_int_t ngx_http_agent_async_agent_get(ngx_http_request_t *r);
+/*
+ * HMGET of the path's agent (ctx->id): "tenant", the fields above, "rev",
+ * "created_at"; a malformed id is answered here.  As
+ * ngx_http_agent_async_query().
+ */
+ngx_int_t ngx_http_agent_async_agent_read(ngx_http_request_t *r,
+    ngx_http_agent_async_reply_pt handler);
+/* its reply: NGX_OK when the caller's agent, else answered (*rc) */
+ngx_int_t ngx_http_agent_async_agent_mine(ngx_http_request_t *r,
+    redisReply *reply, ngx_int_t *rc);
+void ngx_http_agent_async_agent_render(aa_buf_t *out, redisReply **f);
+ngx_int_t ngx_http_agent_async_agent_not_found(ngx_http_request_t *r);
+
+
+/*
+ * ngx_http_agent_async_agent_list.c: GET /v1/agents/; and the include
+ * parameters that the agent routes check (nothing to include here).
+ */
+extern const char *const  ngx_http_agent_async_include_lists[];
+ngx_int_t ngx_http_agent_async_agent_list(ngx_http_request_t *r);
+ngx_int_t ngx_http_agent_async_include_check(ngx_http_request_t *r,
+    yajl_val q);
+
+
+/* ngx_http_agent_async_agent_update.c: PATCH /v1/agents/{agent_id} */
+ngx_int_t ngx_http_agent_async_agent_update(ngx_http_request_t *r);
+
+
+/* ngx_http_agent_async_agent_delete.c: DELETE /v1/agents/{agent_id} */
+ngx_int_t ngx_http_agent_async_agent_delete(ngx_http_request_t *r);
 
 
 #endif /* _NGX_HTTP_AGENT_ASYNC_MODULE_H_INCLUDED_ */

@@ -121,7 +121,7 @@ GET /v1/agents/agent-aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa
 Authorization: Bearer token-aaaa-1111
 --- response_headers
 Content-Type: application/json
---- response_body: {"id":"agent-aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa","name":"a"}
+--- response_body: {"id":"agent-aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa","name":"a","last_run_completion":null,"last_run_duration_ms":null,"last_stop_reason":null}
 
 
 
@@ -130,7 +130,7 @@ Content-Type: application/json
 GET /v1/agents/agent-aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa
 --- more_headers
 Authorization: bearer token-aaaa-1111
---- response_body: {"id":"agent-aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa","name":"a"}
+--- response_body: {"id":"agent-aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa","name":"a","last_run_completion":null,"last_run_duration_ms":null,"last_stop_reason":null}
 
 
 
@@ -139,7 +139,7 @@ Authorization: bearer token-aaaa-1111
 GET /v1/agents/agent-aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa
 --- more_headers
 Authorization: BEARER token-aaaa-1111
---- response_body: {"id":"agent-aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa","name":"a"}
+--- response_body: {"id":"agent-aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa","name":"a","last_run_completion":null,"last_run_duration_ms":null,"last_stop_reason":null}
 
 
 
@@ -148,7 +148,7 @@ Authorization: BEARER token-aaaa-1111
 GET /v1/agents/agent-aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa
 --- more_headers eval
 "Authorization: Bearer    token-aaaa-1111   "
---- response_body: {"id":"agent-aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa","name":"a"}
+--- response_body: {"id":"agent-aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa","name":"a","last_run_completion":null,"last_run_duration_ms":null,"last_stop_reason":null}
 
 
 
@@ -322,7 +322,7 @@ Authorization: Bearer token-bbbb-2222
 GET /v1/agents/agent-bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb
 --- more_headers
 Authorization: Bearer token-bbbb-2222
---- response_body: {"id":"agent-bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb","name":"b"}
+--- response_body: {"id":"agent-bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb","name":"b","last_run_completion":null,"last_run_duration_ms":null,"last_stop_reason":null}
 
 
 

@@ -53,7 +53,7 @@ run_tests();
 
 seed();
 nginx_start(config => $CONFIG);
-for my $path ("/v1/agents/$AGENT", "/v1/runs/$RUN", "/latest/runs/$RUN") {
+for my $path ("/v1/agents/$AGENT", "/v1/runs/$RUN", "/latest/runs/$RUN", "/v1/agents/", "/v1/agents") {
     my $g = http_request('GET', $path);
     my $h = http_request('HEAD', $path);
     is($g->{status}, 200, "GET $path");
@@ -135,28 +135,31 @@ GET /v1/runs/run%2D30303030-aaaa-4aaa-baaa-303030303030
 
 
 
-=== TEST 7: 405 + Allow: POST on /v1/agents/
+=== TEST 7: 405 + Allow: GET and POST on /v1/agents/
 --- request eval
-["GET /v1/agents/", "PUT /v1/agents/\n{}", "DELETE /v1/agents/", "PATCH /v1/agents\n{}", "GET /v1/agents", "OPTIONS /v1/agents/"]
---- error_code eval
-[405, 405, 405, 405, 405, 405]
---- response_headers eval
-[("Allow: POST\nContent-Type: application/json") x 6]
---- response_body eval
-[($main::NA) x 6]
-
-
-
-=== TEST 8: 405 + Allow on /v1/agents/{id} (GET only)
---- request eval
-["POST /v1/agents/agent-30303030-3030-4030-8030-303030303030\n{}", "DELETE /v1/agents/agent-30303030-3030-4030-8030-303030303030",
- "PATCH /v1/agents/agent-30303030-3030-4030-8030-303030303030\n{}", "PUT /v1/agents/bad-id\n{}"]
+["PUT /v1/agents/
+{}", "DELETE /v1/agents/", "PATCH /v1/agents
+{}", "OPTIONS /v1/agents/"]
 --- error_code eval
 [405, 405, 405, 405]
---- response_headers_like eval
-[("Allow: ^GET(, HEAD)?\$") x 4]
+--- response_headers eval
+[("Allow: GET, HEAD, POST
+Content-Type: application/json") x 4]
 --- response_body eval
 [($main::NA) x 4]
+
+
+
+=== TEST 8: 405 + Allow on /v1/agents/{id} (GET, HEAD, PATCH, DELETE)
+--- request eval
+["POST /v1/agents/agent-30303030-3030-4030-8030-303030303030\n{}", "PUT /v1/agents/bad-id\n{}",
+ "OPTIONS /v1/agents/agent-30303030-3030-4030-8030-303030303030"]
+--- error_code eval
+[405, 405, 405]
+--- response_headers_like eval
+[("Allow: ^GET, HEAD, PATCH, DELETE\$") x 3]
+--- response_body eval
+[($main::NA) x 3]
 
 
 
@@ -197,7 +200,7 @@ GET /v1/runs/run%2D30303030-aaaa-4aaa-baaa-303030303030
 
 === TEST 12: 405 to HEAD on a POST-only route, no body
 --- request
-HEAD /v1/agents/
+HEAD /v1/agents/agent-30303030-3030-4030-8030-303030303030/messages/async
 --- error_code: 405
 --- response_headers
 Allow: POST
@@ -209,11 +212,12 @@ Allow: POST
 --- request eval
 ["POST /latest/agents/\n{\"name\":\"l\"}", "GET /latest/agents/agent-30303030-3030-4030-8030-303030303030",
  "POST /latest/agents/agent-30303030-3030-4030-8030-303030303030/messages/async\n{\"input\":\"x\"}",
- "GET /latest/runs/run-30303030-aaaa-4aaa-baaa-303030303030", "GET /latest/nope", "GET /latest/agents/"]
+ "GET /latest/runs/run-30303030-aaaa-4aaa-baaa-303030303030", "GET /latest/nope", "PUT /latest/agents/"]
 --- error_code eval
 [200, 200, 200, 200, 404, 405]
 --- response_body_like eval
-[qr/^\{"id":"agent-[0-9a-f-]{36}","name":"l",/, qr/^\Q{"id":"agent-30303030-3030-4030-8030-303030303030"}\E$/,
+[qr/^\{"id":"agent-[0-9a-f-]{36}","name":"l",/,
+ qr/^\Q{"id":"agent-30303030-3030-4030-8030-303030303030","last_run_completion":null,"last_run_duration_ms":null,"last_stop_reason":null}\E$/,
  qr/^\{"id":"run-[0-9a-f-]{36}","status":"created",.*"agent_id":"agent-30303030-3030-4030-8030-303030303030"/,
  qr/^\{"id":"run-30303030-aaaa-4aaa-baaa-303030303030",/, qr/^\Q{"detail":"Not Found"}\E$/, qr/Method Not Allowed/]
 

@@ -105,7 +105,33 @@ letta PUT /v1/runs/run-32323232-3232-4232-8232-323232323232 Bearer token-thirty-
 
 
 
-=== TEST 6: pass: what the module serves is served here
+=== TEST 6: pass: the methods the agent routes do not serve go too
+--- more_headers
+Authorization: Bearer token-thirty-two
+--- request eval
+["PUT /v1/agents/agent-32323232-3232-4232-8232-323232323232\n{}", "POST /v1/agents/agent-32323232-3232-4232-8232-323232323232\n{}",
+ "DELETE /v1/agents/", "PATCH /v1/agents\n{}"]
+--- response_body eval
+["letta PUT /v1/agents/agent-32323232-3232-4232-8232-323232323232 Bearer token-thirty-two\n",
+ "letta POST /v1/agents/agent-32323232-3232-4232-8232-323232323232 Bearer token-thirty-two\n",
+ "letta DELETE /v1/agents/ Bearer token-thirty-two\n", "letta PATCH /v1/agents Bearer token-thirty-two\n"]
+
+
+
+=== TEST 7: pass: the agent routes' own methods are served here
+--- more_headers
+Authorization: Bearer token-thirty-two
+--- request eval
+["GET /v1/agents/", "PATCH /v1/agents/agent-32323232-3232-4232-8232-323232323232\n{}",
+ "DELETE /v1/agents/agent-32323232-3232-4232-8232-323232323232"]
+--- error_code eval
+[200, 404, 404]
+--- response_body eval
+['[]', '{"detail":"Agent not found"}', '{"detail":"Agent not found"}']
+
+
+
+=== TEST 8: pass: what the module serves is served here
 --- more_headers
 Authorization: Bearer token-thirty-two
 --- request eval
@@ -117,7 +143,7 @@ Authorization: Bearer token-thirty-two
 
 
 
-=== TEST 7: pass: nothing goes on without a token
+=== TEST 9: pass: nothing goes on without a token
 --- request
 GET /v1/tools/
 --- error_code: 401
@@ -125,7 +151,7 @@ GET /v1/tools/
 
 
 
-=== TEST 8: agent_async_pass takes a named location only
+=== TEST 10: agent_async_pass takes a named location only
 --- config
     location /v1/ { agent_async on; agent_async_auth off; agent_async_pass /letta; }
 --- request

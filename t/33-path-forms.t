@@ -8,7 +8,9 @@ my $R = 'run-33333333-3333-4333-8333-333333333333';
 
 sub seed {
     redis('FLUSHALL');
-    redis('HSET', "aa:{$A}:agent", id => $A, tenant => 'default', state => qq({"id":"$A"}));
+    redis('HSET', "aa:{$A}:agent", id => $A, tenant => 'default', state => qq({"id":"$A"}),
+          created_at => '2026-01-01T00:00:00.000001Z');
+    redis('ZADD', 'aa:tenant:default:agents', 1767225600000001, $A);
     redis('HSET', "aa:{$A}:run:$R", id => $R, agent_id => $A, tenant => 'default',
           status => 'completed', created_at => '2026-01-01T00:00:00.000001Z');
     redis('SET', "aa:runloc:$R", $A);
@@ -23,7 +25,10 @@ nginx_start(
 my @routes = (
     [ 'GET',    '/health',                         200 ],
     [ 'POST',   '/agents',                         200, '{}' ],
+    [ 'GET',    '/agents',                         200 ],
     [ 'GET',    "/agents/$A",                      200 ],
+    [ 'PATCH',  "/agents/$A",                      200, '{"name":"p"}' ],
+    [ 'DELETE', "/agents/$A",                      200 ],
     [ 'POST',   "/agents/$A/messages/async",       200, '{"input":"x"}' ],
     [ 'POST',   "/agents/$A/messages/cancel",      200, qq({"run_ids":["$R"]}) ],
     [ 'GET',    "/runs/$R",                        200 ],
@@ -43,6 +48,8 @@ for my $prefix ('/v1', '/latest') {
                                    { 'Content-Type' => 'application/json' }, $body);
             is($res->{status}, $status, "$method $prefix$path$slash: $status")
                 or diag($res->{body} // $res->{error});
+            like($res->{body}, qr/"id":"\Q$A\E"/, "GET $prefix$path$slash: the agent listed")
+                if $method eq 'GET' && $path eq '/agents';
             like($res->{headers}{'content-type'} // '', qr{^application/json}, "$method $prefix$path$slash: JSON");
         }
     }

@@ -2,8 +2,8 @@
 # the agent hash stored (docs/redis-keys.md), validation failures.
 #
 # After the blocks, every POST block is replayed on an empty Redis: a 200
-# must have stored exactly the agent hash and the tenant index, anything
-# else nothing at all.
+# must have stored exactly the agent hash and the tenant's two indexes,
+# anything else nothing at all.
 use lib '.';
 use t::AgentTest 'no_plan';
 
@@ -38,7 +38,7 @@ sub agent_re {
            . '"tags":' . quotemeta($o{tags}) . ',"metadata":' . quotemeta($o{metadata})
            . ',"tools":\[\],"tool_rules":\[\],"memory":\{"blocks":\[\]\},"message_ids":\[\],'
            . '"project_id":null,"created_at":"(' . $TS . ')","updated_at":"\2",'
-           . '"last_run_completion":null,"last_stop_reason":null\}$';
+           . '"last_run_completion":null,"last_run_duration_ms":null,"last_stop_reason":null\}$';
     return qr/$re/;
 }
 
@@ -87,14 +87,22 @@ for my $block (blocks()) {
 
     my $st = json_decode($res->{body});
     my $id = $st->{id};
-    is_deeply([sort @{ redis('KEYS', '*') }], [sort("aa:{$id}:agent", "aa:tenant:$TENANT:agents")],
-        "$name: exactly the agent hash and the tenant index");
+    is_deeply([sort @{ redis('KEYS', '*') }],
+              [sort("aa:{$id}:agent", "aa:tenant:$TENANT:agents", "aa:tenant:$TENANT:agent_names")],
+        "$name: exactly the agent hash and the tenant's indexes");
     my %h = @{ redis('HGETALL', "aa:{$id}:agent") };
-    is_deeply([sort keys %h], [sort qw(id tenant created_at system llm state)], "$name: agent hash fields");
+    is_deeply([sort keys %h], [sort qw(id tenant created_at name system llm state)], "$name: agent hash fields");
     is($h{id}, $id, "$name: hash id");
     is($h{tenant}, $TENANT, "$name: hash tenant");
     is($h{created_at}, $st->{created_at}, "$name: hash created_at = answer");
-    is($h{state}, $res->{body}, "$name: hash state is the answer, byte for byte");
+    my $name_raw = $h{name};
+    utf8::decode($name_raw);
+    is($name_raw, $st->{name}, "$name: hash name = state.name, raw text");
+    (my $stored = $res->{body}) =~ s/,"last_run_completion":null,"last_run_duration_ms":null,"last_stop_reason":null\}$/}/;
+    is($h{state}, $stored, "$name: hash state is the answer without the run metrics, byte for byte");
+    my $member = "$h{name}\x00" . sprintf('%020d', redis('ZSCORE', "aa:tenant:$TENANT:agents", $id)) . "\x00$id";
+    is_deeply(redis('ZRANGE', "aa:tenant:$TENANT:agent_names", 0, -1), [$member],
+        "$name: in the name index, under its name");
     my $sys = $h{system};
     utf8::decode($sys);
     is($sys, $st->{system}, "$name: hash system = state.system, raw text");
@@ -352,7 +360,7 @@ POST /v1/agents/
 GET /v1/agents/agent-60606060-6060-4060-8060-606060606060
 --- response_headers
 Content-Type: application/json
---- response_body: {"id":"agent-60606060-6060-4060-8060-606060606060","name":"known"}
+--- response_body: {"id":"agent-60606060-6060-4060-8060-606060606060","name":"known","last_run_completion":null,"last_run_duration_ms":null,"last_stop_reason":null}
 
 
 

@@ -1,8 +1,8 @@
 # The examples of README.md and docs/, run as they are written (only the
 # token file, the ports and the checkout's path are replaced): the
-# walkthrough and the TypeScript SDK snippet against a scripts/run, the
-# retry example of docs/idempotency.md, the --cancel example of
-# docs/worker.md, the nginx.conf of docs/directives.md
+# walkthrough, the Agents example of docs/api.md and the TypeScript SDK
+# snippet against a scripts/run, the retry example of docs/idempotency.md,
+# the --cancel example of docs/worker.md, the nginx.conf of docs/directives.md
 # with nginx -t.
 
 use strict;
@@ -51,6 +51,15 @@ like $out, qr/\A(agent-[0-9a-f-]{36})\n(run-[0-9a-f-]{36})\n\{"id":"\2".*\}\n\z/
 like $out, qr/"status":"completed"/, 'completed';
 like $out, qr/"stop_reason":"end_turn"/, 'end_turn';
 like $out, qr/"ttft_ns":\d+,"total_duration_ns":\d+/, 'timings filled';
+
+# docs/api.md: the Agents example, with the walkthrough's TOKEN and API
+my $agents = example('docs/api.md', qr/^With `scripts\/run` running \(`TOKEN` and `API`/m, 'sh');
+write_file("$tmp/agents.sh", "export TOKEN=\$(cat $s->{var}/token)\n"
+           . "API=http://127.0.0.1:$port/v1\n" . $agents);
+$out = `bash -e $tmp/agents.sh 2>&1`;
+is $?, 0, 'docs/api.md: the Agents example runs' or diag $out;
+like $out, qr/\A1\n"description":"renamed"\n\{"message":"Agent id=agent-[0-9a-f-]{36} successfully deleted"\}\n404\n\z/,
+    'it prints 1, the description, the message, 404' or diag $out;
 
 # README.md: the TypeScript SDK, in a directory of its own
 my $js = example('README.md', qr/^## With the TypeScript SDK/m, 'js');

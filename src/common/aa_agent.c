@@ -52,7 +52,8 @@ static void aa_agent_str(aa_buf_t *b, yajl_val v, const char *dflt,
 static void aa_agent_llm(aa_buf_t *b, aa_agent_fields_t *f);
 static void aa_agent_handle(aa_buf_t *b, aa_agent_fields_t *f);
 static int aa_agent_build(aa_agent_t *a, aa_agent_fields_t *f,
-    const char *id, int64_t created_us);
+    const char *id, int64_t created_us, int64_t updated_us);
+static void aa_agent_reset(aa_agent_t *a);
 
 
 void
@@ -61,6 +62,7 @@ aa_agent_init(aa_agent_t *a)
     aa_buf_init(&a->state);
     aa_buf_init(&a->system);
     aa_buf_init(&a->llm);
+    aa_buf_init(&a->name);
     aa_errors_init(&a->errors);
 }
 
@@ -71,7 +73,18 @@ aa_agent_free(aa_agent_t *a)
     aa_buf_free(&a->state);
     aa_buf_free(&a->system);
     aa_buf_free(&a->llm);
+    aa_buf_free(&a->name);
     aa_errors_free(&a->errors);
+}
+
+
+static void
+aa_agent_reset(aa_agent_t *a)
+{
+    aa_buf_reset(&a->state);
+    aa_buf_reset(&a->system);
+    aa_buf_reset(&a->llm);
+    aa_buf_reset(&a->name);
 }
 
 
@@ -301,10 +314,10 @@ aa_agent_handle(aa_buf_t *b, aa_agent_fields_t *f)
 
 static int
 aa_agent_build(aa_agent_t *a, aa_agent_fields_t *f, const char *id,
-    int64_t created_us)
+    int64_t created_us, int64_t updated_us)
 {
-    char       ts[32], name[32];
-    size_t     n, name_len;
+    char       ts[32], uts[32], name[32];
+    size_t     n, un, name_len;
     aa_buf_t  *b;
 
     /* system */
@@ -323,6 +336,7 @@ aa_agent_build(aa_agent_t *a, aa_agent_fields_t *f, const char *id,
     /* state */
 
     n = aa_time_run(created_us, ts);
+    un = aa_time_run(updated_us, uts);
 
     /* default name: "agent-" and the first 8 hex digits of the id */
     if (strlen(id) >= 14 && strncmp(id, "agent-", 6) == 0) {
@@ -333,6 +347,15 @@ aa_agent_build(aa_agent_t *a, aa_agent_fields_t *f, const char *id,
         name_len = strlen(id) < sizeof(name) ? strlen(id) : sizeof(name) - 1;
         memcpy(name, id, name_len);
     }
+
+    if (YAJL_IS_STRING(f->name)) {
+        aa_buf_puts(&a->name, f->name->u.string);
+
+    } else {
+        aa_buf_append(&a->name, name, name_len);
+    }
+
+    aa_buf_cstr(&a->name);
 
     b = &a->state;
 
@@ -366,11 +389,12 @@ aa_agent_build(aa_agent_t *a, aa_agent_fields_t *f, const char *id,
                 "\"project_id\":null,\"created_at\":");
     aa_buf_json_string(b, ts, n);
     aa_buf_puts(b, ",\"updated_at\":");
-    aa_buf_json_string(b, ts, n);
-    aa_buf_puts(b, ",\"last_run_completion\":null,"
-                "\"last_stop_reason\":null}");
+    aa_buf_json_string(b, uts, un);
+    aa_buf_putc(b, '}');
 
-    if (a->state.failed || a->system.failed || a->llm.failed) {
+    if (a->state.failed || a->system.failed || a->llm.failed
+        || a->name.failed)
+    {
         return AA_NOMEM;
     }
 
@@ -382,13 +406,19 @@ int
 aa_agent_parse(aa_agent_t *a, const char *body, size_t len, const char *id,
     int64_t created_us)
 {
+    return aa_agent_parse_at(a, body, len, id, created_us, created_us);
+}
+
+
+int
+aa_agent_parse_at(aa_agent_t *a, const char *body, size_t len,
+    const char *id, int64_t created_us, int64_t updated_us)
+{
     int                rc;
     yajl_val           root;
     aa_agent_fields_t  f;
 
-    aa_buf_reset(&a->state);
-    aa_buf_reset(&a->system);
-    aa_buf_reset(&a->llm);
+    aa_agent_reset(a);
     aa_errors_free(&a->errors);
 
     root = aa_v_body(&a->errors, body, len, AA_JSON_MAX_DEPTH);
@@ -408,16 +438,109 @@ aa_agent_parse(aa_agent_t *a, const char *body, size_t len, const char *id,
         rc = AA_INVALID;
 
     } else {
-        rc = aa_agent_build(a, &f, id, created_us);
+        rc = aa_agent_build(a, &f, id, created_us, updated_us);
 
         if (rc != AA_OK) {
-            aa_buf_reset(&a->state);
-            aa_buf_reset(&a->system);
-            aa_buf_reset(&a->llm);
+            aa_agent_reset(a);
         }
     }
 
     yajl_tree_free(root);
 
     return rc;
+}
+
+
+int
+aa_agent_check(aa_agent_t *a, const char *body, size_t len)
+{
+    yajl_val           root;
+    aa_agent_fields_t  f;
+
+    aa_agent_reset(a);
+    aa_errors_free(&a->errors);
+
+    root = aa_v_body(&a->errors, body, len, AA_JSON_MAX_DEPTH);
+
+    if (root != NULL) {
+        memset(&f, 0, sizeof(f));
+        aa_agent_validate(&a->errors, root, &f);
+        yajl_tree_free(root);
+    }
+
+    if (a->errors.items.failed) {
+        return AA_NOMEM;
+    }
+
+    return a->errors.count ? AA_INVALID : AA_OK;
+}
+
+
+/* an integer of the agent hash, as JSON: digits only, else null */
+
+static void
+aa_agent_put_int(aa_buf_t *b, const char *s, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; s != NULL && i < len && i < 19; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            break;
+        }
+    }
+
+    if (s == NULL || len == 0 || i != len) {
+        aa_buf_puts(b, "null");
+        return;
+    }
+
+    aa_buf_append(b, s, len);
+}
+
+
+int
+aa_agent_render(aa_buf_t *out, const char *state, size_t len,
+    const char *completion, size_t completion_len, const char *duration,
+    size_t duration_len, const char *stop, size_t stop_len)
+{
+    size_t  close, p;
+
+    /* the stored object without its closing brace */
+    close = len;
+
+    while (close > 0 && state[close - 1] != '}') {
+        close--;
+    }
+
+    if (close == 0) {
+        aa_buf_putc(out, '{');
+
+    } else {
+        aa_buf_append(out, state, close - 1);
+
+        p = close - 1;
+
+        while (p > 0 && (state[p - 1] == ' ' || state[p - 1] == '\n'
+                         || state[p - 1] == '\t' || state[p - 1] == '\r'))
+        {
+            p--;
+        }
+
+        /* "{}" takes no comma; a lone "}" is no object */
+        if (p == 0) {
+            aa_buf_putc(out, '{');
+
+        } else if (state[p - 1] != '{') {
+            aa_buf_putc(out, ',');
+        }
+    }
+
+    aa_buf_puts(out, "\"last_run_completion\":");
+    aa_buf_json_string_or_null(out, completion, completion_len);
+    aa_buf_puts(out, ",\"last_run_duration_ms\":");
+    aa_agent_put_int(out, duration, duration_len);
+    aa_buf_puts(out, ",\"last_stop_reason\":");
+    aa_buf_json_string_or_null(out, stop, stop_len);
+
+    return aa_buf_putc(out, '}');
 }

@@ -87,6 +87,15 @@ aa_key_tenant_agents(char *out, size_t size, const char *p,
 
 
 int
+aa_key_tenant_agent_names(char *out, size_t size, const char *p,
+    const char *tenant)
+{
+    return aa_key_done(snprintf(out, size, "%stenant:%s:agent_names", p,
+                                tenant), size);
+}
+
+
+int
 aa_key_tenant_runs(char *out, size_t size, const char *p, const char *tenant)
 {
     return aa_key_done(snprintf(out, size, "%stenant:%s:runs", p, tenant),
@@ -118,6 +127,13 @@ aa_key_otids(char *out, size_t size, const char *p, const char *agent,
 {
     return aa_key_done(snprintf(out, size, "%s{%s}:otids:%s", p, agent, sha1),
                        size);
+}
+
+
+int
+aa_key_deleting(char *out, size_t size, const char *p)
+{
+    return aa_key_done(snprintf(out, size, "%sdeleting", p), size);
 }
 
 

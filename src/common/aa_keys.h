@@ -15,8 +15,10 @@
  *   P{A}:history            list    the agent's conversation (JSON)
  *   Prunloc:R               string  A, to find a run from its id alone
  *   Ptenant:T:agents        zset    agents of tenant T
+ *   Ptenant:T:agent_names   zset    agents of tenant T by name (lex order)
  *   Ptenant:T:runs          zset    runs of tenant T, as "A/R"
- *   Ptenant:T:active        zset    its runs not known to be finished, "A/R"
+ *   Ptenant:T:active        zset    runs of tenant T not finished ("A/R")
+ *   Pdeleting               hash    agents being deleted: A -> tenant
  *   Pidem:T:H               string  "R F": the run of Idempotency-Key with
  *                                   SHA-1 H, F the request's fingerprint
  *   P{A}:otids:H            string  "R F": the run of the otids with SHA-1 H
@@ -51,6 +53,8 @@ int aa_key_history(char *out, size_t size, const char *p, const char *agent);
 int aa_key_runloc(char *out, size_t size, const char *p, const char *run);
 int aa_key_tenant_agents(char *out, size_t size, const char *p,
     const char *tenant);
+int aa_key_tenant_agent_names(char *out, size_t size, const char *p,
+    const char *tenant);
 int aa_key_tenant_runs(char *out, size_t size, const char *p,
     const char *tenant);
 int aa_key_tenant_active(char *out, size_t size, const char *p,
@@ -59,6 +63,7 @@ int aa_key_idempotency(char *out, size_t size, const char *p,
     const char *tenant, const char *sha1);
 int aa_key_otids(char *out, size_t size, const char *p, const char *agent,
     const char *sha1);
+int aa_key_deleting(char *out, size_t size, const char *p);
 int aa_key_ready(char *out, size_t size, const char *p);
 int aa_key_processing(char *out, size_t size, const char *p,
     const char *worker);

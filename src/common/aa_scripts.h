@@ -21,15 +21,20 @@ typedef enum {
     AA_SCRIPT_CLAIM,                    /* src/lua/claim.lua */
     AA_SCRIPT_CREATE_AGENT,             /* src/lua/create_agent.lua */
     AA_SCRIPT_CREATE_RUN,               /* src/lua/create_run.lua */
+    AA_SCRIPT_DELETE_AGENT,             /* src/lua/delete_agent.lua */
+    AA_SCRIPT_DELETE_AGENT_RUNS,        /* src/lua/delete_agent_runs.lua */
     AA_SCRIPT_DELETE_RUN,               /* src/lua/delete_run.lua */
     AA_SCRIPT_FINISH,                   /* src/lua/finish.lua */
+    AA_SCRIPT_GET_AGENTS,               /* src/lua/get_agents.lua */
     AA_SCRIPT_HANDBACK,                 /* src/lua/handback.lua */
     AA_SCRIPT_HEARTBEAT,                /* src/lua/heartbeat.lua */
+    AA_SCRIPT_LIST_AGENTS,              /* src/lua/list_agents.lua */
     AA_SCRIPT_LIST_RUNS,                /* src/lua/list_runs.lua */
     AA_SCRIPT_READ_RUNS,                /* src/lua/read_runs.lua */
     AA_SCRIPT_REAP_AGENT,               /* src/lua/reap_agent.lua */
     AA_SCRIPT_RETIRE_WORKER,            /* src/lua/retire_worker.lua */
     AA_SCRIPT_TAKE,                     /* src/lua/take.lua */
+    AA_SCRIPT_UPDATE_AGENT,             /* src/lua/update_agent.lua */
     AA_SCRIPT_N
 } aa_script_e;
 

@@ -28,9 +28,16 @@
 --                        "missing" (it has no hash); drained is 1 when
 --                        that emptied the queue: A left Pprocessing:W
 --   {"claimed", attempts, lease, request, cancel_requested, created_us,
---    agent exists 0/1}
+--    agent exists 0/1, system, llm}
 --                        R is "running" under lease "W#attempts"; a run
---                        already "running" is a re-delivery, claimed alike
+--                        already "running" is a re-delivery, claimed alike;
+--                        system and llm are the agent's (its hash's
+--                        fields, "" when absent): what the run executes
+--                        with, as the agent is now
+--
+-- A run skipped as "cancelled" or "dead" is an end of a run of the agent:
+-- its last_stop_reason becomes "cancelled" (unless a run that ended later
+-- set it already: last_stop_at tells) or "error".
 
 local head = redis.call('LINDEX', KEYS[1], 0)
 
@@ -56,7 +63,17 @@ local function skip(why)
   return {'skipped', why, 1}
 end
 
-local f = redis.call('HMGET', KEYS[6], 'status', 'attempts')
+-- the agent's last_stop_reason, when its run that ended at "at" is the
+-- latest to end (run times of one form compare as their text)
+local function stopped(reason, at)
+  local last = redis.call('HGET', KEYS[3], 'last_stop_at')
+  if redis.call('EXISTS', KEYS[3]) == 1 and (not last or last < at) then
+    redis.call('HSET', KEYS[3], 'last_stop_reason', reason,
+               'last_stop_at', at)
+  end
+end
+
+local f = redis.call('HMGET', KEYS[6], 'status', 'attempts', 'completed_at')
 local status = f[1]
 local attempts = tonumber(f[2] or '0') or 0
 
@@ -65,6 +82,9 @@ if not status then
 end
 
 if status == 'completed' or status == 'failed' or status == 'cancelled' then
+  if status == 'cancelled' and f[3] then
+    stopped('cancelled', f[3])
+  end
   return skip(status)
 end
 
@@ -81,6 +101,7 @@ if attempts >= tonumber(ARGV[4]) then
   -- no claim finished it: a late finish of the last one is "lost"
   redis.call('HDEL', KEYS[6], 'lease')
   redis.call('RPUSH', KEYS[4], ARGV[2])
+  stopped('error', ARGV[5])
   if redis.call('HEXISTS', KEYS[6], 'callback_url') == 1 then
     local t = redis.call('TIME')
     redis.call('ZADD', KEYS[5], 'NX',
@@ -97,5 +118,6 @@ redis.call('HSETNX', KEYS[6], 'started_at', ARGV[5])
 
 local g = redis.call('HMGET', KEYS[6], 'request', 'cancel_requested',
                      'created_us')
+local a = redis.call('HMGET', KEYS[3], 'system', 'llm')
 return {'claimed', attempts, lease, g[1] or '', g[2] or '', g[3] or '',
-        redis.call('EXISTS', KEYS[3])}
+        redis.call('EXISTS', KEYS[3]), a[1] or '', a[2] or ''}

@@ -10,6 +10,7 @@
 -- KEYS[6]  Pready              agents with work and no owner
 -- KEYS[7]  Pcallbacks          callback deliveries, by when they are due
 -- KEYS[8]  P{A}:run:R:steps    its steps
+-- KEYS[9]  P{A}:agent          the agent
 -- ARGV[1]  agent id A
 -- ARGV[2]  run id R
 -- ARGV[3]  lease of the claim, "W#attempts"
@@ -26,7 +27,10 @@
 --                 history entries
 --
 -- A run with a callback_url gets its delivery queued, due at once, in the
--- same step as its terminal state.
+-- same step as its terminal state.  The agent records the run's end:
+-- last_stop_reason, last_stop_at and last_run_completion (completed_at),
+-- last_run_duration_ms; an agent deleted meanwhile (its hash gone) gets
+-- neither those nor the history entries, so that nothing of it is left.
 --
 -- Returns {"ok", metadata}; {"already", status} when this lease finished
 -- the run before (a retried call); {"lost", status} when another claim
@@ -107,7 +111,17 @@ local m = tonumber(ARGV[12])
 redis.call('DEL', KEYS[3], KEYS[8])
 push(KEYS[3], 13, 12 + n)
 push(KEYS[8], 13 + n, 12 + n + m)
-push(KEYS[4], 13 + n + m, #ARGV)
+
+if redis.call('EXISTS', KEYS[9]) == 1 then
+  push(KEYS[4], 13 + n + m, #ARGV)
+  redis.call('HSET', KEYS[9], 'last_stop_reason', ARGV[5],
+             'last_stop_at', ARGV[6], 'last_run_completion', ARGV[6])
+  local ns = tonumber(ARGV[9])
+  if ns then
+    redis.call('HSET', KEYS[9], 'last_run_duration_ms',
+               string.format('%.0f', math.floor(ns / 1000000)))
+  end
+end
 
 release()
 return {'ok', metadata}

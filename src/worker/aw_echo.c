@@ -6,7 +6,7 @@
  * (the text parts, concatenated).  System and assistant messages of the
  * job are recorded as sent.  Tokens are whitespace-separated words: the
  * user's text counts as prompt tokens, the answer as completion tokens.
- * One step.
+ * One step, of the agent's model (llm.model).
  */
 
 #include <stdlib.h>
@@ -191,7 +191,7 @@ aw_echo_run(aw_job_t *job)
     job->usage.step_count = 1;
     job->stop_reason = "end_turn";
 
-    if (aw_job_step(job, NULL, job->usage.completion_tokens,
+    if (aw_job_step(job, job->model, job->usage.completion_tokens,
                     job->usage.prompt_tokens, job->stop_reason) != 0)
     {
         return aw_job_fail(job, "out of memory");

@@ -32,9 +32,15 @@ void
 aw_job_free(aw_job_t *job)
 {
     free(job->claim.request);
+    free(job->claim.system);
+    free(job->claim.llm);
 
     if (job->req != NULL) {
         yajl_tree_free(job->req);
+    }
+
+    if (job->llm != NULL) {
+        yajl_tree_free(job->llm);
     }
 
     aw_strv_free(&job->out_messages);
@@ -65,7 +71,8 @@ aw_job_fail(aw_job_t *job, const char *fmt, ...)
 int
 aw_job_prepare(aw_job_t *job)
 {
-    char  err[256];
+    char      err[256];
+    yajl_val  model;
 
     if (aa_id_new("step", job->step_id, sizeof(job->step_id)) < 0) {
         aw_job_fail(job, "cannot make a step id");
@@ -100,6 +107,20 @@ aw_job_prepare(aw_job_t *job)
         aw_job_fail(job, "invalid job: request.messages is missing or not "
                     "an array");
         return -1;
+    }
+
+    /* the agent as it is now: a PATCH shows in its next run */
+    job->system = job->claim.system != NULL ? job->claim.system : "";
+
+    if (job->claim.llm != NULL && job->claim.llm[0] != '\0') {
+        job->llm = aa_json_parse(job->claim.llm, strlen(job->claim.llm),
+                                 err, sizeof(err));
+    }
+
+    model = aa_json_get(job->llm, "model");
+
+    if (model != NULL && YAJL_IS_STRING(model)) {
+        job->model = model->u.string;
     }
 
     return 0;

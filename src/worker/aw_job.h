@@ -34,6 +34,9 @@ struct aw_job_s {
     /* input */
     yajl_val     req;                   /* claim.request parsed, or NULL */
     yajl_val     messages;              /* req.messages, an array */
+    yajl_val     llm;                   /* claim.llm parsed, or NULL */
+    const char  *system;                /* the agent's system prompt */
+    const char  *model;                 /* llm.model, or NULL */
 
     /* clocks */
     int64_t      claim_ns;              /* monotonic, at claim */
@@ -54,7 +57,9 @@ void aw_job_init(aw_job_t *job, aw_redis_t *redis);
 void aw_job_free(aw_job_t *job);
 
 /*
- * Parses the job's request; on failure sets job->error and returns -1.
+ * Parses the job's request, and the agent's settings as the claim read
+ * them (system, llm: an llm that is not a JSON object counts as none);
+ * on failure sets job->error and returns -1.
  */
 int aw_job_prepare(aw_job_t *job);
 

@@ -14,7 +14,8 @@
 #include "aw_worker.h"
 
 
-#define AW_FINISH_ARGS  20      /* before the messages, steps, history */
+#define AW_FINISH_KEYS  9
+#define AW_FINISH_ARGS  21      /* before the messages, steps, history */
 
 
 static const char *const  aw_skip_reasons[] = {
@@ -230,13 +231,15 @@ aw_store_claim_decode(redisReply *reply, const char *agent, const char *run,
         return AW_CLAIM_ERROR;
     }
 
-    if (reply->elements != 7 || !aw_reply_is(e[0], "claimed")
+    if (reply->elements != 9 || !aw_reply_is(e[0], "claimed")
         || e[1]->type != REDIS_REPLY_INTEGER
         || aw_reply_copy(e[2], claim->lease, sizeof(claim->lease)) != 0
         || e[3]->type != REDIS_REPLY_STRING
         || e[4]->type != REDIS_REPLY_STRING
         || e[5]->type != REDIS_REPLY_STRING
         || e[6]->type != REDIS_REPLY_INTEGER
+        || e[7]->type != REDIS_REPLY_STRING
+        || e[8]->type != REDIS_REPLY_STRING
         || aa_key_run(claim->run_key, sizeof(claim->run_key),
                       aw_worker.cf.prefix, agent, run) < 0)
     {
@@ -252,7 +255,18 @@ aw_store_claim_decode(redisReply *reply, const char *agent, const char *run,
     claim->agent_exists = e[6]->integer == 1;
 
     claim->request = strndup(e[3]->str, e[3]->len);
-    if (claim->request == NULL) {
+    claim->system = strndup(e[7]->str, e[7]->len);
+    claim->llm = strndup(e[8]->str, e[8]->len);
+
+    if (claim->request == NULL || claim->system == NULL
+        || claim->llm == NULL)
+    {
+        free(claim->request);
+        free(claim->system);
+        free(claim->llm);
+        claim->request = NULL;
+        claim->system = NULL;
+        claim->llm = NULL;
         return AW_CLAIM_ERROR;
     }
 
@@ -367,7 +381,7 @@ aw_store_finish(aw_redis_t *r, const aw_claim_t *claim,
     char          queue[AA_KEY_MAX], messages[AA_KEY_MAX];
     char          history[AA_KEY_MAX], processing[AA_KEY_MAX];
     char          ready[AA_KEY_MAX], callbacks[AA_KEY_MAX];
-    char          steps[AA_KEY_MAX];
+    char          steps[AA_KEY_MAX], agent[AA_KEY_MAX];
     char          now[32], ttft[32], total[32], count[32], nsteps[32];
     redisReply   *reply;
     int           rc;
@@ -383,7 +397,8 @@ aw_store_finish(aw_redis_t *r, const aw_claim_t *claim,
         || aa_key_ready(ready, sizeof(ready), p) < 0
         || aa_key_callbacks(callbacks, sizeof(callbacks), p) < 0
         || aa_key_run_steps(steps, sizeof(steps), p, claim->agent,
-                            claim->run) < 0)
+                            claim->run) < 0
+        || aa_key_agent(agent, sizeof(agent), p, claim->agent) < 0)
     {
         aw_log_error(claim->run, claim->agent, "finish: key too long");
         return AW_FINISH_ERROR;
@@ -423,18 +438,19 @@ aw_store_finish(aw_redis_t *r, const aw_claim_t *claim,
     argv[5] = ready;
     argv[6] = callbacks;
     argv[7] = steps;
-    argv[8] = claim->agent;
-    argv[9] = claim->run;
-    argv[10] = claim->lease;
-    argv[11] = fin->status;
-    argv[12] = fin->stop_reason;
-    argv[13] = now;
-    argv[14] = fin->error;
-    argv[15] = ttft;
-    argv[16] = total;
-    argv[17] = fin->usage;
-    argv[18] = count;
-    argv[19] = nsteps;
+    argv[8] = agent;
+    argv[9] = claim->agent;
+    argv[10] = claim->run;
+    argv[11] = claim->lease;
+    argv[12] = fin->status;
+    argv[13] = fin->stop_reason;
+    argv[14] = now;
+    argv[15] = fin->error;
+    argv[16] = ttft;
+    argv[17] = total;
+    argv[18] = fin->usage;
+    argv[19] = count;
+    argv[20] = nsteps;
 
     for (i = 0; i < AW_FINISH_ARGS; i++) {
         lens[i] = strlen(argv[i]);
@@ -455,7 +471,8 @@ aw_store_finish(aw_redis_t *r, const aw_claim_t *claim,
         lens[i] = fin->history->lens[j];
     }
 
-    reply = aw_redis_eval(r, AA_SCRIPT_FINISH, 8, (int) n, argv, lens);
+    reply = aw_redis_eval(r, AA_SCRIPT_FINISH, AW_FINISH_KEYS, (int) n, argv,
+                          lens);
 
     free(argv);
     free(lens);

@@ -29,6 +29,8 @@ typedef struct {
     char      lease[AW_LEASE_MAX];
     long      attempts;
     char     *request;          /* the job JSON, malloc()ed; free() it */
+    char     *system;           /* the agent's system prompt, malloc()ed */
+    char     *llm;              /* the agent's llm JSON ("" if none), too */
     int64_t   created_us;
     int       agent_exists;
     int       cancel_requested; /* already set when claimed */

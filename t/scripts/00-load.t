@@ -58,13 +58,15 @@ for my $name (@names) {
 }
 
 # Redis at maxmemory (noeviction; docs/redis-keys.md, "When Redis is
-# full"): what the worker runs, and cancellation, may still write; reads
+# full"): what the worker runs, cancellation and deleting an agent (which
+# makes room) may still write; reads
 # say they do not write; the rest (new agents, new runs, updates) is
 # refused at its first write, before anything is written
 my %allow_oom = map { $_ => 1 } qw(callback_done callback_due callback_start
                                    cancel claim finish handback heartbeat
-                                   reap_agent retire_worker take);
-my %no_writes = map { $_ => 1 } qw(list_runs read_runs);
+                                   reap_agent retire_worker take
+                                   delete_agent delete_agent_runs);
+my %no_writes = map { $_ => 1 } qw(list_runs read_runs list_agents get_agents);
 for my $name (@names) {
     my ($flags) = script_text($name) =~ /\A#!lua flags=(\S+)\n/;
     my $want = $allow_oom{$name} ? 'allow-oom' : $no_writes{$name} ? 'no-writes'

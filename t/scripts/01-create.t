@@ -51,17 +51,22 @@ sub create_run_raw {
     my $a = 'agent-' . uuid4();
     my $k = ks(agent => $a, tenant => 'acme');
     my @fields = (id => $a, tenant => 'acme', created_at => $NOW,
-                  system => 'be brief', llm => '{"model":null}',
-                  state => '{"id":"' . $a . '"}');
-    is rs('create_agent', [ $k->{agent}, $k->{tenant_agents} ], $US, $a,
-          @fields), 1, 'create_agent answers 1';
-    is_deeply $r->hgetall($k->{agent}), { @fields },
+                  name => "n\x{263a}", system => 'be brief',
+                  llm => '{"model":null}', state => '{"id":"' . $a . '"}');
+    is rs('create_agent', [ @$k{qw(agent tenant_agents tenant_names)} ],
+          $US, $a, "n\x{263a}", @fields), 1, 'create_agent answers 1';
+    my %want = @fields;
+    utf8::encode($want{name});
+    is_deeply $r->hgetall($k->{agent}), \%want,
         'create_agent: the agent hash holds exactly the fields given';
     is_deeply $r->cmd('ZRANGE', $k->{tenant_agents}, 0, -1, 'WITHSCORES'),
         [ $a, $US ], 'create_agent: in the tenant\'s agents, score = µs';
+    is_deeply $r->cmd('ZRANGE', $k->{tenant_names}, 0, -1, 'WITHSCORES'),
+        [ "n\xe2\x98\xba\x00" . ('0' x (20 - length $US)) . "$US\x00$a", 0 ],
+        'create_agent: in the name index, name NUL 20-digit µs NUL id';
     is_deeply [ sort keys %{ dump_all() } ],
-        [ sort $k->{agent}, $k->{tenant_agents} ],
-        'create_agent writes those two keys only (no queue, not in ready)';
+        [ sort @$k{qw(agent tenant_agents tenant_names)} ],
+        'create_agent writes those three keys only (no queue, not in ready)';
     inv_ok('aa:', [$a], 'a new agent with no run is nowhere');
 }
 
@@ -278,8 +283,8 @@ for my $what (qw(run runloc)) {
     my $run = create_run($r, $a, prefix => 'tst:', tenant => 't1');
     my $k = ks(prefix => 'tst:', agent => $a, run => $run, tenant => 't1');
     is_deeply [ sort keys %{ dump_all() } ],
-        [ sort @$k{qw(agent tenant_agents queue runs run runloc tenant_runs
-                      tenant_active ready)} ],
+        [ sort @$k{qw(agent tenant_agents tenant_names queue runs run runloc
+                      tenant_runs tenant_active ready)} ],
         'prefix tst: every key written is a tst: key of the contract';
     is_deeply $r->cmd('LRANGE', 'tst:ready', 0, -1), [$a],
         'prefix tst: the agent is in tst:ready';

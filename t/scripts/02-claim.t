@@ -99,6 +99,46 @@ sub held {
         'race: the agent waits in Pready for whichever worker comes';
 }
 
+# a run cancelled while queued is an end of a run of its agent: the skip
+# sets its last_stop_reason, unless a run that ended later set it already
+{
+    fresh();
+    my $w = wid('lsr');
+    my $a = create_agent($r);
+    my $r1 = create_run($r, $a);
+    my $r2 = create_run($r, $a);
+    my $k = ks(agent => $a);
+    is cancel($a, $r1, '2026-01-01T00:00:05.000005Z'), 'cancelled',
+        'last_stop_reason: setup, a queued run cancelled';
+    take($w, $a);
+    is_deeply claim($a, $r1, $w), [ 'skipped', 'cancelled', 0 ],
+        'last_stop_reason: it is skipped';
+    is_deeply $r->cmd('HMGET', $k->{agent}, 'last_stop_reason', 'last_stop_at',
+                      'last_run_completion'),
+        [ 'cancelled', '2026-01-01T00:00:05.000005Z', undef ],
+        'last_stop_reason: "cancelled", last_stop_at its completed_at '
+        . '(it did not run: no last_run_completion)';
+
+    # a later end came first: left alone
+    $r->cmd('HSET', $k->{agent}, 'last_stop_reason', 'end_turn',
+            'last_stop_at', '2026-01-01T00:00:09.000009Z');
+    is cancel($a, $r2, '2026-01-01T00:00:06.000006Z'), 'cancelled',
+        'last_stop_reason: setup, the next one cancelled earlier';
+    is_deeply claim($a, $r2, $w), [ 'skipped', 'cancelled', 1 ],
+        'last_stop_reason: skipped';
+    is_deeply $r->cmd('HMGET', $k->{agent}, 'last_stop_reason', 'last_stop_at'),
+        [ 'end_turn', '2026-01-01T00:00:09.000009Z' ],
+        'last_stop_reason: a run that ended later keeps it';
+
+    # the agent gone: nothing of it is recreated
+    my $r3 = create_run($r, $a);
+    cancel($a, $r3);
+    $r->cmd('DEL', $k->{agent});
+    take($w, $a);
+    is claim($a, $r3, $w)->[0], 'skipped', 'agent gone: the run is skipped';
+    is $r->cmd('EXISTS', $k->{agent}), 0, 'agent gone: its hash stays gone';
+}
+
 # --- moved ------------------------------------------------------------
 
 {
@@ -175,8 +215,12 @@ for my $status (qw(completed failed cancelled)) {
         [ 'skipped', 'dead', 0 ],
         'attempts used up: {"skipped", "dead"}';
     is_deeply changed($before, dump_all()),
-        [ sort $k->{queue}, $k->{run}, $k->{dead}, $k->{callbacks} ],
-        'dead: writes the run, the queue, Pdead and Pcallbacks only';
+        [ sort $k->{queue}, $k->{run}, $k->{dead}, $k->{callbacks},
+               $k->{agent} ],
+        'dead: writes the run, the queue, Pdead, Pcallbacks, the agent only';
+    is_deeply [ $r->cmd('HMGET', $k->{agent}, 'last_stop_reason',
+                        'last_stop_at') ],
+        [ [ 'error', $T2 ] ], 'dead: the agent\'s last_stop_reason: error';
     is_deeply $r->cmd('ZRANGE', $k->{callbacks}, 0, -1), ["$a/$r1"],
         'dead: its callback is due (the run has a callback_url)';
     my $h = $r->hgetall($k->{run});
@@ -250,11 +294,13 @@ for my $status (qw(completed failed cancelled)) {
     my $before = dump_all();
     my $c = claim($a, $r1, $w, max => 3, now => $T1);
     is_deeply [ map { rtype($_) } @$c ],
-        [qw(str int str str str str int)],
+        [qw(str int str str str str int str str)],
         'claimed: reply types as aw_store_claim_decode wants them';
+    my $ag = $r->hgetall($k->{agent});
     is_deeply $c, [ 'claimed', 1, "$w#1", $h0->{request}, '',
-                    $h0->{created_us}, 1 ],
-        'claimed: {claimed, 1, "W#1", request, "", created_us, 1}';
+                    $h0->{created_us}, 1, $ag->{system}, $ag->{llm} ],
+        'claimed: {claimed, 1, "W#1", request, "", created_us, 1, system, '
+        . 'llm}';
     is_deeply changed($before, dump_all()), [ $k->{run} ],
         'claimed: writes the run hash only (stays at the head, held)';
     my $h = $r->hgetall($k->{run});
@@ -307,11 +353,13 @@ for my $status (qw(completed failed cancelled)) {
     $r->cmd('DEL', $k->{agent});
     my $c = claim($a, $run, $w);
     is $c->[4], '1', 'claimed: cancel_requested "1" returned';
-    is scalar @$c, 7, 'claimed: callback_url is not the claim\'s business';
+    is scalar @$c, 9, 'claimed: callback_url is not the claim\'s business';
     is $r->cmd('ZCARD', $k->{callbacks}), 0,
         'claimed: no callback is due for a run that is not terminal';
     is $c->[3], '', 'claimed: request "" when the run has none';
     is $c->[6], 0, 'claimed: agent exists 0 when the agent hash is gone';
+    is_deeply [ @$c[7, 8] ], [ '', '' ],
+        'claimed: system and llm "" when the agent hash is gone';
     is $c->[1], 2, 'claimed: a running head is claimed (attempts 2)';
 }
 

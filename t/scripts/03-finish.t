@@ -53,8 +53,15 @@ sub lrange { $r->cmd('LRANGE', $_[0], 0, -1) }
         'ok: reply types as aw_store_finish wants them';
     is_deeply $f, [ 'ok', $MD ], 'ok: {"ok", metadata} (metadata as stored)';
     is_deeply changed($before, dump_all()),
-        [ sort @$k{qw(run queue messages history processing)} ],
-        'ok: writes the run, queue, messages, history, Pprocessing:W';
+        [ sort @$k{qw(run queue messages history processing agent)} ],
+        'ok: writes the run, queue, messages, history, Pprocessing:W, agent';
+    my $ag = $r->hgetall($k->{agent});
+    is_deeply { map { $_ => $ag->{$_} }
+                qw(last_stop_reason last_stop_at last_run_completion
+                   last_run_duration_ms) },
+        { last_stop_reason => 'end_turn', last_stop_at => $T,
+          last_run_completion => $T, last_run_duration_ms => 0 },
+        'ok: the agent records the run\'s end (98765 ns: 0 ms)';
     my $h = $r->hgetall($k->{run});
     is_deeply { map { $_ => $h->{$_} }
                 qw(status stop_reason completed_at ttft_ns total_duration_ns
@@ -85,6 +92,48 @@ sub lrange { $r->cmd('LRANGE', $_[0], 0, -1) }
         'retried finish: {"already", "completed"}';
     is_deeply dump_all(), $before,
         'retried finish: nothing written (no history appended twice)';
+}
+
+# --- the agent's run metrics, whatever the end --------------------------
+
+for my $end ([ 'completed', 'max_steps', '2500000000', 2500 ],
+             [ 'failed', 'error', '1999999', 1 ],
+             [ 'cancelled', 'cancelled', '7', 0 ]) {
+    my ($status, $reason, $ns, $ms) = @$end;
+    fresh();
+    my $w = wid("m-$status");
+    my ($a, $lease, $run) = claimed($w, 1);
+    my $k = ks(agent => $a, run => $run);
+    $r->cmd('HSET', $k->{agent}, 'last_stop_reason', 'end_turn',
+            'last_run_duration_ms', 5);
+    is finish(agent => $a, run => $run, worker => $w, lease => $lease,
+              status => $status, stop_reason => $reason, now => $T,
+              total => $ns)->[0], 'ok', "$status: ok";
+    is_deeply [ $r->cmd('HMGET', $k->{agent}, 'last_stop_reason',
+                        'last_run_completion', 'last_run_duration_ms') ],
+        [ [ $reason, $T, $ms ] ],
+        "$status: last_stop_reason $reason, last_run_duration_ms $ms";
+}
+
+# --- the agent deleted while its run ran --------------------------------
+
+{
+    fresh();
+    my $w = wid('noagent');
+    my ($a, $lease, $run) = claimed($w, 1);
+    my $k = ks(agent => $a, run => $run, worker => $w);
+    $r->cmd('DEL', $k->{agent});
+    is finish(agent => $a, run => $run, worker => $w, lease => $lease,
+              messages => ['{"m":1}'], history => ['{"role":"user"}'])->[0],
+        'ok', 'agent gone, run still there: ok';
+    is $r->cmd('EXISTS', $k->{agent}), 0,
+        'agent gone: no agent hash made of the metrics';
+    is $r->cmd('EXISTS', $k->{history}), 0,
+        'agent gone: no history made of the entries';
+    is_deeply lrange($k->{messages}), ['{"m":1}'],
+        'agent gone: the run\'s own messages are written (its deletion '
+        . 'takes them)';
+    is $r->cmd('EXISTS', $k->{processing}), 0, 'agent gone: let go';
 }
 
 # --- ok: the queue still has runs -------------------------------------

@@ -5,9 +5,9 @@ package ScriptsTest;
 #
 #   ks(prefix => 'aa:', agent => A, run => R, worker => W, tenant => T)
 #       the key names of docs/redis-keys.md, as a hash ref: agent, queue,
-#       runs, run, messages, history, runloc, tenant_agents, tenant_runs,
-#       tenant_active,
-#       ready, processing, workers, worker, dead
+#       runs, run, messages, history, runloc, tenant_agents, tenant_names,
+#       tenant_runs, tenant_active, deleting, ready, processing, workers,
+#       worker, dead
 #   claim / finish / handback / heartbeat / reap / retire / cancel
 #       one script call each, KEYS and ARGV in the order of the script's
 #       header; the reply is returned as is
@@ -49,8 +49,10 @@ sub ks {
         ready => "${p}ready", workers => "${p}workers", dead => "${p}dead",
         callbacks => "${p}callbacks",
         tenant_agents => "${p}tenant:$t:agents",
+        tenant_names => "${p}tenant:$t:agent_names",
         tenant_runs => "${p}tenant:$t:runs",
         tenant_active => "${p}tenant:$t:active",
+        deleting => "${p}deleting",
     );
     if (defined $a) {
         $k{agent} = "$p\{$a}:agent";
@@ -102,7 +104,7 @@ sub finish {
     return rs('finish',
               [ $k->{run}, $k->{queue}, $k->{messages}, $k->{history},
                 $k->{processing}, $k->{ready}, $k->{callbacks},
-                $k->{steps} ],
+                $k->{steps}, $k->{agent} ],
               $o{agent}, $o{run}, $o{lease}, $o{status} // 'completed',
               $o{stop_reason} // 'end_turn',
               $o{now} // '2026-01-01T00:00:02.000002Z',

@@ -49,6 +49,77 @@ if (expectCompleted) {
     check(Number.isInteger(polled.total_duration_ns), 'total_duration_ns', polled.total_duration_ns);
 }
 
+// the Agents API: update, list (one page, then every page), delete
+const updated = await client.agents.update(agent.id, {
+    name: 'sdk-renamed', description: 'patched', metadata: { by: 'sdk' },
+});
+check(updated.id === agent.id && updated.name === 'sdk-renamed',
+      'agents.update renames', JSON.stringify(updated));
+check(updated.description === 'patched' && updated.metadata.by === 'sdk',
+      'agents.update sets description and metadata', JSON.stringify(updated));
+check(updated.system === 'You repeat.' && updated.model === 'openai/gpt-4o-mini',
+      'agents.update keeps what it was not given', JSON.stringify(updated));
+if (expectCompleted) {
+    check(updated.last_stop_reason === 'end_turn',
+          'the agent\'s last_stop_reason after its run', updated.last_stop_reason);
+    check(Number.isInteger(updated.last_run_duration_ms),
+          'the agent\'s last_run_duration_ms', updated.last_run_duration_ms);
+}
+
+const agentsMade = [];
+for (let i = 0; i < 5; i++) {
+    agentsMade.push((await client.agents.create({ name: `sdk-page-${i}` })).id);
+}
+const page = await client.agents.list({ limit: 2 });
+check(page.items.length === 2 && page.items[0].id === agentsMade[4] && page.items[1].id === agentsMade[3],
+      'agents.list: a page, newest first', JSON.stringify(page.items.map((a) => a.id)));
+check(page.hasNextPage(), 'agents.list: there is a next page', 'no next page');
+const all = [];
+for await (const a of client.agents.list({ limit: 2 })) {
+    all.push(a.id);
+}
+const want = [...agentsMade].reverse().concat([agent.id]);
+check(JSON.stringify(all) === JSON.stringify(want),
+      'agents.list auto-pagination: every agent once, newest first',
+      JSON.stringify({ all, want }));
+const asc = [];
+for await (const a of client.agents.list({ limit: 3, order: 'asc' })) {
+    asc.push(a.id);
+}
+check(JSON.stringify(asc) === JSON.stringify([...want].reverse()),
+      'agents.list order asc, every page', JSON.stringify(asc));
+const named = await client.agents.list({ name: 'sdk-renamed' });
+check(named.items.length === 1 && named.items[0].id === agent.id,
+      'agents.list name filter', JSON.stringify(named.items.map((a) => a.id)));
+try {
+    await client.agents.list({ limit: 0 });
+    check(false, 'limit 0 rejected', 'no error');
+} catch (e) {
+    check(e instanceof Letta.UnprocessableEntityError, 'agents.list limit 0 is 422', e);
+}
+
+const gone = await client.agents.delete(agentsMade[0]);
+check(gone && gone.message === `Agent id=${agentsMade[0]} successfully deleted`,
+      'agents.delete answers Letta\'s message', JSON.stringify(gone));
+try {
+    await client.agents.retrieve(agentsMade[0]);
+    check(false, 'a deleted agent is gone', 'no error');
+} catch (e) {
+    check(e instanceof Letta.NotFoundError, 'a deleted agent is NotFoundError', e);
+}
+try {
+    await client.agents.delete(agentsMade[0]);
+    check(false, 'deleting twice rejected', 'no error');
+} catch (e) {
+    check(e instanceof Letta.NotFoundError, 'agents.delete of a deleted agent is NotFoundError', e);
+}
+try {
+    await client.agents.update(agentsMade[0], { name: 'x' });
+    check(false, 'updating a deleted agent rejected', 'no error');
+} catch (e) {
+    check(e instanceof Letta.NotFoundError, 'agents.update of a deleted agent is NotFoundError', e);
+}
+
 const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 
 // runs.list: the SDK's auto-pagination (after = the last id of each page)

@@ -1,8 +1,9 @@
 /*
  * Copyright (C) 2026, the ngx_http_agent_async_module authors.
  *
- * aa_agent: CreateAgent validation, the AgentState and llm JSON.
- * Bodies use single quotes, as in test_request.c.
+ * aa_agent: CreateAgent and UpdateAgent validation, the AgentState stored
+ * and served, the llm JSON, the PATCH merge.  Bodies use single quotes,
+ * as in test_request.c.
  */
 
 #include "aa_test.h"
@@ -12,6 +13,8 @@
 #define ID       "agent-7d3e3c54-8a35-4f53-b1a4-5f1f7c0d8e90"
 #define CREATED  1778752800123456LL
 #define TS       "2026-05-14T10:00:00.123456Z"
+#define UPDATED  1778752860000001LL
+#define UTS      "2026-05-14T10:01:00.000001Z"
 
 #define STR_TYPE  "Input should be a valid string"
 #define MODEL_TYPE                                                            \
@@ -113,20 +116,42 @@ test_empty_object(void **state)
     ok_t    ok;
     size_t  i;
 
+    aa_buf_t  out;
+    yajl_val  served;
+
     static const char  *keys[] = {
         "id", "name", "description", "system", "agent_type", "model",
         "llm_config", "embedding_config", "tags", "metadata", "tools",
         "tool_rules", "memory", "message_ids", "project_id", "created_at",
-        "updated_at", "last_run_completion", "last_stop_reason"
+        "updated_at", "last_run_completion", "last_run_duration_ms",
+        "last_stop_reason"
     };
 
     ok_parse(&ok, "{}");
 
-    assert_int_equal(ok.state->u.object.len, sizeof(keys) / sizeof(keys[0]));
+    /* stored without the run metrics, served with them */
+    assert_int_equal(ok.state->u.object.len,
+                     sizeof(keys) / sizeof(keys[0]) - 3);
+
+    aa_buf_init(&out);
+    assert_int_equal(aa_agent_render(&out, ok.a.state.data, ok.a.state.len,
+                                     NULL, 0, NULL, 0, NULL, 0), 0);
+    served = aa_t_parse_buf(&out);
+    aa_buf_free(&out);
+
+    assert_int_equal(served->u.object.len, sizeof(keys) / sizeof(keys[0]));
 
     for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-        assert_string_equal(ok.state->u.object.keys[i], keys[i]);
+        assert_string_equal(served->u.object.keys[i], keys[i]);
     }
+
+    assert_true(YAJL_IS_NULL(aa_t_get(served, "last_run_completion")));
+    assert_true(YAJL_IS_NULL(aa_t_get(served, "last_run_duration_ms")));
+    assert_true(YAJL_IS_NULL(aa_t_get(served, "last_stop_reason")));
+    yajl_tree_free(served);
+
+    /* the name, raw, for the hash and the name index */
+    assert_string_equal(ok.a.name.data, "agent-7d3e3c54");
 
     assert_string_equal(aa_t_str(ok.state, "id"), ID);
     assert_string_equal(aa_t_str(ok.state, "name"), "agent-7d3e3c54");
@@ -147,8 +172,6 @@ test_empty_object(void **state)
     assert_true(YAJL_IS_NULL(aa_t_get(ok.state, "project_id")));
     assert_string_equal(aa_t_str(ok.state, "created_at"), TS);
     assert_string_equal(aa_t_str(ok.state, "updated_at"), TS);
-    assert_true(YAJL_IS_NULL(aa_t_get(ok.state, "last_run_completion")));
-    assert_true(YAJL_IS_NULL(aa_t_get(ok.state, "last_stop_reason")));
 
     for (i = 0; i < ok.llm->u.object.len; i++) {
         assert_true(YAJL_IS_NULL(ok.llm->u.object.values[i]));
@@ -444,6 +467,266 @@ test_escaping_and_reuse(void **state)
 }
 
 
+static void
+test_render(void **state)
+{
+    aa_buf_t  out;
+    yajl_val  v;
+
+    aa_buf_init(&out);
+
+    /* the metrics appended, digits only for the duration */
+    aa_agent_render(&out, "{\"id\":\"x\"}", 10, TS, strlen(TS), "1500", 4,
+                    "end_turn", 8);
+    aa_buf_cstr(&out);
+    assert_string_equal(out.data,
+                        "{\"id\":\"x\",\"last_run_completion\":\"" TS "\","
+                        "\"last_run_duration_ms\":1500,"
+                        "\"last_stop_reason\":\"end_turn\"}");
+
+    aa_buf_reset(&out);
+    aa_agent_render(&out, "{ }", 3, NULL, 0, "15x", 3, "a\"b", 3);
+    aa_buf_cstr(&out);
+    assert_string_equal(out.data, "{ \"last_run_completion\":null,"
+                        "\"last_run_duration_ms\":null,"
+                        "\"last_stop_reason\":\"a\\\"b\"}");
+
+    aa_buf_reset(&out);
+    aa_agent_render(&out, "{\"a\":1} \n", 9, NULL, 0, "", 0, NULL, 0);
+    v = aa_t_parse_buf(&out);
+    assert_int_equal(aa_t_int(v, "a"), 1);
+    assert_true(YAJL_IS_NULL(aa_t_get(v, "last_run_duration_ms")));
+    yajl_tree_free(v);
+
+    /* not an object: an object still */
+    aa_buf_reset(&out);
+    aa_agent_render(&out, "}", 1, NULL, 0, "12345678901234567890", 20, NULL,
+                    0);
+    v = aa_t_parse_buf(&out);
+    assert_true(YAJL_IS_NULL(aa_t_get(v, "last_run_duration_ms")));
+    yajl_tree_free(v);
+
+    aa_buf_reset(&out);
+    aa_agent_render(&out, "", 0, NULL, 0, NULL, 0, NULL, 0);
+    v = aa_t_parse_buf(&out);
+    assert_int_equal(v->u.object.len, 3);
+    yajl_tree_free(v);
+
+    aa_buf_free(&out);
+}
+
+
+static void
+test_check(void **state)
+{
+    char       *body;
+    yajl_val    doc;
+    aa_agent_t  a;
+
+    aa_agent_init(&a);
+
+    body = aa_t_dq("{'name':'n','llm_config':{'temperature':3},"
+                   "'tags':[1],'tool_ids':['x'],'whatever':{}}");
+    assert_int_equal(aa_agent_check(&a, body, strlen(body)), AA_INVALID);
+    doc = aa_t_errors(&a.errors);
+    assert_non_null(aa_t_find_error(doc, "less_than_equal",
+                                    "body/llm_config/temperature", NULL));
+    assert_non_null(aa_t_find_error(doc, "string_type", "body/tags/0",
+                                    NULL));
+    assert_int_equal(a.errors.count, 2);
+    assert_int_equal(a.state.len, 0);
+    yajl_tree_free(doc);
+    free(body);
+
+    body = aa_t_dq("{'name':'n','tool_ids':['x']}");
+    assert_int_equal(aa_agent_check(&a, body, strlen(body)), AA_OK);
+    assert_int_equal(a.errors.count, 0);
+    assert_int_equal(a.state.len, 0);
+    free(body);
+
+    assert_int_equal(aa_agent_check(&a, "", 0), AA_INVALID);
+    assert_int_equal(aa_agent_check(&a, "[]", 2), AA_INVALID);
+
+    aa_agent_free(&a);
+}
+
+
+/* the stored state of a created agent, then the patch applied */
+
+static yajl_val
+patched(aa_agent_t *a, const char *create_sq, const char *patch_sq)
+{
+    int         rc;
+    char       *body;
+    aa_agent_t  c;
+
+    aa_agent_init(&c);
+    body = aa_t_dq(create_sq);
+    assert_int_equal(aa_agent_parse(&c, body, strlen(body), ID, CREATED),
+                     AA_OK);
+    free(body);
+    aa_buf_cstr(&c.state);
+
+    body = aa_t_dq(patch_sq);
+    rc = aa_agent_update(a, c.state.data, c.state.len, body, strlen(body),
+                         ID, CREATED, UPDATED);
+    free(body);
+    aa_agent_free(&c);
+
+    assert_int_equal(rc, AA_OK);
+
+    return aa_t_parse_buf(&a->state);
+}
+
+
+static void
+test_update_fields(void **state)
+{
+    yajl_val    v;
+    aa_agent_t  a;
+
+    aa_agent_init(&a);
+
+    /* each field on its own; null and absent keep; unknown ignored */
+    v = patched(&a, "{'name':'ada','description':'d','system':'s',"
+                "'metadata':{'k':1},'tags':['x'],'model':'openai/gpt-4o'}",
+                "{'name':'bob','description':null,'tool_ids':['t'],"
+                "'last_stop_reason':'error','whatever':1}");
+    assert_string_equal(aa_t_str(v, "name"), "bob");
+    assert_string_equal(a.name.data, "bob");
+    assert_string_equal(aa_t_str(v, "description"), "d");
+    assert_string_equal(aa_t_str(v, "system"), "s");
+    assert_string_equal(a.system.data, "s");
+    assert_int_equal(aa_t_int(v, "metadata/k"), 1);
+    assert_string_equal(aa_t_str(v, "tags/0"), "x");
+    assert_string_equal(aa_t_str(v, "model"), "openai/gpt-4o");
+    assert_string_equal(aa_t_str(v, "id"), ID);
+    assert_string_equal(aa_t_str(v, "created_at"), TS);
+    assert_string_equal(aa_t_str(v, "updated_at"), UTS);
+    assert_true(aa_t_get(v, "last_stop_reason") == NULL);
+    yajl_tree_free(v);
+
+    v = patched(&a, "{'name':'ada','description':'d','metadata':{'k':1},"
+                "'tags':['x','y']}",
+                "{'description':'','system':'new','metadata':{},"
+                "'tags':[]}");
+    assert_string_equal(aa_t_str(v, "name"), "ada");
+    assert_string_equal(aa_t_str(v, "description"), "");
+    assert_string_equal(aa_t_str(v, "system"), "new");
+    assert_int_equal(aa_t_len(v, "metadata"), 0);
+    assert_int_equal(aa_t_len(v, "tags"), 0);
+    yajl_tree_free(v);
+
+    /* {} changes nothing but updated_at; the default name stays */
+    v = patched(&a, "{}", "{}");
+    assert_string_equal(aa_t_str(v, "name"), "agent-7d3e3c54");
+    assert_string_equal(a.name.data, "agent-7d3e3c54");
+    assert_string_equal(aa_t_str(v, "updated_at"), UTS);
+    yajl_tree_free(v);
+
+    aa_agent_free(&a);
+}
+
+
+static void
+test_update_model(void **state)
+{
+    yajl_val    v, llm;
+    aa_agent_t  a;
+
+    aa_agent_init(&a);
+
+    /* model alone: the llm settings rebuilt from the handle */
+    v = patched(&a, "{'model':'openai/gpt-4o','llm_config':{'temperature':"
+                "0.5,'context_window':1000}}",
+                "{'model':'anthropic/claude-x'}");
+    assert_string_equal(aa_t_str(v, "model"), "anthropic/claude-x");
+    assert_string_equal(aa_t_str(v, "llm_config/model"), "claude-x");
+    assert_true(YAJL_IS_NULL(aa_t_get(v, "llm_config/temperature")));
+    llm = aa_t_parse_buf(&a.llm);
+    assert_string_equal(aa_t_str(llm, "model"), "claude-x");
+    assert_string_equal(aa_t_str(llm, "model_endpoint_type"), "anthropic");
+    assert_true(YAJL_IS_NULL(aa_t_get(llm, "context_window")));
+    yajl_tree_free(llm);
+    yajl_tree_free(v);
+
+    /* llm_config: replaces the settings, with the model given or none */
+    v = patched(&a, "{'model':'openai/gpt-4o'}",
+                "{'llm_config':{'model':'llama3','model_endpoint_type':"
+                "'ollama','temperature':1}}");
+    assert_string_equal(aa_t_str(v, "model"), "ollama/llama3");
+    assert_string_equal(aa_t_str(v, "llm_config/model"), "llama3");
+    yajl_tree_free(v);
+
+    v = patched(&a, "{}", "{'model':'openai/gpt-4o','llm_config':"
+                "{'model':'gpt-x'}}");
+    assert_string_equal(aa_t_str(v, "model"), "openai/gpt-4o");
+    assert_string_equal(aa_t_str(v, "llm_config/model"), "gpt-x");
+    assert_string_equal(aa_t_str(v, "llm_config/model_endpoint_type"),
+                        "openai");
+    yajl_tree_free(v);
+
+    /* neither: the settings kept whole, the name changed */
+    v = patched(&a, "{'model':'openai/gpt-4o','llm_config':{'temperature':"
+                "0.5,'model_endpoint':'http://h:1/v1','max_tokens':9}}",
+                "{'name':'n','model':null,'llm_config':null}");
+    assert_string_equal(aa_t_str(v, "model"), "openai/gpt-4o");
+    assert_true(YAJL_GET_DOUBLE(aa_t_get(v, "llm_config/temperature"))
+                == 0.5);
+    assert_string_equal(aa_t_str(v, "llm_config/model_endpoint"),
+                        "http://h:1/v1");
+    assert_int_equal(aa_t_int(v, "llm_config/max_tokens"), 9);
+    llm = aa_t_parse_buf(&a.llm);
+    assert_int_equal(aa_t_int(llm, "max_tokens"), 9);
+    yajl_tree_free(llm);
+    yajl_tree_free(v);
+
+    aa_agent_free(&a);
+}
+
+
+static void
+test_update_bad(void **state)
+{
+    char       *body;
+    yajl_val    doc;
+    aa_agent_t  a;
+
+    static const char  ok[] = "{\"name\":\"n\"}";
+
+    aa_agent_init(&a);
+
+    /* an invalid patch: its 422s, nothing built */
+    body = aa_t_dq("{'name':1,'model':'nohandle'}");
+    assert_int_equal(aa_agent_update(&a, ok, sizeof(ok) - 1, body,
+                                     strlen(body), ID, CREATED, UPDATED),
+                     AA_INVALID);
+    doc = aa_t_errors(&a.errors);
+    assert_non_null(aa_t_find_error(doc, "string_type", "body/name", NULL));
+    assert_non_null(aa_t_find_error(doc, "value_error", "body/model", NULL));
+    assert_int_equal(a.state.len, 0);
+    yajl_tree_free(doc);
+    free(body);
+
+    assert_int_equal(aa_agent_update(&a, ok, sizeof(ok) - 1, "", 0, ID,
+                                     CREATED, UPDATED), AA_INVALID);
+
+    /* a stored state that is no object, or that fails: AA_BAD_STATE */
+    body = aa_t_dq("{'name':'x'}");
+    assert_int_equal(aa_agent_update(&a, "[1]", 3, body, strlen(body), ID,
+                                     CREATED, UPDATED), AA_BAD_STATE);
+    assert_int_equal(aa_agent_update(&a, "{\"tags\":5}", 10, body,
+                                     strlen(body), ID, CREATED, UPDATED),
+                     AA_BAD_STATE);
+    assert_int_equal(a.errors.count, 0);
+    assert_int_equal(aa_agent_update(&a, "{nope", 5, body, strlen(body), ID,
+                                     CREATED, UPDATED), AA_BAD_STATE);
+    free(body);
+
+    aa_agent_free(&a);
+}
+
+
 int
 main(void)
 {
@@ -458,6 +741,11 @@ main(void)
         cmocka_unit_test(test_errors_collected),
         cmocka_unit_test(test_body_level),
         cmocka_unit_test(test_escaping_and_reuse),
+        cmocka_unit_test(test_render),
+        cmocka_unit_test(test_check),
+        cmocka_unit_test(test_update_fields),
+        cmocka_unit_test(test_update_model),
+        cmocka_unit_test(test_update_bad),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -111,10 +111,12 @@ test_claimed(void **state)
     const char  *why;
     char         key[AA_KEY_MAX];
 
-    assert_int_equal(decode(r_arr(7, r_str("claimed"), r_int(2),
+    assert_int_equal(decode(r_arr(9, r_str("claimed"), r_int(2),
                                   r_str("host:1:abcdef01#2"),
                                   r_str("{\"messages\":[]}"), r_str("1"),
-                                  r_str("1778752806901234"), r_int(1)),
+                                  r_str("1778752806901234"), r_int(1),
+                                  r_str("You repeat."),
+                                  r_str("{\"model\":\"gpt-x\"}")),
                             &c, &why),
                      AW_CLAIM_CLAIMED);
 
@@ -128,12 +130,17 @@ test_claimed(void **state)
     assert_int_equal(c.cancel_requested, 1);
     assert_true(c.created_us == 1778752806901234LL);
     assert_int_equal(c.agent_exists, 1);
+    assert_string_equal(c.system, "You repeat.");
+    assert_string_equal(c.llm, "{\"model\":\"gpt-x\"}");
     free(c.request);
+    free(c.system);
+    free(c.llm);
 
     /* absent fields come as "" */
-    assert_int_equal(decode(r_arr(7, r_str("claimed"), r_int(1),
+    assert_int_equal(decode(r_arr(9, r_str("claimed"), r_int(1),
                                   r_str("w#1"), r_str(""), r_str(""),
-                                  r_str(""), r_int(0)),
+                                  r_str(""), r_int(0), r_str(""),
+                                  r_str("")),
                             &c, &why),
                      AW_CLAIM_CLAIMED);
 
@@ -141,7 +148,11 @@ test_claimed(void **state)
     assert_int_equal(c.agent_exists, 0);
     assert_true(c.created_us == 0);
     assert_string_equal(c.request, "");
+    assert_string_equal(c.system, "");
+    assert_string_equal(c.llm, "");
     free(c.request);
+    free(c.system);
+    free(c.llm);
 }
 
 
@@ -206,26 +217,57 @@ test_unusable_replies(void **state)
     assert_int_equal(decode(r_arr(2, r_str("empty"), r_str("x")), &c, &why),
                      AW_CLAIM_ERROR);
 
-    /* attempts as a string, one element short */
-    assert_int_equal(decode(r_arr(7, r_str("claimed"), r_str("2"),
+    /* attempts as a string, one element short, the agent's as integers */
+    assert_int_equal(decode(r_arr(9, r_str("claimed"), r_str("2"),
                                   r_str("w#2"), r_str(""), r_str(""),
-                                  r_str(""), r_int(1)),
+                                  r_str(""), r_int(1), r_str(""),
+                                  r_str("")),
                             &c, &why),
                      AW_CLAIM_ERROR);
-    assert_int_equal(decode(r_arr(6, r_str("claimed"), r_int(2),
+    assert_int_equal(decode(r_arr(8, r_str("claimed"), r_int(2),
                                   r_str("w#2"), r_str(""), r_str(""),
+                                  r_str(""), r_int(1), r_str("")),
+                            &c, &why),
+                     AW_CLAIM_ERROR);
+    assert_int_equal(decode(r_arr(9, r_str("claimed"), r_int(2),
+                                  r_str("w#2"), r_str(""), r_str(""),
+                                  r_str(""), r_int(1), r_int(0),
                                   r_str("")),
+                            &c, &why),
+                     AW_CLAIM_ERROR);
+    assert_int_equal(decode(r_arr(9, r_str("claimed"), r_int(2),
+                                  r_str("w#2"), r_str(""), r_str(""),
+                                  r_str(""), r_int(1), r_str(""),
+                                  r_int(0)),
                             &c, &why),
                      AW_CLAIM_ERROR);
 
     /* a lease that does not fit */
     memset(lease, 'w', sizeof(lease) - 1);
     lease[sizeof(lease) - 1] = '\0';
-    assert_int_equal(decode(r_arr(7, r_str("claimed"), r_int(2),
+    assert_int_equal(decode(r_arr(9, r_str("claimed"), r_int(2),
                                   r_str(lease), r_str(""), r_str(""),
-                                  r_str(""), r_int(1)),
+                                  r_str(""), r_int(1), r_str(""),
+                                  r_str("")),
                             &c, &why),
                      AW_CLAIM_ERROR);
+}
+
+
+static int
+prepare_llm(aw_job_t *job, const char *request, int agent_exists,
+    const char *system, const char *llm)
+{
+    aw_job_init(job, NULL);
+
+    snprintf(job->claim.agent, sizeof(job->claim.agent), "%s", AGENT);
+    snprintf(job->claim.run, sizeof(job->claim.run), "%s", RUN);
+    job->claim.agent_exists = agent_exists;
+    job->claim.request = request ? strdup(request) : NULL;
+    job->claim.system = system ? strdup(system) : NULL;
+    job->claim.llm = llm ? strdup(llm) : NULL;
+
+    return aw_job_prepare(job);
 }
 
 
@@ -283,6 +325,27 @@ test_prepare(void **state)
     assert_int_equal(job.messages->u.array.len, 1);
     assert_true(aa_t_is_uuid4(job.step_id + 5));
     assert_int_equal(strncmp(job.step_id, "step-", 5), 0);
+    /* no agent settings: none */
+    assert_string_equal(job.system, "");
+    assert_null(job.model);
+    aw_job_free(&job);
+
+    /* the agent's settings as claimed: the system prompt, llm.model */
+    assert_int_equal(prepare_llm(&job, "{\"messages\":[]}", 1, "Be brief.",
+                                 "{\"model\":\"gpt-x\",\"temperature\":1}"),
+                     0);
+    assert_string_equal(job.system, "Be brief.");
+    assert_string_equal(job.model, "gpt-x");
+    aw_job_free(&job);
+
+    /* an llm that is not an object, or whose model is not a string */
+    assert_int_equal(prepare_llm(&job, "{\"messages\":[]}", 1, "", "nope"),
+                     0);
+    assert_null(job.model);
+    aw_job_free(&job);
+    assert_int_equal(prepare_llm(&job, "{\"messages\":[]}", 1, "",
+                                 "{\"model\":null}"), 0);
+    assert_null(job.model);
     aw_job_free(&job);
 }
 

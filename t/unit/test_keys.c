@@ -50,6 +50,8 @@ test_global_keys(void **state)
     expect_key(aa_key_runloc(k, sizeof(k), P, R), k, "aa:runloc:" R);
     expect_key(aa_key_tenant_agents(k, sizeof(k), P, "acme"), k,
                "aa:tenant:acme:agents");
+    expect_key(aa_key_tenant_agent_names(k, sizeof(k), P, "acme"), k,
+               "aa:tenant:acme:agent_names");
     expect_key(aa_key_tenant_runs(k, sizeof(k), P, "acme"), k,
                "aa:tenant:acme:runs");
     expect_key(aa_key_tenant_active(k, sizeof(k), P, "acme"), k,
@@ -58,6 +60,7 @@ test_global_keys(void **state)
                "aa:idem:acme:00ff");
     expect_key(aa_key_otids(k, sizeof(k), P, "agent-x", "00ff"), k,
                "aa:{agent-x}:otids:00ff");
+    expect_key(aa_key_deleting(k, sizeof(k), P), k, "aa:deleting");
     expect_key(aa_key_ready(k, sizeof(k), P), k, "aa:ready");
     expect_key(aa_key_processing(k, sizeof(k), P, "h:1:x"), k,
                "aa:processing:h:1:x");

@@ -44,21 +44,26 @@ sub run_key {
     return "$p\{$agent}:run:$run";
 }
 
-# create_agent($redis, prefix => 'aa:', tenant => 'default', system => '')
+# create_agent($redis, prefix => 'aa:', tenant => 'default', system => '',
+#              name => 'test', model => undef)
 sub create_agent {
     my ($r, %o) = @_;
     my $p = $o{prefix} // 'aa:';
     my $tenant = $o{tenant} // 'default';
+    my $name = $o{name} // 'test';
     my $id = 'agent-' . uuid4();
     my $us = now_us();
-    my $llm = '{"model":null,"model_endpoint_type":null,"model_endpoint":'
-        . 'null,"context_window":null,"temperature":null,"max_tokens":null}';
-    my $state = $JSON->encode({ id => $id, name => $o{name} // 'test',
+    my $llm = $JSON->encode({ model => $o{model}, model_endpoint_type => undef,
+                              model_endpoint => undef, context_window => undef,
+                              temperature => undef, max_tokens => undef });
+    my $state = $JSON->encode({ id => $id, name => $name,
                                 system => $o{system} // '' });
     run_script(sub { $r->cmd(@_) }, 'create_agent',
-            [ "$p\{$id}:agent", "${p}tenant:$tenant:agents" ], $us, $id,
+            [ "$p\{$id}:agent", "${p}tenant:$tenant:agents",
+              "${p}tenant:$tenant:agent_names" ], $us, $id, $name,
             id => $id, tenant => $tenant, created_at => run_time($us),
-            system => $o{system} // '', llm => $llm, state => $state);
+            name => $name, system => $o{system} // '', llm => $llm,
+            state => $state);
     return $id;
 }
 
