@@ -96,6 +96,13 @@ aa_key_tenant_agent_names(char *out, size_t size, const char *p,
 
 
 int
+aa_key_tenants(char *out, size_t size, const char *p)
+{
+    return aa_key_done(snprintf(out, size, "%stenants", p), size);
+}
+
+
+int
 aa_key_tenant_runs(char *out, size_t size, const char *p, const char *tenant)
 {
     return aa_key_done(snprintf(out, size, "%stenant:%s:runs", p, tenant),
@@ -156,6 +163,13 @@ int
 aa_key_workers(char *out, size_t size, const char *p)
 {
     return aa_key_done(snprintf(out, size, "%sworkers", p), size);
+}
+
+
+int
+aa_key_sweep(char *out, size_t size, const char *p)
+{
+    return aa_key_done(snprintf(out, size, "%ssweep", p), size);
 }
 
 

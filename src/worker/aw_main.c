@@ -22,6 +22,7 @@
 #include "aw_heartbeat.h"
 #include "aw_log.h"
 #include "aw_slot.h"
+#include "aw_sweep.h"
 #include "aw_worker.h"
 
 
@@ -126,7 +127,7 @@ main(int argc, char **argv)
     aw_config_t        *cf;
     const aw_backend_t *backend;
     aw_slot_t          *slots;
-    pthread_t           hb, cb;
+    pthread_t           hb, cb, sw;
     sigset_t            set;
     int                 i, rc, started, stuck;
 
@@ -207,6 +208,14 @@ main(int argc, char **argv)
         return 1;
     }
 
+    /* the sweep thread too leaves at the drain, as a slot */
+    __atomic_add_fetch(&aw_worker.live_slots, 1, __ATOMIC_ACQ_REL);
+
+    if (pthread_create(&sw, NULL, aw_sweep_main, NULL) != 0) {
+        aw_log_error(NULL, NULL, "cannot start the sweep thread");
+        return 1;
+    }
+
     started = 0;
 
     for (i = 0; i < cf->concurrency; i++) {
@@ -241,6 +250,7 @@ main(int argc, char **argv)
         }
 
         pthread_join(cb, NULL);
+        pthread_join(sw, NULL);
     }
 
     /* the heartbeat thread leaves its loop at once, then the beat ends */
