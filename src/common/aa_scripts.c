@@ -611,14 +611,16 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
       , 2598 },
 
     { "delete_agent_runs",
-      "fe02d41d1c7d846caeca67545199e46fcf8a4840",
+      "f2d284c2198033ff1dd8f51777b2647bf98d7024",
         "#!lua flags=allow-oom\n"
         "-- delete_agent_runs: remove a batch of runs of an agent being "
         "deleted\n"
         "-- (docs/redis-keys.md, \"Deleting an agent\").  Run by the module "
         "after\n"
         "-- delete_agent, with the ids the previous call answered, until it\n"
-        "-- answers none.\n"
+        "-- answers none; and by the worker's sweep for an agent left in "
+        "Pdeleting\n"
+        "-- (a deletion cut short).\n"
         "--\n"
         "-- KEYS[1]  P{A}:agent             the agent: must be gone already\n"
         "-- KEYS[2]  P{A}:runs              its runs\n"
@@ -678,7 +680,7 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "  redis.call('HDEL', KEYS[7], ARGV[1])\n"
         "end\n"
         "return ids\n"
-      , 2257 },
+      , 2341 },
 
     { "delete_run",
       "15697e1e71ebfe49360a3d90417ce2c3d3fede1b",

@@ -8,6 +8,7 @@
 
 #include "aa_id.h"
 #include "aa_keys.h"
+#include "aa_scripts.h"
 #include "aa_time.h"
 #include "aw_log.h"
 #include "aw_sweep.h"
@@ -16,6 +17,8 @@
 
 #define AW_SWEEP_BATCH  500         /* entries read per command */
 #define AW_SWEEP_MAX    100000      /* entries looked at per index a pass */
+#define AW_SWEEP_DEL    100         /* runs of a deleted agent per call */
+#define AW_SWEEP_DELS   1000        /* such calls per pass */
 
 
 typedef struct {
@@ -292,6 +295,189 @@ aw_sweep_index(aw_sweep_t *s, const char *index, const char *max, int active)
 }
 
 
+/*
+ * One call of delete_agent_runs.lua for agent A of tenant T, removing the
+ * runs ids[0..n) the previous call answered: its answer, or NULL.
+ */
+static redisReply *
+aw_sweep_delete_batch(aw_redis_t *r, const char *agent, const char *tenant,
+    redisReply **ids, size_t n)
+{
+    const char   **argv;
+    char          *keys, flags[AW_SWEEP_DEL + 1], batch[16];
+    size_t         i, nkeys, j;
+    redisReply    *reply;
+    const char    *p;
+    int            ok;
+
+    p = aw_worker.cf.prefix;
+
+    if (n > AW_SWEEP_DEL) {
+        /* more than asked for: the rest comes again in the next answer */
+        n = AW_SWEEP_DEL;
+    }
+
+    argv = malloc((7 + 4 * n + 3 + n) * sizeof(char *));
+    keys = malloc((7 + 4 * n) * AA_KEY_MAX);
+
+    if (argv == NULL || keys == NULL) {
+        free(argv);
+        free(keys);
+        return NULL;
+    }
+
+#define AW_KEY(k)  (keys + (k) * AA_KEY_MAX)
+
+    ok = aa_key_agent(AW_KEY(0), AA_KEY_MAX, p, agent) >= 0
+         && aa_key_agent_runs(AW_KEY(1), AA_KEY_MAX, p, agent) >= 0
+         && aa_key_tenant_runs(AW_KEY(2), AA_KEY_MAX, p, tenant) >= 0
+         && aa_key_tenant_active(AW_KEY(3), AA_KEY_MAX, p, tenant) >= 0
+         && aa_key_callbacks(AW_KEY(4), AA_KEY_MAX, p) >= 0
+         && aa_key_history(AW_KEY(5), AA_KEY_MAX, p, agent) >= 0
+         && aa_key_deleting(AW_KEY(6), AA_KEY_MAX, p) >= 0;
+
+    nkeys = 7;
+
+    for (i = 0; ok && i < n; i++) {
+        /* an id no key can be made of: only its index entries go */
+        flags[i] = '0';
+
+        if (ids[i]->type == REDIS_REPLY_STRING
+            && aa_key_run(AW_KEY(nkeys), AA_KEY_MAX, p, agent,
+                          ids[i]->str) >= 0
+            && aa_key_run_messages(AW_KEY(nkeys + 1), AA_KEY_MAX, p, agent,
+                                   ids[i]->str) >= 0
+            && aa_key_run_steps(AW_KEY(nkeys + 2), AA_KEY_MAX, p, agent,
+                                ids[i]->str) >= 0
+            && aa_key_runloc(AW_KEY(nkeys + 3), AA_KEY_MAX, p,
+                             ids[i]->str) >= 0)
+        {
+            flags[i] = '1';
+            nkeys += 4;
+        }
+    }
+
+    flags[n] = '\0';
+
+    if (!ok) {
+        free(argv);
+        free(keys);
+        return NULL;
+    }
+
+    for (j = 0; j < nkeys; j++) {
+        argv[j] = AW_KEY(j);
+    }
+
+#undef AW_KEY
+
+    snprintf(batch, sizeof(batch), "%d", AW_SWEEP_DEL);
+    argv[j++] = agent;
+    argv[j++] = batch;
+    argv[j++] = flags;
+
+    for (i = 0; i < n; i++) {
+        argv[j++] = ids[i]->type == REDIS_REPLY_STRING ? ids[i]->str : "";
+    }
+
+    reply = aw_redis_eval(r, AA_SCRIPT_DELETE_AGENT_RUNS, (int) nkeys,
+                          (int) j, argv, NULL);
+
+    free(argv);
+    free(keys);
+
+    if (reply != NULL && reply->type != REDIS_REPLY_ARRAY) {
+        aw_log_warn(NULL, agent, "sweep: delete_agent_runs: %s",
+                    aw_redis_what(reply));
+        freeReplyObject(reply);
+        return NULL;
+    }
+
+    return reply;
+}
+
+
+/*
+ * Deletions of agents cut short (Pdeleting still names them: the module's
+ * DELETE stopped between two batches) are finished here, as the next
+ * DELETE of the agent would.  Another party finishing the same one at the
+ * same time is harmless: each batch is idempotent.  Returns the number of
+ * deletions finished, or -1.
+ */
+static long
+aw_sweep_deletions(aw_redis_t *r)
+{
+    const char  *argv[2];
+    char         key[AA_KEY_MAX];
+    size_t       i;
+    long         done, calls;
+    redisReply  *all, *ids, *next;
+
+    if (aa_key_deleting(key, sizeof(key), aw_worker.cf.prefix) < 0) {
+        return -1;
+    }
+
+    argv[0] = "HGETALL";
+    argv[1] = key;
+
+    all = aw_redis_argv(r, 2, argv, NULL);
+    if (all == NULL || all->type != REDIS_REPLY_ARRAY) {
+        if (all != NULL) {
+            freeReplyObject(all);
+        }
+        return -1;
+    }
+
+    done = 0;
+    calls = 0;
+
+    for (i = 0; i + 1 < all->elements && calls < AW_SWEEP_DELS; i += 2) {
+        if (all->element[i]->type != REDIS_REPLY_STRING
+            || all->element[i + 1]->type != REDIS_REPLY_STRING)
+        {
+            continue;
+        }
+
+        ids = NULL;
+
+        for ( ;; ) {
+            if (aw_stage() >= AW_DRAINING || calls++ >= AW_SWEEP_DELS) {
+                break;
+            }
+
+            next = aw_sweep_delete_batch(r, all->element[i]->str,
+                                         all->element[i + 1]->str,
+                                         ids ? ids->element : NULL,
+                                         ids ? ids->elements : 0);
+            if (ids != NULL) {
+                freeReplyObject(ids);
+            }
+            ids = next;
+
+            if (ids == NULL) {
+                break;
+            }
+
+            if (ids->elements == 0) {
+                aw_log_info(NULL, all->element[i]->str, "sweep: finished "
+                            "the deletion of agent %s",
+                            all->element[i]->str);
+                done++;
+                break;
+            }
+        }
+
+        if (ids != NULL) {
+            freeReplyObject(ids);
+        }
+    }
+
+    freeReplyObject(all);
+
+    return done;
+}
+
+
 long
 aw_sweep_pass(aw_redis_t *r)
 {
@@ -302,7 +488,9 @@ aw_sweep_pass(aw_redis_t *r)
     redisReply  *reply, *t;
     int64_t      cutoff;
 
-    if (aa_key_tenants(tenants, sizeof(tenants), aw_worker.cf.prefix) < 0) {
+    if (aa_key_tenants(tenants, sizeof(tenants), aw_worker.cf.prefix) < 0
+        || aw_sweep_deletions(r) < 0)
+    {
         return -1;
     }
 

@@ -7,7 +7,8 @@
  * worker of the deployment (whoever takes Psweep) walks the indexes of
  * every tenant of Ptenants and removes the entries of runs that are gone:
  * from Ptenant:T:runs, Ptenant:T:active and P{A}:runs, and their Prunloc:R.
- * It also removes the entries of finished runs from Ptenant:T:active.
+ * It also removes the entries of finished runs from Ptenant:T:active, and
+ * finishes the deletions of agents left in Pdeleting (a DELETE cut short).
  * Every step is one single-key command that can be repeated, so a sweep
  * cut short is finished by the next (docs/redis-keys.md, "Retention").
  */

@@ -1,8 +1,9 @@
 # Retention (docs/redis-keys.md, "Retention"): a run that ended expires
 # --retention-seconds later, its messages and steps with it; the sweep
 # then removes what named it (the tenant's runs and active indexes, the
-# agent's runs, its runloc) and the active entries of finished runs; one
-# worker of several sweeps at a time; --retention-seconds 0 keeps runs.
+# agent's runs, its runloc) and the active entries of finished runs, and
+# finishes deletions of agents cut short; one worker of several sweeps at
+# a time; --retention-seconds 0 keeps runs.
 
 use strict;
 use warnings;
@@ -11,6 +12,7 @@ use Time::HiRes qw(sleep);
 use lib 't/lib';
 use AgentAsync::WorkerTest;
 use AgentAsync::Seed qw(create_agent create_run run_key);
+use AgentAsync::Scripts qw(run_script);
 
 redis_start();
 my $r = redis();
@@ -94,14 +96,42 @@ is_deeply members('aa:tenant:t2:active'), [],
 is $r->cmd('EXISTS', "aa:runloc:$runs[0]"), 0, 'a vanished run\'s runloc too';
 is worker_stop($w), 0, 'worker stopped';
 
+# --- a deletion cut short is finished by the sweep ----------------------
+
+$r->cmd('FLUSHALL');
+my $gone = create_agent($r, tenant => 't3');
+my $kept_agent = create_agent($r, tenant => 't3');
+my @its = map { create_run($r, $gone, tenant => 't3') } 1 .. 250;
+my $theirs = create_run($r, $kept_agent, tenant => 't3');
+# the module's first step only, as if nginx stopped right after it
+my $first = run_script(sub { $r->cmd(@_) }, 'delete_agent',
+    [ "aa:{$gone}:agent", 'aa:tenant:t3:agents', 'aa:tenant:t3:agent_names',
+      "aa:{$gone}:queue", 'aa:ready', "aa:{$gone}:runs", 'aa:deleting',
+      "aa:{$gone}:history" ], 't3', $gone, 100);
+is $first->[0], 'deleted', 'setup: the agent deleted, its runs not yet';
+is $r->cmd('HGET', 'aa:deleting', $gone), 't3', 'setup: it is in Pdeleting';
+$w = worker_start('retention-seconds' => 60, 'sweep-interval-ms' => 200);
+ok wait_for(sub { !$r->cmd('HEXISTS', 'aa:deleting', $gone) }, 10),
+    'the sweep finishes the deletion';
+is_deeply $r->cmd('KEYS', "aa:{$gone}:*"), [], 'no key of the agent is left';
+is scalar(grep { $r->cmd('EXISTS', "aa:runloc:$_") } @its), 0,
+    'nor a runloc of its 250 runs';
+is_deeply [ grep { m{^\Q$gone\E/} } @{ members('aa:tenant:t3:runs') } ], [],
+    'nor an entry in the tenant\'s runs';
+ok wait_status(run_key('aa:', $kept_agent, $theirs), 10, 'completed'),
+    'the other agent\'s run is untouched: it completes';
+like worker_log($w), qr/sweep: finished the deletion of agent \Q$gone\E/,
+    'logged';
+is worker_stop($w), 0, 'worker stopped';
+
 # --- retention 0: runs are kept ----------------------------------------
 
-my $kept = create_run($r, $agent, tenant => 't2');
+my $kept = create_run($r, $kept_agent, tenant => 't3');
 $w = worker_start('retention-seconds' => 0, 'sweep-interval-ms' => 200);
-ok wait_status(run_key('aa:', $agent, $kept), 10, 'completed'),
+ok wait_status(run_key('aa:', $kept_agent, $kept), 10, 'completed'),
     'retention 0: the run completes';
-is $r->cmd('PTTL', run_key('aa:', $agent, $kept)), -1, 'and never expires';
-ok wait_for(sub { !@{ members('aa:tenant:t2:active') } }, 5),
+is $r->cmd('PTTL', run_key('aa:', $kept_agent, $kept)), -1, 'and never expires';
+ok wait_for(sub { !@{ members('aa:tenant:t3:active') } }, 5),
     'the active index is still swept';
 is worker_stop($w), 0, 'worker stopped';
 
