@@ -92,6 +92,9 @@ typedef struct {
     ngx_http_agent_async_found_pt  found;
     void                      *data;        /* a route's own state */
     ngx_str_t                  error_body;  /* replaces nginx's error page */
+    ngx_uint_t                 route;       /* handler.c's, 0: none */
+    ngx_str_t                  run_id;      /* of the path, or created */
+    ngx_str_t                  agent_id;    /* of the path, or created */
     unsigned                   own_response:1;
     unsigned                   idempotent:1;    /* a retry is a replay */
     unsigned                   rewrite_error:1;
@@ -157,8 +160,14 @@ void ngx_http_agent_async_page_by(aa_errors_t *e, yajl_val q,
     const char *const *order_by, const char *msg);
 
 
-/* ngx_http_agent_async_handler.c */
+/* ngx_http_agent_async_handler.c; a route's name, "none" for 0 */
 ngx_int_t ngx_http_agent_async_handler(ngx_http_request_t *r);
+const char *ngx_http_agent_async_route_name(ngx_uint_t route);
+extern const ngx_uint_t  ngx_http_agent_async_nroutes;
+
+
+/* ngx_http_agent_async_variables.c: $agent_async_run_id, ... */
+ngx_int_t ngx_http_agent_async_add_variables(ngx_conf_t *cf);
 
 
 /* ngx_http_agent_async_body.c */

@@ -70,6 +70,9 @@ sub conf_of { slurp("$_[0]{var}/nginx/conf/nginx.conf") }
     is $run->{status}, 'created', 'created';
     is run_status($s, $token, $run->{id}, 'completed'), 'completed',
         'the worker completes it';
+    like slurp("$var/nginx/logs/access.log"),
+        qr{"POST /v1/agents/\Q$agent->{id}\E/messages/async HTTP/1\.1" 200 .* run=\Q$run->{id}\E agent=\Q$agent->{id}\E tenant=default$}m,
+        'access.log: the run, its agent and tenant';
     ($st, my $b) = api($s, $token, 'GET', "/latest/runs/$run->{id}");
     is $st, 200, 'served under /latest/ too';
     is $b->{id}, $run->{id}, 'the same run';
@@ -85,6 +88,8 @@ sub conf_of { slurp("$_[0]{var}/nginx/conf/nginx.conf") }
     is run_exit($s), 0, 'SIGTERM: exit status 0';
     my $log = slurp("$var/nginx/logs/error.log");
     unlike $log, qr/\Q$token\E/, 'the token is nowhere in error.log';
+    unlike slurp("$var/nginx/logs/access.log"), qr/\Q$token\E/,
+        'nor in access.log';
     is_deeply [ grep { /\Q$token\E/ } split /\n/, output($s) ],
         [ "token: $token", "  export TOKEN=$token" ],
         'in the output only where it is printed for the user';
