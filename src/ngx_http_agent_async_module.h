@@ -96,6 +96,7 @@ typedef struct {
     ngx_str_t                  run_id;      /* of the path, or created */
     ngx_str_t                  agent_id;    /* of the path, or created */
     unsigned                   own_response:1;
+    unsigned                   run_created:1;   /* for the metrics */
     unsigned                   idempotent:1;    /* a retry is a replay */
     unsigned                   rewrite_error:1;
 } ngx_http_agent_async_ctx_t;
@@ -168,6 +169,19 @@ extern const ngx_uint_t  ngx_http_agent_async_nroutes;
 
 /* ngx_http_agent_async_variables.c: $agent_async_run_id, ... */
 ngx_int_t ngx_http_agent_async_add_variables(ngx_conf_t *cf);
+
+
+/*
+ * ngx_http_agent_async_metrics.c, a module of its own (its directive
+ * agent_async_metrics, its shared memory zone): what the other files count.
+ */
+#define NGX_HTTP_AGENT_ASYNC_ROUTES_MAX        16
+#define NGX_HTTP_AGENT_ASYNC_METRICS_NSTATUS   23
+#define NGX_HTTP_AGENT_ASYNC_METRIC_RUNS_CREATED      0
+#define NGX_HTTP_AGENT_ASYNC_METRIC_REDIS_ERRORS      1
+#define NGX_HTTP_AGENT_ASYNC_METRIC_REDIS_RECONNECTS  2
+#define NGX_HTTP_AGENT_ASYNC_METRIC_N                 3
+void ngx_http_agent_async_metrics_count(ngx_uint_t counter);
 
 
 /* ngx_http_agent_async_body.c */

@@ -300,6 +300,7 @@ ngx_http_agent_async_run_created(ngx_http_request_t *r, redisReply *reply)
         /* fields[0] is the run's "id" */
         ctx->run_id.data = (u_char *) ctx->fields[0].value;
         ctx->run_id.len = ctx->fields[0].value_len;
+        ctx->run_created = 1;
 
         aa_buf_init(&out);
         aa_run_render(&out, ctx->fields, ctx->nfields);

@@ -73,6 +73,10 @@ sub conf_of { slurp("$_[0]{var}/nginx/conf/nginx.conf") }
     like slurp("$var/nginx/logs/access.log"),
         qr{"POST /v1/agents/\Q$agent->{id}\E/messages/async HTTP/1\.1" 200 .* run=\Q$run->{id}\E agent=\Q$agent->{id}\E tenant=default$}m,
         'access.log: the run, its agent and tenant';
+    my $m = $HTTP->get("http://127.0.0.1:$s->{port}/metrics");
+    is $m->{status}, 200, '/metrics';
+    like $m->{content}, qr/^agent_async_runs_created_total 1$/m,
+        'it counts the run';
     ($st, my $b) = api($s, $token, 'GET', "/latest/runs/$run->{id}");
     is $st, 200, 'served under /latest/ too';
     is $b->{id}, $run->{id}, 'the same run';
