@@ -18,6 +18,7 @@ use Test::More;
 use lib 't/lib';
 use HTTP::Tiny;
 use JSON::PP;
+use Fcntl qw(:flock);
 use POSIX ();
 use Time::HiRes qw(sleep);
 use AgentAsync::WorkerTest qw(free_port wait_for tmpdir);
@@ -37,6 +38,15 @@ sub installed {
 plan skip_all => 'the packages hold the plain build; tested in the plain pass'
     if ($ENV{AGENT_ASYNC_WORKER_BIN} // '') =~ m{/build/san/};
 plan skip_all => 'installing packages needs root' if $> != 0;
+
+# one such test at a time on a machine (another checkout's, say): the
+# packages and the system user are the machine's
+my $LOCK;
+open $LOCK, '>', '/run/lock/agent-async-package-test.lock'
+    or open $LOCK, '>', '/tmp/agent-async-package-test.lock'
+    or die "lock: $!";
+flock $LOCK, LOCK_EX or die "flock: $!";
+
 for my $p (@PKGS) {
     plan skip_all => "$p is installed on this machine already: not touching it"
         if installed($p);
@@ -231,15 +241,19 @@ http {
     uwsgi_temp_path $TMP/nginx/uwsgi;
     scgi_temp_path $TMP/nginx/scgi;
     client_body_buffer_size 1m;
-    agent_async_redis 127.0.0.1:$redis_port;
     agent_async_redis_password $password;
-    server {
-        listen 127.0.0.1:$port;
-        agent_async_token $token;
-        location /v1/ { agent_async on; }
-    }
+    include $TMP/nginx/site.conf;
 }
 CONF
+# the site of docs/deploy.md, with this test's ports and token
+my ($site) = (slurp('docs/deploy.md') // '')
+    =~ /^## From the Debian packages\n.*?^```nginx\n(.*?)^```$/ms;
+ok defined $site, 'the site of docs/deploy.md';
+$site //= '';
+ok $site =~ s/127\.0\.0\.1:6379/127.0.0.1:$redis_port/, 'its Redis';
+ok $site =~ s/listen 8080;/listen 127.0.0.1:$port;/, 'its port';
+ok $site =~ s/change-me-0123456789/$token/, 'its token';
+spit("$TMP/nginx/site.conf", $site);
 ($rc, $out) = sh("/usr/sbin/nginx -t -c $TMP/nginx/nginx.conf");
 is $rc, 0, 'nginx -t of a site using the packaged module' or diag $out;
 $pid = fork // die "fork: $!";
@@ -281,6 +295,13 @@ like slurp("/proc/$wpid/status") // '', qr/^Uid:\s+$uid\s+$uid\s+$uid\s+$uid$/m,
     "the worker runs as $USER";
 unlike slurp("$TMP/worker.log") // '', qr/\Q$password\E/,
     'its log holds no password';
+
+# the worker publishes its counters at its next beat
+ok wait_for(sub {
+    my $m = $HTTP->get("http://127.0.0.1:$port/metrics");
+    $m->{status} == 200 && $m->{content}
+        =~ /^agent_async_worker_runs_total\{worker="[^"]+",status="completed"\} 1$/m
+}, 5), 'its /metrics: the packaged worker counted the run';
 
 kill 'TERM', $wpid;
 waitpid $wpid, 0;
