@@ -232,6 +232,16 @@ unlike($s->{text}, qr/evil|DROP|totalx/, 'nor other names or values');
 is(value($s, 'agent_async_worker_redis_reconnects_total', worker => 'we"ird\\name'), 4,
    'a worker id is escaped as a label value');
 
+# ---- a reload keeps the counters (the zone of the old cycle is reused) ----
+
+my $master = `cat $ENV{TEST_NGINX_SERVROOT}/logs/nginx.pid` =~ /(\d+)/ ? $1 : 0;
+ok($master && kill('HUP', $master), 'nginx reloads');
+ok(wait_until(sub {
+    error_log() =~ /gracefully shutting down/
+}, 10), 'the old worker processes leave');
+is(value(scrape(), 'agent_async_runs_created_total'), 8,
+   'the new ones count on from the same counters');
+
 # ---- Redis down: the node's own counters, redis_up 0 ----
 
 redis_stop();
