@@ -82,6 +82,11 @@ static ngx_int_t ngx_http_agent_async_metrics_next(ngx_http_request_t *r);
 static ngx_int_t ngx_http_agent_async_metrics_copy(ngx_pool_t *pool,
     ngx_str_t *s, redisReply *reply);
 static ngx_int_t ngx_http_agent_async_metrics_render(ngx_http_request_t *r);
+static void ngx_http_agent_async_metrics_label(aa_buf_t *b, ngx_str_t *s);
+static const char *ngx_http_agent_async_metrics_sample(ngx_str_t *field,
+    ngx_str_t *value, ngx_http_agent_async_metrics_family_t *f,
+    ngx_uint_t histogram, ngx_str_t *labels);
+static double ngx_http_agent_async_metrics_le(ngx_str_t *labels);
 static void ngx_http_agent_async_metrics_workers(aa_buf_t *b,
     ngx_http_agent_async_metrics_scrape_t *sc,
     ngx_http_agent_async_metrics_family_t *f, ngx_uint_t histogram);
