@@ -149,6 +149,8 @@ ngx_http_agent_async_agent_store(ngx_http_request_t *r, aa_agent_t *agent,
     aa_buf_free(&out);
 
     ngx_cpystrn((u_char *) a->id, (u_char *) id, AA_ID_MAX);
+    ctx->agent_id.data = (u_char *) a->id;
+    ctx->agent_id.len = ngx_strlen(a->id);
     ngx_cpystrn((u_char *) a->tenant, ctx->tenant.data, ctx->tenant.len + 1);
     ngx_sprintf((u_char *) a->created_us, "%L%Z", now);
     aa_time_run(now, a->created_at);
@@ -219,6 +221,7 @@ ngx_http_agent_async_agent_created(ngx_http_request_t *r, redisReply *reply)
     ctx = ngx_http_get_module_ctx(r, ngx_http_agent_async_module);
 
     if (reply == NULL || reply->type != REDIS_REPLY_INTEGER) {
+        ctx->agent_id.len = 0;      /* not created: not logged */
         rc = ngx_http_agent_async_send_storage_error(r, reply);
 
     } else {

@@ -55,6 +55,16 @@ static ngx_int_t ngx_http_agent_async_not_served(ngx_http_request_t *r,
     const char *allow);
 
 
+/* as the routes are named in metrics */
+static const char  *ngx_http_agent_async_route_names[] = {
+    "none", "health", "agents", "agent", "messages_async", "messages_cancel",
+    "runs", "runs_active", "run", "run_messages", "run_usage", "run_steps",
+    "run_metrics"
+};
+
+const ngx_uint_t  ngx_http_agent_async_nroutes = NGX_HTTP_AGENT_ASYNC_ROUTE_N;
+
+
 static ngx_http_agent_async_route_t
     ngx_http_agent_async_routes[NGX_HTTP_AGENT_ASYNC_ROUTE_N] =
 {
@@ -150,9 +160,19 @@ ngx_http_agent_async_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    route = &ngx_http_agent_async_routes[ngx_http_agent_async_route(&r->uri,
-                                                                    &id)];
+    ctx->route = ngx_http_agent_async_route(&r->uri, &id);
+    route = &ngx_http_agent_async_routes[ctx->route];
     ctx->id = id;
+
+    /* for $agent_async_agent_id and $agent_async_run_id */
+    if (ctx->route >= NGX_HTTP_AGENT_ASYNC_ROUTE_AGENT
+        && ctx->route <= NGX_HTTP_AGENT_ASYNC_ROUTE_MESSAGES_CANCEL)
+    {
+        ctx->agent_id = id;
+
+    } else if (ctx->route >= NGX_HTTP_AGENT_ASYNC_ROUTE_RUNS_ACTIVE) {
+        ctx->run_id = id;
+    }
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "agent_async route %d id \"%V\"",
@@ -191,6 +211,17 @@ ngx_http_agent_async_handler(ngx_http_request_t *r)
 
     return ngx_http_agent_async_not_served(r, alcf, NGX_HTTP_NOT_ALLOWED,
                                            route->allow);
+}
+
+
+const char *
+ngx_http_agent_async_route_name(ngx_uint_t route)
+{
+    if (route >= NGX_HTTP_AGENT_ASYNC_ROUTE_N) {
+        return "none";
+    }
+
+    return ngx_http_agent_async_route_names[route];
 }
 
 

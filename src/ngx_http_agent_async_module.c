@@ -138,7 +138,7 @@ static ngx_command_t  ngx_http_agent_async_commands[] = {
 
 
 static ngx_http_module_t  ngx_http_agent_async_module_ctx = {
-    NULL,                                  /* preconfiguration */
+    ngx_http_agent_async_add_variables,    /* preconfiguration */
     ngx_http_agent_async_postconfiguration, /* postconfiguration */
 
     ngx_http_agent_async_create_main_conf, /* create main configuration */

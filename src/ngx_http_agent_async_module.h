@@ -93,7 +93,11 @@ typedef struct {
     ngx_http_agent_async_found_pt  found;
     void                      *data;        /* a route's own state */
     ngx_str_t                  error_body;  /* replaces nginx's error page */
+    ngx_uint_t                 route;       /* handler.c's, 0: none */
+    ngx_str_t                  run_id;      /* of the path, or created */
+    ngx_str_t                  agent_id;    /* of the path, or created */
     unsigned                   own_response:1;
+    unsigned                   run_created:1;   /* for the metrics */
     unsigned                   idempotent:1;    /* a retry is a replay */
     unsigned                   rewrite_error:1;
 } ngx_http_agent_async_ctx_t;
@@ -158,8 +162,27 @@ void ngx_http_agent_async_page_by(aa_errors_t *e, yajl_val q,
     const char *const *order_by, const char *msg);
 
 
-/* ngx_http_agent_async_handler.c */
+/* ngx_http_agent_async_handler.c; a route's name, "none" for 0 */
 ngx_int_t ngx_http_agent_async_handler(ngx_http_request_t *r);
+const char *ngx_http_agent_async_route_name(ngx_uint_t route);
+extern const ngx_uint_t  ngx_http_agent_async_nroutes;
+
+
+/* ngx_http_agent_async_variables.c: $agent_async_run_id, ... */
+ngx_int_t ngx_http_agent_async_add_variables(ngx_conf_t *cf);
+
+
+/*
+ * ngx_http_agent_async_metrics.c, a module of its own (its directive
+ * agent_async_metrics, its shared memory zone): what the other files count.
+ */
+#define NGX_HTTP_AGENT_ASYNC_ROUTES_MAX        16
+#define NGX_HTTP_AGENT_ASYNC_METRICS_NSTATUS   23
+#define NGX_HTTP_AGENT_ASYNC_METRIC_RUNS_CREATED      0
+#define NGX_HTTP_AGENT_ASYNC_METRIC_REDIS_ERRORS      1
+#define NGX_HTTP_AGENT_ASYNC_METRIC_REDIS_RECONNECTS  2
+#define NGX_HTTP_AGENT_ASYNC_METRIC_N                 3
+void ngx_http_agent_async_metrics_count(ngx_uint_t counter);
 
 
 /* ngx_http_agent_async_body.c */

@@ -332,6 +332,8 @@ ngx_http_agent_async_redis_on_connect(const redisAsyncContext *ac,
 
     ngx_log_error(NGX_LOG_ERR, rd->log, 0,
                   "agent_async: redis connect failed: %s", ac->errstr);
+    ngx_http_agent_async_metrics_count(
+        NGX_HTTP_AGENT_ASYNC_METRIC_REDIS_ERRORS);
 
     rd->ac = NULL;
     rd->state = NGX_HTTP_AGENT_ASYNC_REDIS_IDLE;
@@ -350,6 +352,8 @@ ngx_http_agent_async_redis_on_disconnect(const redisAsyncContext *ac,
     if (status != REDIS_OK) {
         ngx_log_error(NGX_LOG_ERR, rd->log, 0,
                       "agent_async: redis connection lost: %s", ac->errstr);
+        ngx_http_agent_async_metrics_count(
+            NGX_HTTP_AGENT_ASYNC_METRIC_REDIS_ERRORS);
     }
 
     if (rd->ac == ac) {
@@ -393,6 +397,8 @@ static void
 ngx_http_agent_async_redis_reconnect_handler(ngx_event_t *ev)
 {
     if (ngx_http_agent_async_redis.ac == NULL) {
+        ngx_http_agent_async_metrics_count(
+            NGX_HTTP_AGENT_ASYNC_METRIC_REDIS_RECONNECTS);
         ngx_http_agent_async_redis_connect();
     }
 }
@@ -426,6 +432,8 @@ ngx_http_agent_async_redis_drop(const char *why)
     }
 
     ngx_log_error(NGX_LOG_ERR, rd->log, 0, "agent_async: redis %s", why);
+    ngx_http_agent_async_metrics_count(
+        NGX_HTTP_AGENT_ASYNC_METRIC_REDIS_ERRORS);
 
     rd->ac = NULL;
     rd->state = NGX_HTTP_AGENT_ASYNC_REDIS_IDLE;

@@ -297,6 +297,11 @@ ngx_http_agent_async_run_created(ngx_http_request_t *r, redisReply *reply)
                                               "Agent not found");
 
     } else {
+        /* fields[0] is the run's "id" */
+        ctx->run_id.data = (u_char *) ctx->fields[0].value;
+        ctx->run_id.len = ctx->fields[0].value_len;
+        ctx->run_created = 1;
+
         aa_buf_init(&out);
         aa_run_render(&out, ctx->fields, ctx->nfields);
         rc = ngx_http_agent_async_send_buf(r, NGX_HTTP_OK, &out);
@@ -342,6 +347,7 @@ ngx_http_agent_async_run_repeated(ngx_http_request_t *r, redisReply *reply)
         ngx_memcpy(ctx->id.data, run->str, run->len);
         ctx->id.data[run->len] = '\0';
         ctx->id.len = run->len;
+        ctx->run_id = ctx->id;
 
         return ngx_http_agent_async_run_find(r,
                    ngx_http_agent_async_run_fields(), AA_RUN_NKEYS,

@@ -70,6 +70,13 @@ sub conf_of { slurp("$_[0]{var}/nginx/conf/nginx.conf") }
     is $run->{status}, 'created', 'created';
     is run_status($s, $token, $run->{id}, 'completed'), 'completed',
         'the worker completes it';
+    like slurp("$var/nginx/logs/access.log"),
+        qr{"POST /v1/agents/\Q$agent->{id}\E/messages/async HTTP/1\.1" 200 .* run=\Q$run->{id}\E agent=\Q$agent->{id}\E tenant=default$}m,
+        'access.log: the run, its agent and tenant';
+    my $m = $HTTP->get("http://127.0.0.1:$s->{port}/metrics");
+    is $m->{status}, 200, '/metrics';
+    like $m->{content}, qr/^agent_async_runs_created_total 1$/m,
+        'it counts the run';
     ($st, my $b) = api($s, $token, 'GET', "/latest/runs/$run->{id}");
     is $st, 200, 'served under /latest/ too';
     is $b->{id}, $run->{id}, 'the same run';
@@ -85,6 +92,8 @@ sub conf_of { slurp("$_[0]{var}/nginx/conf/nginx.conf") }
     is run_exit($s), 0, 'SIGTERM: exit status 0';
     my $log = slurp("$var/nginx/logs/error.log");
     unlike $log, qr/\Q$token\E/, 'the token is nowhere in error.log';
+    unlike slurp("$var/nginx/logs/access.log"), qr/\Q$token\E/,
+        'nor in access.log';
     is_deeply [ grep { /\Q$token\E/ } split /\n/, output($s) ],
         [ "token: $token", "  export TOKEN=$token" ],
         'in the output only where it is printed for the user';

@@ -147,4 +147,13 @@ $out = `/usr/sbin/nginx -t -p $tmp/nginx -e $tmp/nginx/logs/error.log -c $tmp/ng
 is $?, 0, 'docs/directives.md: nginx -t' or diag $out;
 like $out, qr/test is successful/, 'test is successful';
 
+# docs/directives.md: the log_format of its Variables
+$conf = example('docs/directives.md', qr/^## Variables/m, 'nginx');
+ok $conf =~ s{/path/to/checkout/}{$top/}, 'it loads the module from build/';
+ok $conf =~ s{/var/log/nginx/agent-async\.log}{$tmp/nginx/logs/access.log},
+    'its access log';
+write_file("$tmp/nginx/nginx.conf", $conf);
+$out = `/usr/sbin/nginx -t -p $tmp/nginx -e $tmp/nginx/logs/error.log -c $tmp/nginx/nginx.conf -g 'pid $tmp/nginx/nginx.pid;' 2>&1`;
+is $?, 0, 'docs/directives.md, Variables: nginx -t' or diag $out;
+
 done_testing;

@@ -206,6 +206,15 @@ aa_key_worker(char *out, size_t size, const char *p, const char *worker)
 }
 
 
+/* Pmetrics:W: the counters of worker W, expiring with its heartbeat */
+int
+aa_key_worker_metrics(char *out, size_t size, const char *p,
+    const char *worker)
+{
+    return aa_key_join(out, size, p, "metrics:", worker, NULL);
+}
+
+
 int
 aa_key_dead(char *out, size_t size, const char *p)
 {

@@ -73,6 +73,8 @@ int aa_key_processing(char *out, size_t size, const char *p,
 int aa_key_workers(char *out, size_t size, const char *p);
 int aa_key_sweep(char *out, size_t size, const char *p);
 int aa_key_worker(char *out, size_t size, const char *p, const char *worker);
+int aa_key_worker_metrics(char *out, size_t size, const char *p,
+    const char *worker);
 int aa_key_dead(char *out, size_t size, const char *p);
 int aa_key_callbacks(char *out, size_t size, const char *p);
 

@@ -18,6 +18,7 @@
 #include "aw_callback_payload.h"
 #include "aw_delivery.h"
 #include "aw_log.h"
+#include "aw_metrics.h"
 #include "aw_redis.h"
 #include "aw_sign.h"
 #include "aw_ssrf.h"
@@ -397,6 +398,11 @@ aw_delivery_end(aw_delivery_t *d, aw_transfer_t *t, CURLcode rc)
                 : aw_delivery_delay(t->a.n, aw_worker.cf.callback_backoff_ms,
                                     aw_worker.cf.callback_backoff_max_ms,
                                     t->retry_after_ms);
+
+    aw_metrics_callback(outcome == AW_OUTCOME_CODE && !retry
+                        ? (code < 300 ? AW_CALLBACK_DELIVERED
+                                      : AW_CALLBACK_REJECTED)
+                        : done ? AW_CALLBACK_GIVEN_UP : AW_CALLBACK_RETRIED);
 
     if (outcome == AW_OUTCOME_CODE && !retry) {
         aw_log_info(t->a.run, t->a.agent, "callback POST %s: HTTP %ld in "

@@ -5,6 +5,7 @@
 #include "aa_time.h"
 #include "aw_heartbeat.h"
 #include "aw_log.h"
+#include "aw_metrics.h"
 #include "aw_redis.h"
 #include "aw_store.h"
 #include "aw_worker.h"
@@ -86,9 +87,13 @@ aw_heartbeat_main(void *arg)
         now = aa_mono_ns() / 1000000;
         next_beat = now + aw_worker.cf.heartbeat_ms;
 
-        if (aw_heartbeat_beat(&r) == 0 && now >= next_reap) {
-            aw_store_reap(&r, 0);
-            next_reap = now + aw_worker.cf.reap_interval_ms;
+        if (aw_heartbeat_beat(&r) == 0) {
+            aw_metrics_publish(&r);
+
+            if (now >= next_reap) {
+                aw_store_reap(&r, 0);
+                next_reap = now + aw_worker.cf.reap_interval_ms;
+            }
         }
     }
 

@@ -10,6 +10,7 @@
 #include "aa_scripts.h"
 #include "aa_time.h"
 #include "aw_log.h"
+#include "aw_metrics.h"
 #include "aw_redis.h"
 #include "aw_worker.h"
 
@@ -69,6 +70,7 @@ aw_redis_what(redisReply *reply)
 static void
 aw_redis_failed(aw_redis_t *r)
 {
+    aw_metrics_redis_error();
     aw_redis_close(r);
 
     r->next_try_ms = aw_mono_ms() + aw_backoff_failure(&r->backoff);
@@ -144,6 +146,10 @@ aw_redis_connect(aw_redis_t *r)
     int                 i, ms;
 
     cf = &aw_worker.cf;
+
+    if (r->backoff.failures > 0) {
+        aw_metrics_redis_reconnect();
+    }
 
     tv.tv_sec = AW_CONNECT_TIMEOUT_MS / 1000;
     tv.tv_usec = (AW_CONNECT_TIMEOUT_MS % 1000) * 1000;

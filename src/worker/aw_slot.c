@@ -9,6 +9,7 @@
 #include "aa_time.h"
 #include "aw_job.h"
 #include "aw_log.h"
+#include "aw_metrics.h"
 #include "aw_slot.h"
 #include "aw_store.h"
 #include "aw_worker.h"
@@ -198,6 +199,13 @@ aw_slot_execute(aw_slot_t *s, aw_job_t *job)
 
     frc = aw_slot_finish(s, job, status, stop_reason, rc == AW_JOB_DONE,
                          end_ns);
+
+    if (frc == AW_FINISH_OK) {
+        aw_metrics_run(status, stop_reason,
+                       job->first_output_ns
+                       ? job->first_output_ns - job->claim_ns : -1,
+                       end_ns - job->claim_ns);
+    }
 
     if (frc == AW_FINISH_OK || frc == AW_FINISH_ALREADY) {
         if (rc == AW_JOB_FAILED) {
