@@ -27,20 +27,31 @@
 -- run R' of the same request; {"conflict", "key" | "otids", R'} when they
 -- name run R' of another request (both writing nothing); a WRONGTYPE
 -- error, writing nothing, when a key it would write holds a value of
--- another type, or when the run or its runloc exist already.
+-- another type, or when the run or its runloc exist already; Redis's
+-- error (OOM ...), writing nothing, when a write is refused.
+--
+-- No key's type is probed before writing: each write is made with pcall,
+-- and one that fails has the writes before it undone (each undo takes
+-- away exactly what its write added: the keys were new, or the members
+-- and items new), so that the common case costs the writes alone.
 
 if redis.call('HGET', KEYS[1], 'tenant') ~= ARGV[1] then
   return 0
 end
 
--- a write that would fail halfway is found before anything is written
-local want = {'list', 'zset', 'none', 'none', 'zset', 'list', 'zset'}
-for i = 2, #KEYS do
-  local t = redis.call('TYPE', KEYS[i])['ok']
-  local w = want[i - 1] or 'string'
-  if t ~= 'none' and t ~= w then
-    return redis.error_reply('WRONGTYPE ' .. KEYS[i] .. ' is a ' .. t)
+local done = {}
+
+-- a write failed: undo the ones before it, newest first, and say why
+local function fail(err, key)
+  for i = #done, 1, -1 do
+    local u = done[i]
+    redis.call(unpack(u))
   end
+  local msg = type(err) == 'table' and err.err or tostring(err)
+  if string.sub(msg, 1, 9) == 'WRONGTYPE' then
+    msg = 'WRONGTYPE ' .. key .. ' is a ' .. redis.call('TYPE', key)['ok']
+  end
+  return redis.error_reply(msg)
 end
 
 -- the same request again (the key first: it is the client's word)
@@ -51,7 +62,10 @@ for what in string.gmatch(ARGV[5], '.') do
   k = k + 1
 end
 for _, s in ipairs(seen) do
-  local v = redis.call('GET', s[2])
+  local ok, v = pcall(redis.call, 'GET', s[2])
+  if not ok then
+    return fail(v, s[2])
+  end
   if v then
     local run, fp = string.match(v, '^(%S+) (%S+)$')
     if run and fp == ARGV[6] then
@@ -61,17 +75,54 @@ for _, s in ipairs(seen) do
   end
 end
 
-redis.call('HSET', KEYS[4], unpack(ARGV, 8))
-redis.call('ZADD', KEYS[3], ARGV[4], ARGV[2])
-redis.call('ZADD', KEYS[6], ARGV[4], ARGV[3] .. '/' .. ARGV[2])
-redis.call('ZADD', KEYS[8], ARGV[4], ARGV[3] .. '/' .. ARGV[2])
-redis.call('SET', KEYS[5], ARGV[3])
+-- the run and its runloc must be new: a run id is never reused
+if redis.call('EXISTS', KEYS[4]) == 1 then
+  return fail('WRONGTYPE', KEYS[4])
+end
+local ok, v = pcall(redis.call, 'SET', KEYS[5], ARGV[3], 'NX')
+if not ok then
+  return fail(v, KEYS[5])
+end
+if not v then
+  return fail('WRONGTYPE', KEYS[5])
+end
+done[#done + 1] = { 'DEL', KEYS[5] }
+
+ok, v = pcall(redis.call, 'HSET', KEYS[4], unpack(ARGV, 8))
+if not ok then
+  return fail(v, KEYS[4])
+end
+done[#done + 1] = { 'DEL', KEYS[4] }
+
+local member = ARGV[3] .. '/' .. ARGV[2]
+for _, z in ipairs({ { KEYS[3], ARGV[2] }, { KEYS[6], member },
+                     { KEYS[8], member } }) do
+  ok, v = pcall(redis.call, 'ZADD', z[1], ARGV[4], z[2])
+  if not ok then
+    return fail(v, z[1])
+  end
+  done[#done + 1] = { 'ZREM', z[1], z[2] }
+end
+
 for _, s in ipairs(seen) do
-  redis.call('SET', s[2], ARGV[2] .. ' ' .. ARGV[6], 'PX', ARGV[7])
+  ok, v = pcall(redis.call, 'SET', s[2], ARGV[2] .. ' ' .. ARGV[6],
+                'PX', ARGV[7])
+  if not ok then
+    return fail(v, s[2])
+  end
+  done[#done + 1] = { 'DEL', s[2] }
 end
 
 -- the agent enters the ready list when its queue stops being empty
-if redis.call('RPUSH', KEYS[2], ARGV[2]) == 1 then
-  redis.call('LPUSH', KEYS[7], ARGV[3])
+ok, v = pcall(redis.call, 'RPUSH', KEYS[2], ARGV[2])
+if not ok then
+  return fail(v, KEYS[2])
+end
+if v == 1 then
+  done[#done + 1] = { 'RPOP', KEYS[2] }
+  ok, v = pcall(redis.call, 'LPUSH', KEYS[7], ARGV[3])
+  if not ok then
+    return fail(v, KEYS[7])
+  end
 end
 return 1
