@@ -13,10 +13,7 @@
 #define AA_JSON_DUP_SORT  8     /* objects larger than this are sorted */
 
 
-static int aa_json_prescan(const char *text, size_t len, size_t max_depth,
-    char *err, size_t errlen);
 static long aa_json_hex4(const char *s, size_t n);
-static int aa_json_dup_keys(yajl_val v);
 static int aa_json_key_cmp(const void *a, const void *b);
 static void aa_json_err(char *err, size_t errlen, const char *msg,
     size_t n);
@@ -80,7 +77,7 @@ aa_json_hex4(const char *s, size_t n)
 }
 
 
-static int
+int
 aa_json_prescan(const char *text, size_t len, size_t max_depth, char *err,
     size_t errlen)
 {
@@ -209,7 +206,7 @@ aa_json_key_cmp(const void *a, const void *b)
  * memory, else 0.  Recursion is bounded by AA_JSON_MAX_DEPTH.
  */
 
-static int
+int
 aa_json_dup_keys(yajl_val v)
 {
     int           rc;

@@ -44,6 +44,17 @@ yajl_val aa_json_parse_depth(const char *text, size_t len, size_t max_depth,
     char *err, size_t errlen);
 
 /*
+ * The two checks aa_json_parse() makes around yajl, for other builders of
+ * trees (aa_json_doc.h): aa_json_prescan() is the flat pass over the text
+ * (depth, NULs, comments, \u0000, UTF-8), 0 or -1 with err set;
+ * aa_json_dup_keys() is 1 when an object below v has a key twice, -1 when
+ * out of memory, else 0.
+ */
+int aa_json_prescan(const char *text, size_t len, size_t max_depth,
+    char *err, size_t errlen);
+int aa_json_dup_keys(yajl_val v);
+
+/*
  * Object member lookup; NULL when absent or not an object.  Keys are
  * unique in trees from aa_json_parse().
  */

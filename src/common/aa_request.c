@@ -860,16 +860,20 @@ aa_async_request_parse(aa_async_request_t *req, const char *body,
 {
     int              rc;
     yajl_val         root, callback_url;
+    aa_json_doc_t   *doc;
     aa_job_fields_t  f;
 
     aa_req_reset(req);
     aa_errors_free(&req->errors);
 
-    root = aa_v_body(&req->errors, body, len, AA_REQUEST_MAX_DEPTH);
+    /* a body is up to 1 MiB of values: parsed into one arena */
+    doc = aa_v_body_doc(&req->errors, body, len, AA_REQUEST_MAX_DEPTH);
 
-    if (root == NULL) {
+    if (doc == NULL) {
         return req->errors.items.failed ? AA_NOMEM : AA_INVALID;
     }
+
+    root = aa_json_doc_root(doc);
 
     memset(&f, 0, sizeof(f));
     callback_url = NULL;
@@ -898,7 +902,7 @@ aa_async_request_parse(aa_async_request_t *req, const char *body,
         }
     }
 
-    yajl_tree_free(root);
+    aa_json_doc_free(doc);
 
     return rc;
 }

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "aa_json.h"
+#include "aa_json_doc.h"
 #include "aa_validate.h"
 
 
@@ -17,6 +18,27 @@ static int aa_v_int_range(aa_errors_t *e, const char *loc, yajl_val v,
     int64_t n, int64_t min, int64_t max);
 static int aa_v_int_string(const char *s, int64_t *out);
 static int aa_v_url_host_char(unsigned char c);
+static int aa_v_body_object(aa_errors_t *e, yajl_val root);
+
+
+/* a body's root: an object, else the error saying what it is instead */
+static int
+aa_v_body_object(aa_errors_t *e, yajl_val root)
+{
+    if (YAJL_IS_OBJECT(root)) {
+        return 1;
+    }
+
+    if (YAJL_IS_NULL(root)) {
+        aa_errors_add(e, "missing", "body", "Field required", NULL);
+
+    } else {
+        aa_errors_add(e, "model_attributes_type", "body",
+                      aa_v_kind_msg(AA_V_MODEL), root);
+    }
+
+    return 0;
+}
 
 
 yajl_val
@@ -38,19 +60,41 @@ aa_v_body(aa_errors_t *e, const char *body, size_t len, size_t max_depth)
         return NULL;
     }
 
-    if (YAJL_IS_OBJECT(root)) {
+    if (aa_v_body_object(e, root)) {
         return root;
     }
 
-    if (YAJL_IS_NULL(root)) {
-        aa_errors_add(e, "missing", "body", "Field required", NULL);
+    yajl_tree_free(root);
 
-    } else {
-        aa_errors_add(e, "model_attributes_type", "body",
-                      aa_v_kind_msg(AA_V_MODEL), root);
+    return NULL;
+}
+
+
+aa_json_doc_t *
+aa_v_body_doc(aa_errors_t *e, const char *body, size_t len,
+    size_t max_depth)
+{
+    char            err[128];
+    aa_json_doc_t  *doc;
+
+    if (len == 0) {
+        aa_errors_add(e, "missing", "body", "Field required", NULL);
+        return NULL;
     }
 
-    yajl_tree_free(root);
+    doc = aa_json_doc_parse(body, len, max_depth, err, sizeof(err));
+
+    if (doc == NULL) {
+        aa_errors_add_ctx(e, "json_invalid", "body", "JSON decode error",
+                          NULL, err);
+        return NULL;
+    }
+
+    if (aa_v_body_object(e, aa_json_doc_root(doc))) {
+        return doc;
+    }
+
+    aa_json_doc_free(doc);
 
     return NULL;
 }

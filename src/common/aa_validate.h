@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "aa_errors.h"
+#include "aa_json_doc.h"
 
 /* results of the body parsers built on this validator */
 #define AA_OK        0
@@ -53,6 +54,13 @@ typedef struct {
  * extract fields from").  max_depth: see aa_json_parse_depth().
  */
 yajl_val aa_v_body(aa_errors_t *e, const char *body, size_t len,
+    size_t max_depth);
+
+/*
+ * The same, parsed into one arena (aa_json_doc.h): the document, its
+ * object in aa_json_doc_root(), to be freed with aa_json_doc_free().
+ */
+aa_json_doc_t *aa_v_body_doc(aa_errors_t *e, const char *body, size_t len,
     size_t max_depth);
 
 /* parent "/" key, or parent "/" i; cut to AA_LOC_MAX - 1 bytes */
