@@ -1165,6 +1165,48 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "return out\n"
       , 2370 },
 
+    { "memory_write",
+      "ad772202f15879401c0c6ec28a7fee06eaf1413a",
+        "#!lua flags=allow-oom\n"
+        "-- memory_write: store an agent's memory blocks as its run's agent "
+        "loop\n"
+        "-- edited them (docs/redis-keys.md, \"Memory\"), if nothing changed "
+        "the\n"
+        "-- agent since the worker read it and the run is still this claim's.\n"
+        "-- Run by the worker after each memory tool call.\n"
+        "--\n"
+        "-- KEYS[1]  P{A}:agent          the agent\n"
+        "-- KEYS[2]  P{A}:run:R          the run whose loop made the edit\n"
+        "-- ARGV[1]  rev the worker read (\"0\" when the hash had none)\n"
+        "-- ARGV[2]  the agent's new state, AgentState JSON\n"
+        "-- ARGV[3]  lease of the claim, \"W#attempts\"\n"
+        "--\n"
+        "-- Returns \"ok\" (state written, rev incremented, so that a PATCH "
+        "merging\n"
+        "-- meanwhile merges again); \"conflict\" when rev moved (read again, "
+        "edit\n"
+        "-- again); \"gone\" when the agent is deleted; \"lost\" when the run "
+        "is no\n"
+        "-- longer running under this lease.  Only \"ok\" writes.\n"
+        "\n"
+        "if redis.call('EXISTS', KEYS[1]) == 0 then\n"
+        "  return 'gone'\n"
+        "end\n"
+        "\n"
+        "local f = redis.call('HMGET', KEYS[2], 'lease', 'status')\n"
+        "if f[1] ~= ARGV[3] or f[2] ~= 'running' then\n"
+        "  return 'lost'\n"
+        "end\n"
+        "\n"
+        "if (redis.call('HGET', KEYS[1], 'rev') or '0') ~= ARGV[1] then\n"
+        "  return 'conflict'\n"
+        "end\n"
+        "\n"
+        "redis.call('HSET', KEYS[1], 'state', ARGV[2])\n"
+        "redis.call('HINCRBY', KEYS[1], 'rev', 1)\n"
+        "return 'ok'\n"
+      , 1200 },
+
     { "read_runs",
       "ef0a4e9812ad4b7b97ddcfabadcc102c5cf4f5fe",
         "#!lua flags=no-writes\n"

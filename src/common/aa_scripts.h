@@ -30,6 +30,7 @@ typedef enum {
     AA_SCRIPT_HEARTBEAT,                /* src/lua/heartbeat.lua */
     AA_SCRIPT_LIST_AGENTS,              /* src/lua/list_agents.lua */
     AA_SCRIPT_LIST_RUNS,                /* src/lua/list_runs.lua */
+    AA_SCRIPT_MEMORY_WRITE,             /* src/lua/memory_write.lua */
     AA_SCRIPT_READ_RUNS,                /* src/lua/read_runs.lua */
     AA_SCRIPT_REAP_AGENT,               /* src/lua/reap_agent.lua */
     AA_SCRIPT_RETIRE_WORKER,            /* src/lua/retire_worker.lua */

@@ -106,8 +106,10 @@ aw_slot_finish(aw_slot_t *s, aw_job_t *job, const char *status,
                                        : -1;
     fin.total_ns = end_ns - job->claim_ns;
     fin.usage = usage.data;
-    fin.messages = with_output ? &job->out_messages : NULL;
-    fin.steps = with_output ? &job->out_steps : NULL;
+    /* a failed agent loop keeps the messages of the steps it made */
+    fin.messages = with_output || job->keep_messages ? &job->out_messages
+                                                     : NULL;
+    fin.steps = with_output || job->keep_messages ? &job->out_steps : NULL;
     fin.history = with_output ? &job->out_history : NULL;
 
     rc = AW_FINISH_ERROR;
@@ -189,7 +191,7 @@ aw_slot_execute(aw_slot_t *s, aw_job_t *job)
 
     default:
         status = "failed";
-        stop_reason = "error";
+        stop_reason = job->fail_reason != NULL ? job->fail_reason : "error";
         if (job->error.len == 0) {
             aw_job_fail(job, "the %s backend failed", s->backend->name);
         }

@@ -53,11 +53,14 @@ sub create_agent {
     my $name = $o{name} // 'test';
     my $id = 'agent-' . uuid4();
     my $us = now_us();
+    # llm => {...} and state => {...} add to (or replace) the defaults
     my $llm = $JSON->encode({ model => $o{model}, model_endpoint_type => undef,
                               model_endpoint => undef, context_window => undef,
-                              temperature => undef, max_tokens => undef });
+                              temperature => undef, max_tokens => undef,
+                              %{ $o{llm} // {} } });
     my $state = $JSON->encode({ id => $id, name => $name,
-                                system => $o{system} // '' });
+                                system => $o{system} // '',
+                                %{ $o{state} // {} } });
     run_script(sub { $r->cmd(@_) }, 'create_agent',
             [ "$p\{$id}:agent", "${p}tenant:$tenant:agents",
               "${p}tenant:$tenant:agent_names" ], $us, $id, $name,
