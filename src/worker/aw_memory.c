@@ -78,6 +78,23 @@ aw_memory_agent_type(const aw_memory_t *m)
 }
 
 
+/* characters, as Python's len() counts them (a stray byte counts one) */
+static size_t
+aw_chars(const char *s, size_t n)
+{
+    size_t  count, k;
+
+    for (count = 0; n > 0; count++) {
+        k = aa_buf_utf8_len(s, n);
+        k = k ? k : 1;
+        s += k;
+        n -= k;
+    }
+
+    return count;
+}
+
+
 static const char *
 aw_block_str(yajl_val block, const char *key)
 {
@@ -147,7 +164,7 @@ aw_memory_blocks(aa_buf_t *b, const aw_memory_t *m)
 
         aa_buf_printf(b, "\n- chars_current=%zu\n- chars_limit=%lld\n"
                       "</metadata>\n<value>\n%s\n</value>\n</%s>\n",
-                      aa_buf_utf8_len(value, strlen(value)),
+                      aw_chars(value, strlen(value)),
                       aw_block_limit(block), value, label);
 
         if (i != n - 1) {
@@ -445,7 +462,7 @@ aw_memory_edit(aw_memory_t *m, const char *name, yajl_val args,
     }
 
     limit = aw_block_limit(block);
-    chars = aa_buf_utf8_len(nv.data, nv.len);
+    chars = aw_chars(nv.data, nv.len);
 
     if (limit > 0 && (long long) chars > limit) {
         aa_buf_printf(result, "Edit failed: Exceeds %lld character limit "

@@ -103,7 +103,7 @@ sub create_run {
     my $us = now_us();
     my $request = exists $o{request} ? $o{request} : job_json(%o);
     my $rc = $JSON->encode({
-        use_assistant_message => JSON::PP::true,
+        use_assistant_message => $o{use_assistant_message} // JSON::PP::true,
         assistant_message_tool_name => 'send_message',
         assistant_message_tool_kwarg => 'message',
         include_return_message_types => $o{include_types},
