@@ -34,6 +34,7 @@ typedef enum {
     AA_SCRIPT_READ_RUNS,                /* src/lua/read_runs.lua */
     AA_SCRIPT_REAP_AGENT,               /* src/lua/reap_agent.lua */
     AA_SCRIPT_RETIRE_WORKER,            /* src/lua/retire_worker.lua */
+    AA_SCRIPT_RUN_PROGRESS,             /* src/lua/run_progress.lua */
     AA_SCRIPT_TAKE,                     /* src/lua/take.lua */
     AA_SCRIPT_UPDATE_AGENT,             /* src/lua/update_agent.lua */
     AA_SCRIPT_N

@@ -56,6 +56,8 @@ typedef struct {
     aw_chat_t     chat;
     int64_t       step_prompt;
     int64_t       step_completion;
+    size_t        stored_messages;  /* already in Redis */
+    size_t        stored_steps;
 } aw_loop_t;
 
 
@@ -969,6 +971,14 @@ aw_loop_steps(aw_loop_t *l)
         {
             return aw_job_fail(job, "out of memory");
         }
+
+        /* visible while the run goes on; the finish writes them again */
+        (void) aw_store_progress(job->redis, &job->claim,
+                                 l->stored_steps == 0, &job->out_messages,
+                                 l->stored_messages, &job->out_steps,
+                                 l->stored_steps);
+        l->stored_messages = job->out_messages.n;
+        l->stored_steps = job->out_steps.n;
 
         if (rc != 0 || !more) {
             return rc;

@@ -161,15 +161,15 @@ aw_store_memory_write(aw_redis_t *r, const aw_claim_t *claim,
 
     reply = aw_redis_eval(r, AA_SCRIPT_MEMORY_WRITE, 2, 5, argv, lens);
 
-    if (reply == NULL || reply->type != REDIS_REPLY_STATUS) {
-        if (reply == NULL || reply->type != REDIS_REPLY_STRING) {
-            aw_log_warn(claim->run, claim->agent, "memory write: %s",
-                        aw_redis_what(reply));
-            if (reply != NULL) {
-                freeReplyObject(reply);
-            }
-            return AW_MEMORY_ERROR;
+    if (reply == NULL || (reply->type != REDIS_REPLY_STATUS
+                          && reply->type != REDIS_REPLY_STRING))
+    {
+        aw_log_warn(claim->run, claim->agent, "memory write: %s",
+                    aw_redis_what(reply));
+        if (reply != NULL) {
+            freeReplyObject(reply);
         }
+        return AW_MEMORY_ERROR;
     }
 
     rc = strcmp(reply->str, "ok") == 0 ? AW_MEMORY_OK
@@ -178,6 +178,83 @@ aw_store_memory_write(aw_redis_t *r, const aw_claim_t *claim,
          : strcmp(reply->str, "lost") == 0 ? AW_MEMORY_LOST
          : AW_MEMORY_ERROR;
 
+    freeReplyObject(reply);
+
+    return rc;
+}
+
+
+int
+aw_store_progress(aw_redis_t *r, const aw_claim_t *claim, int first,
+    const aw_strv_t *messages, size_t from_m, const aw_strv_t *steps,
+    size_t from_s)
+{
+    const char  **argv;
+    size_t       *lens, n, i, k;
+    char          mkey[AA_KEY_MAX], skey[AA_KEY_MAX], count[32];
+    const char   *p;
+    redisReply   *reply;
+    int           rc;
+
+    p = aw_worker.cf.prefix;
+
+    if (aa_key_run_messages(mkey, sizeof(mkey), p, claim->agent,
+                            claim->run) < 0
+        || aa_key_run_steps(skey, sizeof(skey), p, claim->agent,
+                            claim->run) < 0)
+    {
+        return -1;
+    }
+
+    n = 6 + (messages->n - from_m) + (steps->n - from_s);
+    argv = calloc(n, sizeof(char *));
+    lens = calloc(n, sizeof(size_t));
+
+    if (argv == NULL || lens == NULL) {
+        free(argv);
+        free(lens);
+        return -1;
+    }
+
+    snprintf(count, sizeof(count), "%zu", messages->n - from_m);
+
+    argv[0] = claim->run_key;
+    argv[1] = mkey;
+    argv[2] = skey;
+    argv[3] = claim->lease;
+    argv[4] = first ? "1" : "0";
+    argv[5] = count;
+
+    for (k = 0; k < 6; k++) {
+        lens[k] = strlen(argv[k]);
+    }
+
+    for (i = from_m; i < messages->n; i++, k++) {
+        argv[k] = messages->items[i];
+        lens[k] = messages->lens[i];
+    }
+
+    for (i = from_s; i < steps->n; i++, k++) {
+        argv[k] = steps->items[i];
+        lens[k] = steps->lens[i];
+    }
+
+    reply = aw_redis_eval(r, AA_SCRIPT_RUN_PROGRESS, 3, (int) n, argv, lens);
+    free(argv);
+    free(lens);
+
+    if (reply == NULL || (reply->type != REDIS_REPLY_STATUS
+                          && reply->type != REDIS_REPLY_STRING))
+    {
+        aw_log_warn(claim->run, claim->agent, "storing the step: %s",
+                    aw_redis_what(reply));
+        if (reply != NULL) {
+            freeReplyObject(reply);
+        }
+        return -1;
+    }
+
+    rc = strcmp(reply->str, "ok") == 0 ? 0 : 1;
     freeReplyObject(reply);
 
     return rc;

@@ -41,4 +41,13 @@ typedef enum {
 int aw_store_memory_write(aw_redis_t *r, const aw_claim_t *claim,
     const char *rev, const char *state, size_t len);
 
+/*
+ * The run_progress script: appends messages[from_m..] and steps[from_s..]
+ * (first: the claim's first step, earlier attempts' lists removed).  0,
+ * 1 when the run is no longer this claim's, -1 on an error (logged).
+ */
+int aw_store_progress(aw_redis_t *r, const aw_claim_t *claim, int first,
+    const aw_strv_t *messages, size_t from_m, const aw_strv_t *steps,
+    size_t from_s);
+
 #endif

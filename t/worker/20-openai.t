@@ -118,6 +118,23 @@ is messages($agent, $run)->[1]{content},
     Encode::encode_utf8("split \x{e9}t\x{e9} \x{1F600}"),
     'text intact across the splits';
 
+# each step's messages are stored as it completes
+mock_script({ tool_calls => [ { name => 'memory_insert', arguments =>
+                '{"label":"none","new_string":"x"}' } ] },
+            { text => 'after a while', delay_ms => 1500 });
+$run = create_run($r, $agent, input => 'two steps');
+$key = run_key('aa:', $agent, $run);
+ok wait_for(sub { $r->cmd('LLEN', "aa:{$agent}:run:$run:steps") == 1 }, 10),
+    'the first step is stored';
+is $r->cmd('HGET', $key, 'status'), 'running', 'while the run goes on';
+is_deeply [ map { json->decode($_)->{message_type} }
+            @{ $r->cmd('LRANGE', "aa:{$agent}:run:$run:messages", 0, -1) } ],
+    [qw(user_message tool_call_message tool_return_message)],
+    'with its messages';
+is wait_status($key, 10, qw(completed failed)), 'completed', 'then completed';
+is $r->cmd('LLEN', "aa:{$agent}:run:$run:messages"), 4, 'all four, once';
+is $r->cmd('LLEN', "aa:{$agent}:run:$run:steps"), 2, 'both steps, once';
+
 unlike worker_log($w), qr/sk-test-secret/, 'the key is never logged';
 is worker_stop($w), 0, 'worker exits cleanly';
 is_deeply [ invariant_errors('aa:', $agent) ], [], 'invariant';
