@@ -28,6 +28,7 @@
 #   "status": 500, "body": "...", "retry_after": 1
 #   "delay_ms": n                       before the status line
 #   "stall_ms": n                       after the first event
+#   "drip_ms": n                        between two writes of the stream
 #   "garbage": "..."                    a 200 JSON answer that is this text
 #   "cut": true                         stream cut in the middle of an event
 #   "close": true                       close without answering
@@ -218,6 +219,8 @@ class Handler(BaseHTTPRequestHandler):
         for i in range(first, len(raw), step):
             self.wfile.write(raw[i:i + step])
             self.wfile.flush()
+            if spec.get("drip_ms"):
+                time.sleep(spec["drip_ms"] / 1000.0)
 
 
 def main():
