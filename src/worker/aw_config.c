@@ -117,6 +117,9 @@ static const aw_option_t  aw_options[] = {
       "openai backend: retries of a call that failed transiently" },
     { "model-backoff-ms", AW_OPT_INT, AW_OFF(model_backoff_ms), 0, 600000,
       "500", "openai backend: delay before the first retry; doubles" },
+    { "runs-in-flight", AW_OPT_INT, AW_OFF(runs_in_flight), 0, 100000, "0",
+      "runs executed at once on the run loop, a fiber each (0: none, "
+      "each slot executes its own run)" },
     { "log-level", AW_OPT_LEVEL, AW_OFF(log_level), 0, 0, "info",
       "error, warn, info or debug" },
     { "config", AW_OPT_STRING, AW_OFF(config), 0, 0, NULL,

@@ -55,6 +55,7 @@ typedef struct {
     int    model_timeout_ms;
     int    model_retries;
     int    model_backoff_ms;
+    int    runs_in_flight;          /* the run loop's room; 0: no loop */
     int    log_level;
     char  *config;              /* the config file read, if any */
     char  *cancel;              /* --cancel RUN: one-shot command */

@@ -11,6 +11,7 @@
 #include "aa_time.h"
 #include "aw_job.h"
 #include "aw_log.h"
+#include "aw_sched.h"
 #include "aw_worker.h"
 
 
@@ -154,6 +155,11 @@ aw_job_check(aw_job_t *job)
         return AW_JOB_SHUTDOWN;
     }
 
+    /* on the run loop, one read for every run: its verdict */
+    if (aw_sched_on_fiber()) {
+        return aw_sched_cancelled() ? AW_JOB_CANCELLED : 0;
+    }
+
     now = aa_mono_ns();
 
     /* the claim read cancel_requested: the first interval starts there */
@@ -190,6 +196,12 @@ aw_job_sleep(aw_job_t *job, int ms)
         left = end - aa_mono_ns();
         if (left <= 0) {
             return 0;
+        }
+
+        /* a fiber yields: the loop wakes it at the end, or at a tick */
+        if (aw_sched_on_fiber()) {
+            aw_sched_wait(end);
+            continue;
         }
 
         /* whole milliseconds, rounded up: never short of ms */

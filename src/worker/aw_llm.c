@@ -12,6 +12,7 @@
 #include "aa_url.h"
 #include "aw_job.h"
 #include "aw_llm.h"
+#include "aw_sched.h"
 #include "aw_sse.h"
 
 
@@ -324,6 +325,58 @@ aw_llm_outcome(aw_llm_call_t *c, CURLcode code, const char *url)
 }
 
 
+/*
+ * On the run loop: the transfer joins the loop's multi handle and the
+ * fiber yields until it ends, waking every tick for the job's checks.
+ */
+static int
+aw_llm_fiber(aw_job_t *job, const aw_llm_req_t *req, aw_llm_call_t *c)
+{
+    aw_sched_xfer_t   x;
+    CURLM            *multi;
+    int               rc;
+
+    memset(&x, 0, sizeof(x));
+    multi = aw_sched_multi(&x);
+    curl_easy_setopt(c->easy, CURLOPT_PRIVATE, &x);
+
+    if (curl_multi_add_handle(multi, c->easy) != CURLM_OK) {
+        c->res->rc = AW_LLM_API_ERROR;
+        snprintf(c->res->error, sizeof(c->res->error), "cannot start the "
+                 "call to the model server");
+        return 0;
+    }
+
+    rc = 0;
+
+    while (!x.done) {
+        rc = aw_job_check(job);
+        if (rc != 0) {
+            break;
+        }
+
+        if (aa_mono_ns() - c->last_ns
+            > (int64_t) req->idle_timeout_ms * 1000000)
+        {
+            c->res->rc = AW_LLM_API_ERROR;
+            snprintf(c->res->error, sizeof(c->res->error), "the model "
+                     "server sent nothing for %d ms", req->idle_timeout_ms);
+            break;
+        }
+
+        aw_sched_wait(aa_mono_ns() + 100 * 1000000LL);
+    }
+
+    curl_multi_remove_handle(multi, c->easy);
+
+    if (x.done && rc == 0) {
+        aw_llm_outcome(c, x.code, req->url);
+    }
+
+    return rc;
+}
+
+
 int
 aw_llm_call(aw_job_t *job, const aw_llm_req_t *req, aw_chat_t *chat,
     aw_llm_result_t *res)
@@ -345,10 +398,12 @@ aw_llm_call(aw_job_t *job, const aw_llm_req_t *req, aw_chat_t *chat,
     aw_sse_init(&c.sse, AW_LLM_EVENT_MAX, aw_llm_event, &c);
 
     rc = 0;
-    multi = curl_multi_init();
+    multi = aw_sched_on_fiber() ? NULL : curl_multi_init();
 
-    if (multi == NULL || aw_llm_setup(&c, req) != 0
-        || curl_multi_add_handle(multi, c.easy) != CURLM_OK)
+    if ((multi == NULL && !aw_sched_on_fiber())
+        || aw_llm_setup(&c, req) != 0
+        || (multi != NULL
+            && curl_multi_add_handle(multi, c.easy) != CURLM_OK))
     {
         res->rc = AW_LLM_API_ERROR;
         snprintf(res->error, sizeof(res->error), "cannot start the call to "
@@ -359,6 +414,11 @@ aw_llm_call(aw_job_t *job, const aw_llm_req_t *req, aw_chat_t *chat,
     start = aa_mono_ns();
     c.last_ns = start;
     done = 0;
+
+    if (aw_sched_on_fiber()) {
+        rc = aw_llm_fiber(job, req, &c);
+        goto done;
+    }
 
     while (!done) {
         curl_multi_perform(multi, &running);

@@ -224,6 +224,8 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
+    # a thousand calls at once: a backlog for them all
+    ThreadingHTTPServer.request_queue_size = 2048
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     srv.daemon_threads = True
     with open(sys.argv[1] + ".tmp", "w") as f:

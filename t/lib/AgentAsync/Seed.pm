@@ -39,6 +39,15 @@ sub run_time {
         . sprintf('.%06dZ', $us % 1e6);
 }
 
+# The µs of a run time (the inverse of run_time), undef for anything else.
+sub run_us {
+    my ($t) = @_;
+    return undef unless defined $t
+        && $t =~ /^(\d+)-(\d+)-(\d+)T(\d+):(\d+):(\d+)\.(\d{6})Z$/;
+    require Time::Local;
+    return Time::Local::timegm($6, $5, $4, $3, $2 - 1, $1) * 1e6 + $7;
+}
+
 sub run_key {
     my ($p, $agent, $run) = @_;
     return "$p\{$agent}:run:$run";
