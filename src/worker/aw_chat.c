@@ -112,12 +112,14 @@ aw_chat_usage(aw_chat_t *c, yajl_val root)
 
 /*
  * The call a fragment belongs to: by its index when it has one; else by
- * its id (a new id is a new call); else the last call (a fragment of it).
+ * its id (a new id is a new call); else a fragment with a name is a new
+ * call (Ollama sends whole calls, no index, no id); else the last call
+ * (a fragment of it).
  */
 static aw_tool_call_t *
 aw_chat_slot(aw_chat_t *c, yajl_val tc)
 {
-    yajl_val  index, id;
+    yajl_val  index, id, name;
     size_t    i;
     long long n;
 
@@ -138,6 +140,8 @@ aw_chat_slot(aw_chat_t *c, yajl_val tc)
         return &c->calls[n];
     }
 
+    name = aa_json_get(aa_json_get(tc, "function"), "name");
+
     if (aw_chat_is_str(id) && id->u.string[0] != '\0') {
         for (i = 0; i < c->ncalls; i++) {
             if (c->calls[i].id.len == strlen(id->u.string)
@@ -148,7 +152,9 @@ aw_chat_slot(aw_chat_t *c, yajl_val tc)
             }
         }
 
-    } else if (c->ncalls > 0) {
+    } else if (c->ncalls > 0
+               && !(aw_chat_is_str(name) && name->u.string[0] != '\0'))
+    {
         return &c->calls[c->ncalls - 1];
     }
 

@@ -22,6 +22,7 @@
 #   "chunk": n                          write the stream n bytes at a time
 #   "usage": false                      no usage
 #   "reasoning": "..."                  reasoning_content first
+#   "no_ids": true                      tool calls without an id
 #   "finish_reason": "length"
 #   "recall": true                      text: the user messages it was sent
 #                                       before the last one, joined by "|"
@@ -58,6 +59,8 @@ def tool_call_objects(spec):
                       "type": "function",
                       "function": {"name": c["name"],
                                    "arguments": c.get("arguments", "{}")}})
+        if spec.get("no_ids"):
+            del calls[-1]["id"]
     return calls
 
 

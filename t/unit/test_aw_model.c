@@ -150,6 +150,13 @@ test_chat_stream(void **state)
         "\"finish_reason\":\"stop\"}]}",
         "[DONE]", NULL
     };
+    static const char  *noids[] = {
+        "{\"choices\":[{\"delta\":{\"tool_calls\":["
+        "{\"function\":{\"name\":\"f\",\"arguments\":\"{\\\"a\\\"\"}},"
+        "{\"function\":{\"arguments\":\":1}\"}},"
+        "{\"function\":{\"name\":\"g\",\"arguments\":\"{}\"}}]}}]}",
+        NULL
+    };
     static const char  *after_done[] = {
         "[DONE]", "{\"choices\":[]}", NULL
     };
@@ -186,6 +193,13 @@ test_chat_stream(void **state)
     assert_string_equal(c.calls[0].args.data, "{\"a\":[1,\"b\"]}");
     assert_string_equal(c.calls[1].id.data, "y");
     assert_string_equal(c.finish_reason, "stop");
+
+    /* no index, no id: a name starts a call, a fragment continues one */
+    aw_chat_reset(&c);
+    assert_int_equal(chunks(&c, noids), 0);
+    assert_int_equal(c.ncalls, 2);
+    assert_string_equal(c.calls[0].args.data, "{\"a\":1}");
+    assert_string_equal(c.calls[1].name.data, "g");
 
     aw_chat_reset(&c);
     assert_int_equal(chunks(&c, after_done), -1);

@@ -151,6 +151,24 @@ for my $style (qw(ollama whole object)) {
     is block($b, 'human'), "second\nvia $style", "$style: both calls applied in order";
 }
 
+# a server that gives its calls no id: the worker names them
+{
+    my $b = agent();
+    mock_script({ style => 'ollama', no_ids => JSON::PP::true,
+                  tool_calls => [ call('memory_rethink', label => 'human',
+                                       new_memory => 'one'),
+                                  call('memory_insert', label => 'human',
+                                       new_string => 'two') ] },
+                { text => 'ok' });
+    ($run, $key, $st) = run_once($b, 'go');
+    is block($b, 'human'), "one\ntwo", 'calls without ids: both applied';
+    my @c = grep { $_->{message_type} eq 'tool_call_message' } @{ messages($b, $run) };
+    like $c[0]{tool_call}{tool_call_id}, qr/^call-[0-9a-f-]{36}$/, 'an id of ours';
+    isnt $c[0]{tool_call}{tool_call_id}, $c[1]{tool_call}{tool_call_id}, 'one each';
+    my @t = grep { $_->{role} eq 'tool' } @{ mock_requests()->[1]{body}{messages} };
+    is $t[0]{tool_call_id}, $c[0]{tool_call}{tool_call_id}, 'the model is told it';
+}
+
 # non-streamed tool calls
 {
     my $b = agent();
