@@ -40,6 +40,7 @@ typedef struct {
     aw_route_t    route;
     aa_buf_t      url;
     const char   *model;
+    const char   *system;           /* the agent's, or override_system */
     int           legacy;
     int           use_assistant;    /* request_config.use_assistant_message */
     const char   *send_name;        /* assistant_message_tool_name */
@@ -254,7 +255,9 @@ aw_loop_settings(aw_loop_t *l)
     l->kwarg = aw_json_str(l->rc, "assistant_message_tool_kwarg",
                            "message");
 
-    l->model = job->model;
+    if (l->model == NULL) {
+        l->model = job->model;
+    }
 
     if (l->model == NULL || l->model[0] == '\0') {
         return aw_job_fail_as(job, "llm_api_error", "the agent has no "
@@ -308,7 +311,7 @@ aw_loop_request(aw_loop_t *l, aa_buf_t *body, int64_t *overflow)
     recall = (int64_t) n;
 
     aa_buf_init(&system);
-    aw_memory_compile(&system, job->system, &l->mem, job->claim.agent,
+    aw_memory_compile(&system, l->system, &l->mem, job->claim.agent,
                       recall, aa_now_us());
 
     v = aa_json_get(job->llm, "context_window");
@@ -1001,6 +1004,7 @@ aw_openai_run(aw_job_t *job)
     aw_loop_t                 l;
     char                      err[400];
     int                       rc;
+    const char               *over, *slash;
     const aw_backend_t       *fallback;
 
     memset(&l, 0, sizeof(l));
@@ -1009,7 +1013,25 @@ aw_openai_run(aw_job_t *job)
     aa_buf_init(&l.tools);
     aw_chat_init(&l.chat);
 
-    rc = aw_provider_route(job->llm, &l.route, err, sizeof(err));
+    /* the run's own model and system prompt win over the agent's */
+    l.system = aw_json_str(job->req, "override_system", job->system);
+    over = aw_json_str(job->req, "override_model", NULL);
+    slash = over != NULL ? strchr(over, '/') : NULL;
+
+    if (over != NULL && (slash == NULL || slash == over || !slash[1])) {
+        rc = aw_job_fail_as(job, "llm_api_error", "override_model \"%.64s\" "
+                            "is not a handle of the form provider/model",
+                            over);
+        goto done;
+    }
+
+    if (over != NULL) {
+        l.model = slash + 1;
+        rc = aw_provider_route_name(over, (size_t) (slash - over), &l.route,
+                                    err, sizeof(err));
+    } else {
+        rc = aw_provider_route(job->llm, &l.route, err, sizeof(err));
+    }
 
     if (rc == AW_ROUTE_NONE && aw_worker.cf.fallback_backend != NULL) {
         fallback = aw_backend_find(aw_worker.cf.fallback_backend);

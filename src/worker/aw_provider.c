@@ -349,12 +349,35 @@ aw_provider_count(void)
 
 
 int
+aw_provider_route_name(const char *name, size_t len, aw_route_t *rt,
+    char *err, size_t size)
+{
+    aw_provider_t  *pr;
+
+    memset(rt, 0, sizeof(aw_route_t));
+    pr = aw_provider_find(name, len);
+
+    if (pr == NULL) {
+        snprintf(err, size, "no provider \"%.*s\" is configured "
+                 "(--provider)", (int) (len < 64 ? len : 64), name);
+        return AW_ROUTE_NONE;
+    }
+
+    rt->base = pr->url;
+    rt->base_len = strlen(pr->url);
+    rt->key = pr->key;
+    rt->provider = pr->name;
+
+    return AW_ROUTE_OK;
+}
+
+
+int
 aw_provider_route(yajl_val llm, aw_route_t *rt, char *err, size_t size)
 {
     yajl_val        type, endpoint;
     const char     *t, *e;
     size_t          i;
-    aw_provider_t  *pr;
 
     memset(rt, 0, sizeof(aw_route_t));
     err[0] = '\0';
@@ -391,17 +414,7 @@ aw_provider_route(yajl_val llm, aw_route_t *rt, char *err, size_t size)
         }
 
     } else {
-        pr = aw_provider_find(t, strlen(t));
-
-        if (pr == NULL) {
-            snprintf(err, size, "no provider \"%.64s\" is configured "
-                     "(--provider)", t);
-            return AW_ROUTE_NONE;
-        }
-
-        rt->base = pr->url;
-        rt->key = pr->key;
-        rt->provider = pr->name;
+        return aw_provider_route_name(t, strlen(t), rt, err, size);
     }
 
     rt->base_len = strlen(rt->base);

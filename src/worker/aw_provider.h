@@ -58,6 +58,10 @@ typedef enum {
  */
 int aw_provider_route(yajl_val llm, aw_route_t *rt, char *err, size_t size);
 
+/* The route to the provider called name (len bytes): as above. */
+int aw_provider_route_name(const char *name, size_t len, aw_route_t *rt,
+    char *err, size_t size);
+
 /*
  * 1 when url starts with prefix and the match ends at a boundary of the
  * URL ("/", "?", the end, or a prefix ending in "/"), and url has nothing

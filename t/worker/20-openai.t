@@ -118,6 +118,25 @@ is messages($agent, $run)->[1]{content},
     Encode::encode_utf8("split \x{e9}t\x{e9} \x{1F600}"),
     'text intact across the splits';
 
+# the run's override_model and override_system win over the agent's
+{
+    my $job = json->decode(AgentAsync::Seed::job_json(input => 'override'));
+    $job->{override_model} = 'openai/other-model';
+    $job->{override_system} = 'You are Max.';
+    mock_script({ text => 'Max here' });
+    ($run, $key, $st) = run_once($agent, undef, request => json->encode($job));
+    is $st, 'completed', 'a run with overrides';
+    $req = mock_requests()->[0];
+    is $req->{body}{model}, 'other-model', 'override_model: its model';
+    like $req->{body}{messages}[0]{content}, qr/^You are Max\.\n\n/,
+        'override_system: its prompt, memory compiled in';
+    $job->{override_model} = 'nohandle';
+    ($run, $key, $st) = run_once($agent, undef, request => json->encode($job));
+    is $st, 'failed', 'a bad override_model fails the run';
+    like json->decode($r->cmd('HGET', $key, 'metadata'))->{error},
+        qr/override_model "nohandle" is not a handle/, 'says why';
+}
+
 # each step's messages are stored as it completes
 mock_script({ tool_calls => [ { name => 'memory_insert', arguments =>
                 '{"label":"none","new_string":"x"}' } ] },
