@@ -97,12 +97,13 @@ typedef struct {
     char                agent_key[AA_KEY_MAX];
     char                tenant_agents[AA_KEY_MAX];
     char                tenant_names[AA_KEY_MAX];
+    char                tenants[AA_KEY_MAX];
     char                created_us[NGX_INT64_LEN + 1];
     char                created_at[AA_TIME_RUN_LEN + 1];
     char                id[AA_ID_MAX];
     char                tenant[NGX_HTTP_AGENT_ASYNC_TENANT_MAX + 1];
-    const char         *argv[20];
-    size_t              argvlen[20];
+    const char         *argv[21];
+    size_t              argvlen[21];
 } ngx_http_agent_async_new_agent_t;
 
 
@@ -158,7 +159,9 @@ ngx_http_agent_async_agent_store(ngx_http_request_t *r, aa_agent_t *agent,
                                 (char *) amcf->prefix.data, a->tenant) < 0
         || aa_key_tenant_agent_names(a->tenant_names, AA_KEY_MAX,
                                      (char *) amcf->prefix.data,
-                                     a->tenant) < 0)
+                                     a->tenant) < 0
+        || aa_key_tenants(a->tenants, AA_KEY_MAX,
+                          (char *) amcf->prefix.data) < 0)
     {
         return ngx_http_agent_async_send_oom(r);
     }
@@ -170,28 +173,29 @@ ngx_http_agent_async_agent_store(ngx_http_request_t *r, aa_agent_t *agent,
     a->argvlen[1] = ngx_strlen(a->tenant_agents);
     a->argv[2] = a->tenant_names;
     a->argvlen[2] = ngx_strlen(a->tenant_names);
-    a->argv[3] = a->created_us;     a->argvlen[3] = ngx_strlen(a->created_us);
-    a->argv[4] = a->id;             a->argvlen[4] = ngx_strlen(a->id);
-    a->argv[5] = (char *) name;     a->argvlen[5] = agent->name.len;
+    a->argv[3] = a->tenants;        a->argvlen[3] = ngx_strlen(a->tenants);
+    a->argv[4] = a->created_us;     a->argvlen[4] = ngx_strlen(a->created_us);
+    a->argv[5] = a->id;             a->argvlen[5] = ngx_strlen(a->id);
+    a->argv[6] = (char *) name;     a->argvlen[6] = agent->name.len;
 
-    a->argv[6] = "id";              a->argvlen[6] = 2;
-    a->argv[7] = a->id;             a->argvlen[7] = ngx_strlen(a->id);
-    a->argv[8] = "tenant";          a->argvlen[8] = 6;
-    a->argv[9] = a->tenant;         a->argvlen[9] = ctx->tenant.len;
-    a->argv[10] = "created_at";     a->argvlen[10] = 10;
-    a->argv[11] = a->created_at;    a->argvlen[11] = ngx_strlen(a->created_at);
-    a->argv[12] = "name";           a->argvlen[12] = 4;
-    a->argv[13] = (char *) name;    a->argvlen[13] = agent->name.len;
-    a->argv[14] = "system";         a->argvlen[14] = 6;
-    a->argv[15] = (char *) system;  a->argvlen[15] = agent->system.len;
-    a->argv[16] = "llm";            a->argvlen[16] = 3;
-    a->argv[17] = agent->llm.len ? (char *) llm : "{}";
-    a->argvlen[17] = agent->llm.len ? agent->llm.len : 2;
-    a->argv[18] = "state";          a->argvlen[18] = 5;
-    a->argv[19] = (char *) ngx_http_agent_async_pool_copy(r, &agent->state);
-    a->argvlen[19] = agent->state.len;
+    a->argv[7] = "id";              a->argvlen[7] = 2;
+    a->argv[8] = a->id;             a->argvlen[8] = ngx_strlen(a->id);
+    a->argv[9] = "tenant";          a->argvlen[9] = 6;
+    a->argv[10] = a->tenant;        a->argvlen[10] = ctx->tenant.len;
+    a->argv[11] = "created_at";     a->argvlen[11] = 10;
+    a->argv[12] = a->created_at;    a->argvlen[12] = ngx_strlen(a->created_at);
+    a->argv[13] = "name";           a->argvlen[13] = 4;
+    a->argv[14] = (char *) name;    a->argvlen[14] = agent->name.len;
+    a->argv[15] = "system";         a->argvlen[15] = 6;
+    a->argv[16] = (char *) system;  a->argvlen[16] = agent->system.len;
+    a->argv[17] = "llm";            a->argvlen[17] = 3;
+    a->argv[18] = agent->llm.len ? (char *) llm : "{}";
+    a->argvlen[18] = agent->llm.len ? agent->llm.len : 2;
+    a->argv[19] = "state";          a->argvlen[19] = 5;
+    a->argv[20] = (char *) ngx_http_agent_async_pool_copy(r, &agent->state);
+    a->argvlen[20] = agent->state.len;
 
-    if (a->argv[19] == NULL) {
+    if (a->argv[20] == NULL) {
         return ngx_http_agent_async_send_oom(r);
     }
 
@@ -201,7 +205,7 @@ ngx_http_agent_async_agent_store(ngx_http_request_t *r, aa_agent_t *agent,
 
     return ngx_http_agent_async_query_script(r,
                                          ngx_http_agent_async_agent_created,
-                                         AA_SCRIPT_CREATE_AGENT, 3, 20,
+                                         AA_SCRIPT_CREATE_AGENT, 4, 21,
                                          a->argv, a->argvlen);
 }
 

@@ -304,7 +304,7 @@ static ngx_int_t
 ngx_http_agent_async_cancel_send(ngx_http_request_t *r)
 {
     int                                argc, nkeys;
-    char                              *keys, *now, agent[AA_ID_MAX];
+    char                              *keys, *now, *ttl, agent[AA_ID_MAX];
     size_t                            *lens;
     ngx_uint_t                         i;
     const char                       **argv;
@@ -316,13 +316,19 @@ ngx_http_agent_async_cancel_send(ngx_http_request_t *r)
     amcf = ngx_http_get_module_main_conf(r, ngx_http_agent_async_module);
     c = ctx->data;
 
-    /* KEYS: Pcallbacks, then a run key per id; ARGV: now, A, then ids */
-    argv = ngx_palloc(r->pool, (2 * c->n + 3) * sizeof(char *));
-    lens = ngx_palloc(r->pool, (2 * c->n + 3) * sizeof(size_t));
+    /*
+     * KEYS: Pcallbacks, then a run key per id; ARGV: now, A, the
+     * retention in ms, then the ids
+     */
+    argv = ngx_palloc(r->pool, (2 * c->n + 4) * sizeof(char *));
+    lens = ngx_palloc(r->pool, (2 * c->n + 4) * sizeof(size_t));
     keys = ngx_pnalloc(r->pool, (c->n + 1) * AA_KEY_MAX);
     now = ngx_pnalloc(r->pool, AA_TIME_RUN_LEN + 1);
+    ttl = ngx_pnalloc(r->pool, NGX_TIME_T_LEN + 4);
 
-    if (argv == NULL || lens == NULL || keys == NULL || now == NULL) {
+    if (argv == NULL || lens == NULL || keys == NULL || now == NULL
+        || ttl == NULL)
+    {
         return ngx_http_agent_async_send_oom(r);
     }
 
@@ -365,6 +371,9 @@ ngx_http_agent_async_cancel_send(ngx_http_request_t *r)
     lens[argc++] = ngx_strlen(now);
     argv[argc] = (char *) ctx->id.data;
     lens[argc++] = ctx->id.len;
+    argv[argc] = ttl;
+    lens[argc++] = ngx_sprintf((u_char *) ttl, "%T", amcf->retention * 1000)
+                   - (u_char *) ttl;
 
     for (i = 0; i < c->n; i++) {
         if (aa_id_valid("run", (char *) c->ids[i].data, c->ids[i].len)) {

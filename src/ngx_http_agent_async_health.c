@@ -31,9 +31,9 @@ ngx_http_agent_async_health(ngx_http_request_t *r)
     argv[0] = "PING";
     lens[0] = 4;
 
-    rc = ngx_http_agent_async_redis_command(r,
-                                            ngx_http_agent_async_health_pong,
-                                            1, argv, lens);
+    /* a Redis down is answered here, in health's shape, however found */
+    rc = ngx_http_agent_async_redis_probe(r, ngx_http_agent_async_health_pong,
+                                          1, argv, lens);
 
     if (rc == NGX_OK) {
         r->main->count++;

@@ -126,6 +126,13 @@ static ngx_command_t  ngx_http_agent_async_commands[] = {
       offsetof(ngx_http_agent_async_main_conf_t, idempotency_window),
       &ngx_http_agent_async_msec_post },
 
+    { ngx_string("agent_async_retention"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_agent_async_main_conf_t, retention),
+      NULL },
+
       ngx_null_command
 };
 
@@ -186,6 +193,7 @@ ngx_http_agent_async_create_main_conf(ngx_conf_t *cf)
     amcf->redis.timeout = NGX_CONF_UNSET_MSEC;
     amcf->redis.reconnect_max = NGX_CONF_UNSET_MSEC;
     amcf->idempotency_window = NGX_CONF_UNSET_MSEC;
+    amcf->retention = NGX_CONF_UNSET;
 
     return amcf;
 }
@@ -210,6 +218,7 @@ ngx_http_agent_async_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(amcf->redis.timeout, 2000);
     ngx_conf_init_msec_value(amcf->redis.reconnect_max, 2000);
     ngx_conf_init_msec_value(amcf->idempotency_window, 24 * 60 * 60 * 1000);
+    ngx_conf_init_value(amcf->retention, 7 * 24 * 60 * 60);
 
     return NGX_CONF_OK;
 }

@@ -42,6 +42,7 @@ typedef struct {
     ngx_http_agent_async_redis_conf_t   redis;
     ngx_str_t                           prefix;     /* NUL-terminated */
     ngx_msec_t                          idempotency_window;
+    time_t                              retention;  /* seconds, 0: keep */
 } ngx_http_agent_async_main_conf_t;
 
 

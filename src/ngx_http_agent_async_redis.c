@@ -54,6 +54,7 @@ typedef struct {
     const char                         **argv;
     size_t                              *argvlen;
     unsigned                             resent:1;
+    unsigned                             probe:1;   /* handler answers all */
 } ngx_http_agent_async_op_t;
 
 
@@ -456,6 +457,27 @@ ngx_http_agent_async_redis_command(ngx_http_request_t *r,
 
 
 ngx_int_t
+ngx_http_agent_async_redis_probe(ngx_http_request_t *r,
+    ngx_http_agent_async_reply_pt handler, int argc, const char **argv,
+    const size_t *argvlen)
+{
+    ngx_http_agent_async_op_t  *op;
+
+    op = ngx_http_agent_async_redis_op(r, handler);
+    if (op == NULL) {
+        return NGX_ERROR;
+    }
+
+    op->probe = 1;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "agent_async redis probe: %*s", argvlen[0], argv[0]);
+
+    return ngx_http_agent_async_redis_send(op, argc, argv, argvlen);
+}
+
+
+ngx_int_t
 ngx_http_agent_async_redis_eval(ngx_http_request_t *r,
     ngx_http_agent_async_reply_pt handler, aa_script_e script, int nkeys,
     int argc, const char **argv, const size_t *argvlen)
@@ -637,6 +659,7 @@ ngx_http_agent_async_redis_reply(redisAsyncContext *ac, void *r,
     redisReply                     *reply = r;
     ngx_connection_t               *c;
     ngx_http_request_t             *req;
+    ngx_uint_t                      probe;
     ngx_http_agent_async_op_t      *op = privdata;
     ngx_http_agent_async_reply_pt   handler;
     ngx_http_agent_async_redis_t   *rd;
@@ -659,6 +682,7 @@ ngx_http_agent_async_redis_reply(redisAsyncContext *ac, void *r,
 
     req = op->request;
     handler = op->handler;
+    probe = op->probe;
 
     if (req) {
         op->cleanup->handler = NULL;
@@ -680,7 +704,7 @@ ngx_http_agent_async_redis_reply(redisAsyncContext *ac, void *r,
                    : reply->type == REDIS_REPLY_NIL ? "nil"
                    : reply->type == REDIS_REPLY_ARRAY ? "array" : "value");
 
-    if (reply == NULL && !(ac->c.flags & REDIS_CONNECTED)) {
+    if (reply == NULL && !(ac->c.flags & REDIS_CONNECTED) && !probe) {
         /*
          * Queued while connecting, and the connection never came up:
          * nothing was sent, so the answer is the one of a Redis that
@@ -715,7 +739,7 @@ ngx_http_agent_async_redis_op_timeout(ngx_event_t *ev)
     op->request = NULL;
     op->cleanup->handler = NULL;
 
-    if (rd->ac && !(rd->ac->c.flags & REDIS_CONNECTED)) {
+    if (rd->ac && !(rd->ac->c.flags & REDIS_CONNECTED) && !op->probe) {
         /* still connecting: the command has not been sent */
         ngx_log_error(NGX_LOG_ERR, c->log, 0,
                       "agent_async: redis not connected in %M ms",

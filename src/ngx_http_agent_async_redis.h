@@ -38,7 +38,7 @@ typedef struct {
  * none came in time (the command timeout, a lost connection).  Not called
  * when r went away first, nor when the command was queued on a connection
  * that never came up: nothing was sent, and the redis layer answers r as
- * for an unreachable Redis.
+ * for an unreachable Redis (unless sent with _probe(), below).
  */
 typedef void (*ngx_http_agent_async_reply_pt)(ngx_http_request_t *r,
     redisReply *reply);
@@ -55,6 +55,15 @@ void ngx_http_agent_async_redis_exit(ngx_cycle_t *cycle);
  * NGX_ERROR when memory ran out.  The arguments are copied.
  */
 ngx_int_t ngx_http_agent_async_redis_command(ngx_http_request_t *r,
+    ngx_http_agent_async_reply_pt handler, int argc, const char **argv,
+    const size_t *argvlen);
+
+/*
+ * As ngx_http_agent_async_redis_command(), but handler answers r in every
+ * case: it gets NULL also when the command was queued on a connection
+ * that never came up (GET /v1/health/ answers in its own shape).
+ */
+ngx_int_t ngx_http_agent_async_redis_probe(ngx_http_request_t *r,
     ngx_http_agent_async_reply_pt handler, int argc, const char **argv,
     const size_t *argvlen);
 

@@ -156,9 +156,9 @@ ngx_http_agent_async_run_prepare(ngx_http_request_t *r,
                 ctx->tenant.len + 1);
 
     aa_buf_init(&meta);
-    aa_buf_printf(&meta, "{\"run_type\":\"send_message_async\","
-                         "\"lettuce\":%s}",
-                  ngx_http_agent_async_lettuce(r, req));
+    aa_buf_puts(&meta, "{\"run_type\":\"send_message_async\",\"lettuce\":");
+    aa_buf_puts(&meta, ngx_http_agent_async_lettuce(r, req));
+    aa_buf_putc(&meta, '}');
 
     metadata = ngx_http_agent_async_pool_buf(r, &meta);
     config = ngx_http_agent_async_pool_buf(r, &req->request_config);

@@ -790,3 +790,42 @@ GET /v1/agents/x
 --- must_die
 --- error_log
 "agent_async_idempotency_window" directive is not allowed here
+
+
+
+=== TEST 54: agent_async_retention takes a time, 0 included (runs kept)
+--- http_config
+    agent_async_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    agent_async_retention 0;
+--- config
+    location /v1/ { agent_async on; agent_async_auth off; }
+--- request
+GET /v1/agents/x
+--- error_code: 422
+
+
+
+=== TEST 55: agent_async_retention that is not a time is refused
+--- http_config
+    agent_async_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    agent_async_retention 7days;
+--- config
+    location /v1/ { agent_async on; agent_async_auth off; }
+--- request
+GET /v1/agents/x
+--- must_die
+--- error_log
+"agent_async_retention" directive invalid value
+
+
+
+=== TEST 56: agent_async_retention outside http is refused
+--- http_config
+    agent_async_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /v1/ { agent_async on; agent_async_auth off; agent_async_retention 1d; }
+--- request
+GET /v1/agents/x
+--- must_die
+--- error_log
+"agent_async_retention" directive is not allowed here

@@ -14,7 +14,8 @@ my %H = (Authorization => "Bearer $TOKEN", 'Content-Type' => 'application/json')
 my %O = (Authorization => "Bearer $OTHER", 'Content-Type' => 'application/json');
 
 nginx_start(
-    http_config => "agent_async_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT};",
+    http_config => "agent_async_redis 127.0.0.1:$ENV{TEST_NGINX_REDIS_PORT};"
+                 . " agent_async_retention 1h;",
     config      => "location /v1/ { agent_async on; agent_async_token $TOKEN ten56;"
                  . " agent_async_token $OTHER other56; }",
 );
@@ -88,6 +89,12 @@ is(status_of($runs[2]), 'cancelled', 'the other queued run: cancelled at once');
 ok(wait_for(sub { status_of($runs[0]) eq 'cancelled' }, 2), 'the running run: aborted, cancelled');
 my ($ms, $msgs) = api('GET', "/v1/runs/$runs[1]/messages");
 is_deeply($msgs, [], 'a run cancelled while queued was never executed');
+my $ttl = redis('PTTL', "aa:{$A}:run:$runs[1]");
+ok($ttl > 3_500_000 && $ttl <= 3_600_000,
+   "a run cancelled while queued expires after agent_async_retention 1h (PTTL $ttl)");
+is(redis('HEXISTS', "aa:{$A}:run:$runs[1]", 'request'), 0, 'and its job is dropped');
+$ttl = redis('PTTL', "aa:{$A}:run:$runs[0]");
+ok($ttl > 6 * 86_400_000, "the run the worker finished expires after its --retention-seconds, 7 days (PTTL $ttl)");
 
 ($cs, $map) = api('POST', "/v1/agents/$A/messages/cancel");
 is($cs, 409, 'nothing left to cancel: 409');

@@ -90,8 +90,10 @@ for my $block (blocks()) {
     my $st = json_decode($res->{body});
     my $id = $st->{id};
     is_deeply([sort @{ redis('KEYS', '*') }],
-              [sort("aa:{$id}:agent", "aa:tenant:$TENANT:agents", "aa:tenant:$TENANT:agent_names")],
-        "$name: exactly the agent hash and the tenant's indexes");
+              [sort("aa:{$id}:agent", "aa:tenant:$TENANT:agents", "aa:tenant:$TENANT:agent_names",
+                    'aa:tenants')],
+        "$name: exactly the agent hash, the tenant's indexes and Ptenants");
+    is_deeply(redis('SMEMBERS', 'aa:tenants'), [$TENANT], "$name: the tenant in Ptenants");
     my %h = @{ redis('HGETALL', "aa:{$id}:agent") };
     is_deeply([sort keys %h], [sort qw(id tenant created_at name system llm state)], "$name: agent hash fields");
     is($h{id}, $id, "$name: hash id");

@@ -7,6 +7,7 @@
 # unknown agents, other tenants, malformed ids.
 use lib '.';
 use t::AgentTest 'no_plan';
+use IO::Socket::INET ();
 use POSIX ();
 use Time::HiRes qw(sleep time);
 
@@ -110,14 +111,15 @@ is_deeply((api('GET', '/v1/agents/?name=mine'))[1], [], 'gone from the name inde
 
 # --- queued and running runs, with a worker ---------------------------------------------
 
-# the callback may reach 127.0.0.1:9 (refused, so retried later): it stays
-# owed until the deletion; refused as loopback, it would be dropped at the
-# first attempt, racing the check below
-worker('--echo-delay-ms', 1500, '--concurrency', 2,
-       '--callback-allow', '127.0.0.1/32');
+# a receiver that never answers: the callback stays owed (in flight) until
+# the deletion, whenever the worker attempts it
+my $sink = IO::Socket::INET->new(Listen => 16, LocalAddr => '127.0.0.1', LocalPort => 0)
+    or die "listen: $!";
+worker('--echo-delay-ms', 1500, '--concurrency', 2, '--callback-allow', '127.0.0.1/32',
+       '--callback-timeout-ms', 60000);
 my $B = create({ name => 'busy' });
 my $other = create({ name => 'bystander' });
-my $done = send_run($B, 'first', { callback_url => 'http://127.0.0.1:9/cb' });
+my $done = send_run($B, 'first', { callback_url => 'http://127.0.0.1:' . $sink->sockport . '/cb' });
 ok(wait_for(sub { status_of($done) eq 'completed' }, 10), 'setup: a run completed (its callback owed)');
 my $running = send_run($B, 'long');
 my @queued = map { send_run($B, "queued $_") } 1 .. 3;

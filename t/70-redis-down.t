@@ -289,7 +289,7 @@ is(redis('DBSIZE'), 0, 'db 3: nothing in db 0');
 $s = redis_session(['SELECT', 3], ['KEYS', '*']);
 is_deeply([sort @{ $s->[1] }],
     [sort("aa:{$da}:agent", "aa:tenant:default:agents", "aa:tenant:default:agent_names",
-          "aa:{$da}:run:$dr", "aa:{$da}:queue", "aa:{$da}:runs",
+          'aa:tenants', "aa:{$da}:run:$dr", "aa:{$da}:queue", "aa:{$da}:runs",
           "aa:runloc:$dr", 'aa:tenant:default:runs', 'aa:tenant:default:active', 'aa:ready')],
     'db 3: every key is in db 3');
 unlike(error_log(), qr/runtime error:|AddressSanitizer/, "no sanitizer report in error.log");

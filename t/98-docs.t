@@ -1,6 +1,6 @@
 # The examples of README.md and docs/, run as they are written (only the
 # token file, the ports and the checkout's path are replaced): the
-# walkthrough, the Agents example of docs/api.md and the TypeScript SDK
+# walkthrough and every endpoint of README.md, the Agents example of docs/api.md and the TypeScript SDK
 # snippet against a scripts/run, the retry example of docs/idempotency.md,
 # the --cancel example of docs/worker.md, the nginx.conf of docs/directives.md
 # with nginx -t.
@@ -51,6 +51,38 @@ like $out, qr/\A(agent-[0-9a-f-]{36})\n(run-[0-9a-f-]{36})\n\{"id":"\2".*\}\n\z/
 like $out, qr/"status":"completed"/, 'completed';
 like $out, qr/"stop_reason":"end_turn"/, 'end_turn';
 like $out, qr/"ttft_ns":\d+,"total_duration_ns":\d+/, 'timings filled';
+
+# README.md: every endpoint, going on from the walkthrough in its shell
+my $every = example('README.md', qr/^## Every endpoint, with curl/m, 'sh');
+write_file("$tmp/every.sh", $walk . $every);
+$out = `bash -e $tmp/every.sh 2>&1`;
+is $?, 0, 'README: every endpoint runs' or diag $out;
+my @l = split /\n/, $out;
+is scalar @l, 19, 'walkthrough 3 lines, then 16' or diag $out;
+my ($A, $R) = @l[0, 1];
+my @want = (
+    [ qr/\A\{"version":"[^"]+","status":"ok"\}\z/, 'health' ],
+    [ qr/\A\{"id":"\Q$A\E".*"name":"echo"/, 'the agent' ],
+    [ qr/\A\[\{"id":"\Q$A\E".*\}\]\z/, 'the agents: an array, the newest first' ],
+    [ qr/\A\{"id":"\Q$A\E".*"description":"my first agent"/, 'PATCH: the description' ],
+    [ qr/\A\[\{.*"message_type":"user_message".*"message_type":"assistant_message".*\]\z/,
+      'messages: user, then assistant' ],
+    [ qr/\A\{"completion_tokens":\d+,"prompt_tokens":\d+,"total_tokens":\d+/, 'usage' ],
+    [ qr/\A\[\{"id":"step-[0-9a-f-]{36}".*\}\]\z/, 'steps: one' ],
+    [ qr/\A\{"id":"\Q$R\E","organization_id":null,"agent_id":"\Q$A\E".*"num_steps":1/, 'metrics' ],
+    [ qr/\A\[\{"id":"\Q$R\E".*"status":"completed".*\}\]\z/, 'runs: an array of the run' ],
+    [ qr/\A\[\]\z/, 'active: none' ],
+    [ qr/\A\{"detail":"CONFLICT: No active runs to cancel for agent \Q$A\E"\}\z/, 'cancel: 409' ],
+    [ qr/\Arun-[0-9a-f-]{36}\z/, 'the keyed run' ],
+    [ qr/\Arun-[0-9a-f-]{36}\z/, 'the keyed run again' ],
+    [ qr/\A\{"id":"\Q$R\E".*"status":"completed"/, 'DELETE: the Run' ],
+    [ qr/\A\{"message":"Agent id=\Q$A\E successfully deleted"\}\z/, 'DELETE agent' ],
+    [ qr/\A404\z/, 'the run is gone' ],
+);
+for my $i (0 .. $#want) {
+    like $l[3 + $i] // '', $want[$i][0], "README every endpoint: $want[$i][1]";
+}
+is $l[14], $l[15], 'the Idempotency-Key gives the same run twice';
 
 # docs/api.md: the Agents example, with the walkthrough's TOKEN and API
 my $agents = example('docs/api.md', qr/^With `scripts\/run` running \(`TOKEN` and `API`/m, 'sh');

@@ -105,6 +105,29 @@ aa_buf_putc(aa_buf_t *b, char c)
 
 
 int
+aa_buf_int(aa_buf_t *b, int64_t v)
+{
+    char      tmp[24], *p;
+    uint64_t  u;
+
+    /* from the end; the magnitude as unsigned, so INT64_MIN is fine */
+    p = tmp + sizeof(tmp);
+    u = v < 0 ? (uint64_t) 0 - (uint64_t) v : (uint64_t) v;
+
+    do {
+        *--p = (char) ('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+
+    if (v < 0) {
+        *--p = '-';
+    }
+
+    return aa_buf_append(b, p, (size_t) (tmp + sizeof(tmp) - p));
+}
+
+
+int
 aa_buf_printf(aa_buf_t *b, const char *fmt, ...)
 {
     int      n;

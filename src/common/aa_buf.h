@@ -11,6 +11,7 @@
 #define AA_BUF_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct {
     char    *data;
@@ -27,6 +28,7 @@ void aa_buf_reset(aa_buf_t *b);
 int aa_buf_append(aa_buf_t *b, const char *s, size_t n);
 int aa_buf_puts(aa_buf_t *b, const char *s);
 int aa_buf_putc(aa_buf_t *b, char c);
+int aa_buf_int(aa_buf_t *b, int64_t v);        /* decimal, no printf */
 int aa_buf_printf(aa_buf_t *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

@@ -12,6 +12,13 @@
 #define AA_UUID_LEN      36
 #define AA_ID_MAX        64      /* room for any prefix we use, NUL included */
 
+/*
+ * len random bytes from the kernel's CSPRNG (getrandom()), drawn from a
+ * per-thread block refilled in bulk; never the same bytes twice, across
+ * threads and fork() alike.  0 or -1.
+ */
+int aa_random(void *out, size_t len);
+
 /* Writes a random lower-case UUID v4 and a NUL into out; 0 or -1. */
 int aa_uuid4(char out[AA_UUID_LEN + 1]);
 

@@ -2,36 +2,72 @@
  * Copyright (C) 2026, the ngx_http_agent_async_module authors.
  */
 
-#include <stdio.h>
+#include <stdarg.h>
+#include <string.h>
 
 #include "aa_keys.h"
 
 
+/*
+ * The parts, up to a NULL, one after the other, and a NUL: the length, or
+ * -1 when they do not fit in size (out is then "" if size allows).  Keys
+ * are made on every request: no printf.
+ */
 static int
-aa_key_done(int n, size_t size)
+aa_key_join(char *out, size_t size, ...)
 {
-    return (n < 0 || (size_t) n >= size) ? -1 : n;
+    size_t       len, n;
+    va_list      ap;
+    const char  *part;
+
+    len = 0;
+    va_start(ap, size);
+
+    while ((part = va_arg(ap, const char *)) != NULL) {
+        n = strlen(part);
+
+        if (n >= size - len) {
+            va_end(ap);
+            if (size > 0) {
+                out[0] = '\0';
+            }
+            return -1;
+        }
+
+        memcpy(out + len, part, n);
+        len += n;
+    }
+
+    va_end(ap);
+
+    if (size == 0) {
+        return -1;
+    }
+
+    out[len] = '\0';
+
+    return (int) len;
 }
 
 
 int
 aa_key_agent(char *out, size_t size, const char *p, const char *agent)
 {
-    return aa_key_done(snprintf(out, size, "%s{%s}:agent", p, agent), size);
+    return aa_key_join(out, size, p, "{", agent, "}:agent", NULL);
 }
 
 
 int
 aa_key_queue(char *out, size_t size, const char *p, const char *agent)
 {
-    return aa_key_done(snprintf(out, size, "%s{%s}:queue", p, agent), size);
+    return aa_key_join(out, size, p, "{", agent, "}:queue", NULL);
 }
 
 
 int
 aa_key_agent_runs(char *out, size_t size, const char *p, const char *agent)
 {
-    return aa_key_done(snprintf(out, size, "%s{%s}:runs", p, agent), size);
+    return aa_key_join(out, size, p, "{", agent, "}:runs", NULL);
 }
 
 
@@ -39,8 +75,7 @@ int
 aa_key_run(char *out, size_t size, const char *p, const char *agent,
     const char *run)
 {
-    return aa_key_done(snprintf(out, size, "%s{%s}:run:%s", p, agent, run),
-                       size);
+    return aa_key_join(out, size, p, "{", agent, "}:run:", run, NULL);
 }
 
 
@@ -48,8 +83,8 @@ int
 aa_key_run_messages(char *out, size_t size, const char *p,
     const char *agent, const char *run)
 {
-    return aa_key_done(snprintf(out, size, "%s{%s}:run:%s:messages",
-                                p, agent, run), size);
+    return aa_key_join(out, size, p, "{", agent, "}:run:", run, ":messages",
+                       NULL);
 }
 
 
@@ -57,23 +92,21 @@ int
 aa_key_run_steps(char *out, size_t size, const char *p, const char *agent,
     const char *run)
 {
-    return aa_key_done(snprintf(out, size, "%s{%s}:run:%s:steps",
-                                p, agent, run), size);
+    return aa_key_join(out, size, p, "{", agent, "}:run:", run, ":steps", NULL);
 }
 
 
 int
 aa_key_history(char *out, size_t size, const char *p, const char *agent)
 {
-    return aa_key_done(snprintf(out, size, "%s{%s}:history", p, agent),
-                       size);
+    return aa_key_join(out, size, p, "{", agent, "}:history", NULL);
 }
 
 
 int
 aa_key_runloc(char *out, size_t size, const char *p, const char *run)
 {
-    return aa_key_done(snprintf(out, size, "%srunloc:%s", p, run), size);
+    return aa_key_join(out, size, p, "runloc:", run, NULL);
 }
 
 
@@ -81,8 +114,7 @@ int
 aa_key_tenant_agents(char *out, size_t size, const char *p,
     const char *tenant)
 {
-    return aa_key_done(snprintf(out, size, "%stenant:%s:agents", p, tenant),
-                       size);
+    return aa_key_join(out, size, p, "tenant:", tenant, ":agents", NULL);
 }
 
 
@@ -90,16 +122,21 @@ int
 aa_key_tenant_agent_names(char *out, size_t size, const char *p,
     const char *tenant)
 {
-    return aa_key_done(snprintf(out, size, "%stenant:%s:agent_names", p,
-                                tenant), size);
+    return aa_key_join(out, size, p, "tenant:", tenant, ":agent_names", NULL);
+}
+
+
+int
+aa_key_tenants(char *out, size_t size, const char *p)
+{
+    return aa_key_join(out, size, p, "tenants", NULL);
 }
 
 
 int
 aa_key_tenant_runs(char *out, size_t size, const char *p, const char *tenant)
 {
-    return aa_key_done(snprintf(out, size, "%stenant:%s:runs", p, tenant),
-                       size);
+    return aa_key_join(out, size, p, "tenant:", tenant, ":runs", NULL);
 }
 
 
@@ -107,8 +144,7 @@ int
 aa_key_tenant_active(char *out, size_t size, const char *p,
     const char *tenant)
 {
-    return aa_key_done(snprintf(out, size, "%stenant:%s:active", p, tenant),
-                       size);
+    return aa_key_join(out, size, p, "tenant:", tenant, ":active", NULL);
 }
 
 
@@ -116,8 +152,7 @@ int
 aa_key_idempotency(char *out, size_t size, const char *p, const char *tenant,
     const char *sha1)
 {
-    return aa_key_done(snprintf(out, size, "%sidem:%s:%s", p, tenant, sha1),
-                       size);
+    return aa_key_join(out, size, p, "idem:", tenant, ":", sha1, NULL);
 }
 
 
@@ -125,56 +160,61 @@ int
 aa_key_otids(char *out, size_t size, const char *p, const char *agent,
     const char *sha1)
 {
-    return aa_key_done(snprintf(out, size, "%s{%s}:otids:%s", p, agent, sha1),
-                       size);
+    return aa_key_join(out, size, p, "{", agent, "}:otids:", sha1, NULL);
 }
 
 
 int
 aa_key_deleting(char *out, size_t size, const char *p)
 {
-    return aa_key_done(snprintf(out, size, "%sdeleting", p), size);
+    return aa_key_join(out, size, p, "deleting", NULL);
 }
 
 
 int
 aa_key_ready(char *out, size_t size, const char *p)
 {
-    return aa_key_done(snprintf(out, size, "%sready", p), size);
+    return aa_key_join(out, size, p, "ready", NULL);
 }
 
 
 int
 aa_key_processing(char *out, size_t size, const char *p, const char *worker)
 {
-    return aa_key_done(snprintf(out, size, "%sprocessing:%s", p, worker),
-                       size);
+    return aa_key_join(out, size, p, "processing:", worker, NULL);
 }
 
 
 int
 aa_key_workers(char *out, size_t size, const char *p)
 {
-    return aa_key_done(snprintf(out, size, "%sworkers", p), size);
+    return aa_key_join(out, size, p, "workers", NULL);
+}
+
+
+int
+aa_key_sweep(char *out, size_t size, const char *p)
+{
+    return aa_key_join(out, size, p, "sweep", NULL);
 }
 
 
 int
 aa_key_worker(char *out, size_t size, const char *p, const char *worker)
 {
-    return aa_key_done(snprintf(out, size, "%sworker:%s", p, worker), size);
+    return aa_key_join(out, size, p, "worker:", worker, NULL);
 }
 
 
 int
 aa_key_dead(char *out, size_t size, const char *p)
 {
-    return aa_key_done(snprintf(out, size, "%sdead", p), size);
+    return aa_key_join(out, size, p, "dead", NULL);
 }
 
 
 int
 aa_key_callbacks(char *out, size_t size, const char *p)
 {
-    return aa_key_done(snprintf(out, size, "%scallbacks", p), size);
+    return aa_key_join(out, size, p, "callbacks", NULL);
 }

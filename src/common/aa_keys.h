@@ -14,6 +14,7 @@
  *   P{A}:run:R:steps        list    its steps (JSON)
  *   P{A}:history            list    the agent's conversation (JSON)
  *   Prunloc:R               string  A, to find a run from its id alone
+ *   Ptenants                set     tenants that have had agents
  *   Ptenant:T:agents        zset    agents of tenant T
  *   Ptenant:T:agent_names   zset    agents of tenant T by name (lex order)
  *   Ptenant:T:runs          zset    runs of tenant T, as "A/R"
@@ -28,6 +29,7 @@
  *   Pworker:W               string  worker heartbeat, with a TTL
  *   Pdead                   list    run ids given up after max attempts
  *   Pcallbacks              zset    callback deliveries "A/R" by due time
+ *   Psweep                  string  the worker sweeping indexes, with a TTL
  */
 
 #ifndef AA_KEYS_H
@@ -55,6 +57,7 @@ int aa_key_tenant_agents(char *out, size_t size, const char *p,
     const char *tenant);
 int aa_key_tenant_agent_names(char *out, size_t size, const char *p,
     const char *tenant);
+int aa_key_tenants(char *out, size_t size, const char *p);
 int aa_key_tenant_runs(char *out, size_t size, const char *p,
     const char *tenant);
 int aa_key_tenant_active(char *out, size_t size, const char *p,
@@ -68,6 +71,7 @@ int aa_key_ready(char *out, size_t size, const char *p);
 int aa_key_processing(char *out, size_t size, const char *p,
     const char *worker);
 int aa_key_workers(char *out, size_t size, const char *p);
+int aa_key_sweep(char *out, size_t size, const char *p);
 int aa_key_worker(char *out, size_t size, const char *p, const char *worker);
 int aa_key_dead(char *out, size_t size, const char *p);
 int aa_key_callbacks(char *out, size_t size, const char *p);

@@ -266,8 +266,9 @@ aa_job_build(aa_buf_t *job, aa_buf_t *request_config,
 {
     aa_buf_puts(job, "{\"messages\":");
     aa_job_encode_messages(job, f);
-    aa_buf_printf(job, ",\"max_steps\":%lld,\"override_model\":",
-                  (long long) f->max_steps);
+    aa_buf_puts(job, ",\"max_steps\":");
+    aa_buf_int(job, f->max_steps);
+    aa_buf_puts(job, ",\"override_model\":");
     aa_json_encode(job, f->override_model);
     aa_buf_puts(job, ",\"override_system\":");
     aa_json_encode(job, f->override_system);

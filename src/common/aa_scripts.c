@@ -159,7 +159,7 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
       , 2190 },
 
     { "cancel",
-      "7fde1e28607392bd59a8fc58cdfec0921572309c",
+      "816e0e0316a27bac89f53c5fb01cc54821784375",
         "#!lua flags=allow-oom\n"
         "-- cancel: cancel runs of one agent (docs/redis-keys.md, "
         "\"Cancellation\").\n"
@@ -172,7 +172,10 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "-- KEYS[2..]  P{A}:run:R        each run\n"
         "-- ARGV[1]  now, run time (YYYY-MM-DDTHH:MM:SS.ffffffZ)\n"
         "-- ARGV[2]  agent id A\n"
-        "-- ARGV[3..]  run id R of each run, in the order of KEYS[2..]\n"
+        "-- ARGV[3]  retention, ms: a run cancelled here expires that long "
+        "after\n"
+        "--          (unless it has an expiry already); \"0\": it is kept\n"
+        "-- ARGV[4..]  run id R of each run, in the order of KEYS[2..]\n"
         "--\n"
         "-- Returns a status string per run, in order:\n"
         "--   \"not_found\"          no such run (of this agent)\n"
@@ -181,9 +184,9 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "--                        and stop_reason \"cancelled\", "
         "completed_at), and\n"
         "--                        its callback, if it has one, is due at "
-        "once; it\n"
-        "--                        stays in its queue, the worker pops it "
-        "unexecuted\n"
+        "once; its\n"
+        "--                        job is dropped; it stays in its queue, the\n"
+        "--                        worker pops it unexecuted\n"
         "--   \"cancel_requested\"   the run was \"running\": cancel_requested "
         "= 1; the\n"
         "--                        worker executing it aborts it and finishes "
@@ -205,11 +208,15 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "  elseif st == 'created' then\n"
         "    redis.call('HSET', KEYS[i], 'status', 'cancelled',\n"
         "               'stop_reason', 'cancelled', 'completed_at', ARGV[1])\n"
+        "    redis.call('HDEL', KEYS[i], 'request')\n"
+        "    if ARGV[3] ~= '0' then\n"
+        "      redis.call('PEXPIRE', KEYS[i], ARGV[3], 'NX')\n"
+        "    end\n"
         "    if redis.call('HEXISTS', KEYS[i], 'callback_url') == 1 then\n"
         "      local t = redis.call('TIME')\n"
         "      redis.call('ZADD', KEYS[1], 'NX',\n"
         "                 t[1] * 1000 + math.floor(t[2] / 1000),\n"
-        "                 ARGV[2] .. '/' .. ARGV[i + 1])\n"
+        "                 ARGV[2] .. '/' .. ARGV[i + 2])\n"
         "    end\n"
         "    out[#out + 1] = 'cancelled'\n"
         "  else\n"
@@ -218,10 +225,10 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "  end\n"
         "end\n"
         "return out\n"
-      , 2006 },
+      , 2317 },
 
     { "claim",
-      "9481a6ab214b9d009f958512dace388dfe7f4554",
+      "584749b2c0870efa5149e678d1cf5de1cc898205",
         "#!lua flags=allow-oom\n"
         "-- claim: take the head run of the queue of an agent this worker "
         "holds\n"
@@ -236,14 +243,23 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "-- KEYS[4]  Pdead               runs given up\n"
         "-- KEYS[5]  Pcallbacks          callback deliveries, by when they are "
         "due\n"
-        "-- KEYS[6]  P{A}:run:R          the run seen at the head; absent when "
+        "-- KEYS[6]  P{A}:run:R          the run seen at the head; absent, "
+        "with\n"
+        "--                              the next two, when the worker saw "
         "the\n"
-        "--                              worker saw the queue empty\n"
+        "--                              queue empty\n"
+        "-- KEYS[7]  P{A}:run:R:messages its messages\n"
+        "-- KEYS[8]  P{A}:run:R:steps    its steps\n"
         "-- ARGV[1]  agent id A\n"
         "-- ARGV[2]  run id R, or \"\" when the worker saw the queue empty\n"
         "-- ARGV[3]  worker id W\n"
         "-- ARGV[4]  attempts allowed (--max-attempts)\n"
         "-- ARGV[5]  now, run time\n"
+        "-- ARGV[6]  retention, ms: a run popped unexecuted expires that long "
+        "after\n"
+        "--          (unless it has an expiry already), its messages and "
+        "steps\n"
+        "--          too; \"0\": they are kept\n"
         "--\n"
         "-- Returns\n"
         "--   {\"empty\"}            the queue is empty: A left Pprocessing:W\n"
@@ -300,6 +316,14 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "once\n"
         "local function skip(why)\n"
         "  redis.call('LPOP', KEYS[1])\n"
+        "  if why ~= 'missing' then\n"
+        "    redis.call('HDEL', KEYS[6], 'request')\n"
+        "    if ARGV[6] ~= '0' then\n"
+        "      for i = 6, 8 do\n"
+        "        redis.call('PEXPIRE', KEYS[i], ARGV[6], 'NX')\n"
+        "      end\n"
+        "    end\n"
+        "  end\n"
         "  if redis.call('LLEN', KEYS[1]) > 0 then\n"
         "    return {'skipped', why, 0}\n"
         "  end\n"
@@ -352,7 +376,9 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "             'completed_at', ARGV[5], 'metadata', cjson.encode(md))\n"
         "  -- no claim finished it: a late finish of the last one is \"lost\"\n"
         "  redis.call('HDEL', KEYS[6], 'lease')\n"
+        "  -- the dead-letter list keeps the latest 10,000\n"
         "  redis.call('RPUSH', KEYS[4], ARGV[2])\n"
+        "  redis.call('LTRIM', KEYS[4], -10000, -1)\n"
         "  stopped('error', ARGV[5])\n"
         "  if redis.call('HEXISTS', KEYS[6], 'callback_url') == 1 then\n"
         "    local t = redis.call('TIME')\n"
@@ -375,10 +401,10 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "return {'claimed', attempts, lease, g[1] or '', g[2] or '', g[3] or "
         "'',\n"
         "        redis.call('EXISTS', KEYS[3]), a[1] or '', a[2] or ''}\n"
-      , 4905 },
+      , 5515 },
 
     { "create_agent",
-      "71ef5d4f686d882d35296d8e1015abef0a7b5de2",
+      "c436c7cce0e370a94e42226d5ff03caeb460a683",
         "-- create_agent: store a new agent of a tenant (docs/redis-keys.md,\n"
         "-- \"The agent hash\").  Run by the module for POST /v1/agents/.\n"
         "--\n"
@@ -386,10 +412,15 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "-- KEYS[2]  Ptenant:T:agents       the tenant's agents, by creation "
         "time\n"
         "-- KEYS[3]  Ptenant:T:agent_names  the tenant's agents, by name\n"
+        "-- KEYS[4]  Ptenants               the tenants that have had agents "
+        "(the\n"
+        "--                                 worker's sweep walks their "
+        "indexes)\n"
         "-- ARGV[1]  creation time, integer microseconds (the zset score)\n"
         "-- ARGV[2]  agent id A\n"
         "-- ARGV[3]  its name\n"
-        "-- ARGV[4]  field, value, ... of the agent hash\n"
+        "-- ARGV[4]  field, value, ... of the agent hash, \"tenant\" among "
+        "them\n"
         "--\n"
         "-- A member of the name index is the name, a NUL byte, the creation "
         "time\n"
@@ -404,8 +435,9 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "redis.call('ZADD', KEYS[2], ARGV[1], ARGV[2])\n"
         "redis.call('ZADD', KEYS[3], 0, ARGV[3] .. '\\0' .. us .. '\\0' .. "
         "ARGV[2])\n"
+        "redis.call('SADD', KEYS[4], redis.call('HGET', KEYS[1], 'tenant'))\n"
         "return 1\n"
-      , 968 },
+      , 1200 },
 
     { "create_run",
       "a3413e16ba275ce03cdcbeaa5d135a457ee14fd4",
@@ -579,14 +611,16 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
       , 2598 },
 
     { "delete_agent_runs",
-      "fe02d41d1c7d846caeca67545199e46fcf8a4840",
+      "f2d284c2198033ff1dd8f51777b2647bf98d7024",
         "#!lua flags=allow-oom\n"
         "-- delete_agent_runs: remove a batch of runs of an agent being "
         "deleted\n"
         "-- (docs/redis-keys.md, \"Deleting an agent\").  Run by the module "
         "after\n"
         "-- delete_agent, with the ids the previous call answered, until it\n"
-        "-- answers none.\n"
+        "-- answers none; and by the worker's sweep for an agent left in "
+        "Pdeleting\n"
+        "-- (a deletion cut short).\n"
         "--\n"
         "-- KEYS[1]  P{A}:agent             the agent: must be gone already\n"
         "-- KEYS[2]  P{A}:runs              its runs\n"
@@ -646,7 +680,7 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "  redis.call('HDEL', KEYS[7], ARGV[1])\n"
         "end\n"
         "return ids\n"
-      , 2257 },
+      , 2341 },
 
     { "delete_run",
       "15697e1e71ebfe49360a3d90417ce2c3d3fede1b",
@@ -687,7 +721,7 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
       , 1211 },
 
     { "finish",
-      "4b3142693e79dda27ab998b7be6c6d86c43601a7",
+      "82b9ccc1c1498e4dafb18e64526c821808cfb8a3",
         "#!lua flags=allow-oom\n"
         "-- finish: the terminal write of a run, guarded by its lease\n"
         "-- (docs/redis-keys.md, \"Finishing\").  Run by the worker that "
@@ -713,9 +747,15 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "-- ARGV[8]  ttft_ns, \"\" for none\n"
         "-- ARGV[9]  total_duration_ns\n"
         "-- ARGV[10] usage, LettaUsageStatistics JSON\n"
-        "-- ARGV[11] n, the number of messages that follow\n"
-        "-- ARGV[12] m, the number of steps that follow them\n"
-        "-- ARGV[13..12+n]  the run's messages, JSON; then m steps, JSON; the "
+        "-- ARGV[11] retention, ms: the run, its messages and steps expire "
+        "that long\n"
+        "--          after it ends; \"0\": they are kept\n"
+        "-- ARGV[12] the most entries the agent's history keeps (the oldest "
+        "go\n"
+        "--          first); \"0\": no bound\n"
+        "-- ARGV[13] n, the number of messages that follow\n"
+        "-- ARGV[14] m, the number of steps that follow them\n"
+        "-- ARGV[15..14+n]  the run's messages, JSON; then m steps, JSON; the "
         "rest:\n"
         "--                 history entries\n"
         "--\n"
@@ -729,6 +769,8 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "gets\n"
         "-- neither those nor the history entries, so that nothing of it is "
         "left.\n"
+        "-- The job (\"request\") is dropped: nothing reads it once the run "
+        "has ended.\n"
         "--\n"
         "-- Returns {\"ok\", metadata}; {\"already\", status} when this lease "
         "finished\n"
@@ -803,6 +845,7 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "ARGV[5],\n"
         "           'completed_at', ARGV[6], 'total_duration_ns', ARGV[9],\n"
         "           'usage', ARGV[10], 'metadata', metadata)\n"
+        "redis.call('HDEL', KEYS[1], 'request')\n"
         "if ARGV[8] ~= '' then\n"
         "  redis.call('HSET', KEYS[1], 'ttft_ns', ARGV[8])\n"
         "end\n"
@@ -814,14 +857,23 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "             ARGV[1] .. '/' .. ARGV[2])\n"
         "end\n"
         "\n"
-        "local n = tonumber(ARGV[11])\n"
-        "local m = tonumber(ARGV[12])\n"
+        "local n = tonumber(ARGV[13])\n"
+        "local m = tonumber(ARGV[14])\n"
         "redis.call('DEL', KEYS[3], KEYS[8])\n"
-        "push(KEYS[3], 13, 12 + n)\n"
-        "push(KEYS[8], 13 + n, 12 + n + m)\n"
+        "push(KEYS[3], 15, 14 + n)\n"
+        "push(KEYS[8], 15 + n, 14 + n + m)\n"
+        "\n"
+        "if ARGV[11] ~= '0' then\n"
+        "  for _, k in ipairs({KEYS[1], KEYS[3], KEYS[8]}) do\n"
+        "    redis.call('PEXPIRE', k, ARGV[11])\n"
+        "  end\n"
+        "end\n"
         "\n"
         "if redis.call('EXISTS', KEYS[9]) == 1 then\n"
-        "  push(KEYS[4], 13 + n + m, #ARGV)\n"
+        "  push(KEYS[4], 15 + n + m, #ARGV)\n"
+        "  if ARGV[12] ~= '0' then\n"
+        "    redis.call('LTRIM', KEYS[4], -tonumber(ARGV[12]), -1)\n"
+        "  end\n"
         "  redis.call('HSET', KEYS[9], 'last_stop_reason', ARGV[5],\n"
         "             'last_stop_at', ARGV[6], 'last_run_completion', "
         "ARGV[6])\n"
@@ -834,7 +886,7 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "\n"
         "release()\n"
         "return {'ok', metadata}\n"
-      , 4384 },
+      , 4942 },
 
     { "get_agents",
       "992f61655aff5ab59c130e2dbf74f0e8fcb7b6e6",

@@ -2,7 +2,7 @@
  * Copyright (C) 2026, the ngx_http_agent_async_module authors.
  */
 
-#include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "aa_time.h"
@@ -30,47 +30,113 @@ aa_mono_ns(void)
 }
 
 
+/*
+ * The civil date and time of us (UTC; negative times are the epoch), by
+ * the inverse of aa_time_days(): times are rendered on every request, so
+ * neither gmtime_r() nor printf.
+ */
+typedef struct {
+    int64_t  year;
+    int      mon, day, hour, min, sec;
+    long     frac;              /* microseconds */
+} aa_civil_t;
+
+
 static void
-aa_time_split(int64_t us, struct tm *tm, long *frac)
+aa_time_split(int64_t us, aa_civil_t *c)
 {
-    time_t  sec;
+    int64_t  days, secs, era, doe, yoe, doy, mp;
 
     if (us < 0) {
         us = 0;
     }
 
-    sec = (time_t) (us / 1000000);
-    *frac = (long) (us % 1000000);
+    c->frac = (long) (us % 1000000);
+    secs = us / 1000000;
+    days = secs / 86400;
+    secs %= 86400;
 
-    gmtime_r(&sec, tm);
+    c->hour = (int) (secs / 3600);
+    c->min = (int) (secs / 60 % 60);
+    c->sec = (int) (secs % 60);
+
+    days += 719468;
+    era = days / 146097;
+    doe = days - era * 146097;
+    yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    mp = (5 * doy + 2) / 153;
+
+    c->day = (int) (doy - (153 * mp + 2) / 5 + 1);
+    c->mon = (int) (mp < 10 ? mp + 3 : mp - 9);
+    c->year = yoe + era * 400 + (c->mon <= 2);
+}
+
+
+/* n decimal digits of v, zero-padded, at p; returns p + n */
+static char *
+aa_time_digits(char *p, int64_t v, int n)
+{
+    int  i;
+
+    for (i = n - 1; i >= 0; i--) {
+        p[i] = (char) ('0' + v % 10);
+        v /= 10;
+    }
+
+    return p + n;
+}
+
+
+/* "YYYY-MM-DDTHH:MM:SS" (years past 9999 are cut to 4 digits) */
+static char *
+aa_time_date(char *p, const aa_civil_t *c)
+{
+    p = aa_time_digits(p, c->year, 4);
+    *p++ = '-';
+    p = aa_time_digits(p, c->mon, 2);
+    *p++ = '-';
+    p = aa_time_digits(p, c->day, 2);
+    *p++ = 'T';
+    p = aa_time_digits(p, c->hour, 2);
+    *p++ = ':';
+    p = aa_time_digits(p, c->min, 2);
+    *p++ = ':';
+
+    return aa_time_digits(p, c->sec, 2);
 }
 
 
 size_t
 aa_time_run(int64_t us, char *out)
 {
-    long       frac;
-    struct tm  tm;
+    char        *p;
+    aa_civil_t   c;
 
-    aa_time_split(us, &tm, &frac);
+    aa_time_split(us, &c);
 
-    return (size_t) snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
-                             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                             tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+    p = aa_time_date(out, &c);
+    *p++ = '.';
+    p = aa_time_digits(p, c.frac, 6);
+    *p++ = 'Z';
+    *p = '\0';
+
+    return (size_t) (p - out);
 }
 
 
 size_t
 aa_time_msg(int64_t us, char *out)
 {
-    long       frac;
-    struct tm  tm;
+    char        *p;
+    aa_civil_t   c;
 
-    aa_time_split(us, &tm, &frac);
+    aa_time_split(us, &c);
 
-    return (size_t) snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02d+00:00",
-                             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                             tm.tm_hour, tm.tm_min, tm.tm_sec);
+    p = aa_time_date(out, &c);
+    memcpy(p, "+00:00", 7);
+
+    return (size_t) (p + 6 - out);
 }
 
 

@@ -7,14 +7,17 @@
 -- KEYS[2..]  P{A}:run:R        each run
 -- ARGV[1]  now, run time (YYYY-MM-DDTHH:MM:SS.ffffffZ)
 -- ARGV[2]  agent id A
--- ARGV[3..]  run id R of each run, in the order of KEYS[2..]
+-- ARGV[3]  retention, ms: a run cancelled here expires that long after
+--          (unless it has an expiry already); "0": it is kept
+-- ARGV[4..]  run id R of each run, in the order of KEYS[2..]
 --
 -- Returns a status string per run, in order:
 --   "not_found"          no such run (of this agent)
 --   "cancelled"          the run was "created": it is now terminal (status
 --                        and stop_reason "cancelled", completed_at), and
---                        its callback, if it has one, is due at once; it
---                        stays in its queue, the worker pops it unexecuted
+--                        its callback, if it has one, is due at once; its
+--                        job is dropped; it stays in its queue, the
+--                        worker pops it unexecuted
 --   "cancel_requested"   the run was "running": cancel_requested = 1; the
 --                        worker executing it aborts it and finishes it
 --                        "cancelled"
@@ -31,11 +34,15 @@ for i = 2, #KEYS do
   elseif st == 'created' then
     redis.call('HSET', KEYS[i], 'status', 'cancelled',
                'stop_reason', 'cancelled', 'completed_at', ARGV[1])
+    redis.call('HDEL', KEYS[i], 'request')
+    if ARGV[3] ~= '0' then
+      redis.call('PEXPIRE', KEYS[i], ARGV[3], 'NX')
+    end
     if redis.call('HEXISTS', KEYS[i], 'callback_url') == 1 then
       local t = redis.call('TIME')
       redis.call('ZADD', KEYS[1], 'NX',
                  t[1] * 1000 + math.floor(t[2] / 1000),
-                 ARGV[2] .. '/' .. ARGV[i + 1])
+                 ARGV[2] .. '/' .. ARGV[i + 2])
     end
     out[#out + 1] = 'cancelled'
   else

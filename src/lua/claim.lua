@@ -8,13 +8,19 @@
 -- KEYS[3]  P{A}:agent          the agent
 -- KEYS[4]  Pdead               runs given up
 -- KEYS[5]  Pcallbacks          callback deliveries, by when they are due
--- KEYS[6]  P{A}:run:R          the run seen at the head; absent when the
---                              worker saw the queue empty
+-- KEYS[6]  P{A}:run:R          the run seen at the head; absent, with
+--                              the next two, when the worker saw the
+--                              queue empty
+-- KEYS[7]  P{A}:run:R:messages its messages
+-- KEYS[8]  P{A}:run:R:steps    its steps
 -- ARGV[1]  agent id A
 -- ARGV[2]  run id R, or "" when the worker saw the queue empty
 -- ARGV[3]  worker id W
 -- ARGV[4]  attempts allowed (--max-attempts)
 -- ARGV[5]  now, run time
+-- ARGV[6]  retention, ms: a run popped unexecuted expires that long after
+--          (unless it has an expiry already), its messages and steps
+--          too; "0": they are kept
 --
 -- Returns
 --   {"empty"}            the queue is empty: A left Pprocessing:W
@@ -56,6 +62,14 @@ end
 -- pops R unexecuted; an agent whose queue that empties is let go at once
 local function skip(why)
   redis.call('LPOP', KEYS[1])
+  if why ~= 'missing' then
+    redis.call('HDEL', KEYS[6], 'request')
+    if ARGV[6] ~= '0' then
+      for i = 6, 8 do
+        redis.call('PEXPIRE', KEYS[i], ARGV[6], 'NX')
+      end
+    end
+  end
   if redis.call('LLEN', KEYS[1]) > 0 then
     return {'skipped', why, 0}
   end
@@ -100,7 +114,9 @@ if attempts >= tonumber(ARGV[4]) then
              'completed_at', ARGV[5], 'metadata', cjson.encode(md))
   -- no claim finished it: a late finish of the last one is "lost"
   redis.call('HDEL', KEYS[6], 'lease')
+  -- the dead-letter list keeps the latest 10,000
   redis.call('RPUSH', KEYS[4], ARGV[2])
+  redis.call('LTRIM', KEYS[4], -10000, -1)
   stopped('error', ARGV[5])
   if redis.call('HEXISTS', KEYS[6], 'callback_url') == 1 then
     local t = redis.call('TIME')

@@ -2,7 +2,8 @@
 -- delete_agent_runs: remove a batch of runs of an agent being deleted
 -- (docs/redis-keys.md, "Deleting an agent").  Run by the module after
 -- delete_agent, with the ids the previous call answered, until it
--- answers none.
+-- answers none; and by the worker's sweep for an agent left in Pdeleting
+-- (a deletion cut short).
 --
 -- KEYS[1]  P{A}:agent             the agent: must be gone already
 -- KEYS[2]  P{A}:runs              its runs

@@ -21,9 +21,13 @@
 -- ARGV[8]  ttft_ns, "" for none
 -- ARGV[9]  total_duration_ns
 -- ARGV[10] usage, LettaUsageStatistics JSON
--- ARGV[11] n, the number of messages that follow
--- ARGV[12] m, the number of steps that follow them
--- ARGV[13..12+n]  the run's messages, JSON; then m steps, JSON; the rest:
+-- ARGV[11] retention, ms: the run, its messages and steps expire that long
+--          after it ends; "0": they are kept
+-- ARGV[12] the most entries the agent's history keeps (the oldest go
+--          first); "0": no bound
+-- ARGV[13] n, the number of messages that follow
+-- ARGV[14] m, the number of steps that follow them
+-- ARGV[15..14+n]  the run's messages, JSON; then m steps, JSON; the rest:
 --                 history entries
 --
 -- A run with a callback_url gets its delivery queued, due at once, in the
@@ -31,6 +35,7 @@
 -- last_stop_reason, last_stop_at and last_run_completion (completed_at),
 -- last_run_duration_ms; an agent deleted meanwhile (its hash gone) gets
 -- neither those nor the history entries, so that nothing of it is left.
+-- The job ("request") is dropped: nothing reads it once the run has ended.
 --
 -- Returns {"ok", metadata}; {"already", status} when this lease finished
 -- the run before (a retried call); {"lost", status} when another claim
@@ -96,6 +101,7 @@ end
 redis.call('HSET', KEYS[1], 'status', ARGV[4], 'stop_reason', ARGV[5],
            'completed_at', ARGV[6], 'total_duration_ns', ARGV[9],
            'usage', ARGV[10], 'metadata', metadata)
+redis.call('HDEL', KEYS[1], 'request')
 if ARGV[8] ~= '' then
   redis.call('HSET', KEYS[1], 'ttft_ns', ARGV[8])
 end
@@ -106,14 +112,23 @@ if redis.call('HEXISTS', KEYS[1], 'callback_url') == 1 then
              ARGV[1] .. '/' .. ARGV[2])
 end
 
-local n = tonumber(ARGV[11])
-local m = tonumber(ARGV[12])
+local n = tonumber(ARGV[13])
+local m = tonumber(ARGV[14])
 redis.call('DEL', KEYS[3], KEYS[8])
-push(KEYS[3], 13, 12 + n)
-push(KEYS[8], 13 + n, 12 + n + m)
+push(KEYS[3], 15, 14 + n)
+push(KEYS[8], 15 + n, 14 + n + m)
+
+if ARGV[11] ~= '0' then
+  for _, k in ipairs({KEYS[1], KEYS[3], KEYS[8]}) do
+    redis.call('PEXPIRE', k, ARGV[11])
+  end
+end
 
 if redis.call('EXISTS', KEYS[9]) == 1 then
-  push(KEYS[4], 13 + n + m, #ARGV)
+  push(KEYS[4], 15 + n + m, #ARGV)
+  if ARGV[12] ~= '0' then
+    redis.call('LTRIM', KEYS[4], -tonumber(ARGV[12]), -1)
+  end
   redis.call('HSET', KEYS[9], 'last_stop_reason', ARGV[5],
              'last_stop_at', ARGV[6], 'last_run_completion', ARGV[6])
   local ns = tonumber(ARGV[9])

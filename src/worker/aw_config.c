@@ -73,6 +73,14 @@ static const aw_option_t  aw_options[] = {
       "heartbeat lifetime: a worker silent this long is reaped" },
     { "reap-interval-ms", AW_OPT_INT, AW_OFF(reap_interval_ms), 10,
       86400000, "2000", "period of the reaper" },
+    { "retention-seconds", AW_OPT_INT, AW_OFF(retention), 0, INT_MAX,
+      "604800", "a run ended expires this long after, its messages and "
+      "steps too (604800: 7 days; 0: kept)" },
+    { "history-max", AW_OPT_INT, AW_OFF(history_max), 0, INT_MAX, "1000",
+      "entries an agent's history keeps, the oldest dropped (0: all)" },
+    { "sweep-interval-ms", AW_OPT_INT, AW_OFF(sweep_interval_ms), 100,
+      86400000, "60000", "period of the sweep of expired runs' index "
+      "entries" },
     { "drain-ms", AW_OPT_INT, AW_OFF(drain_ms), 0, 86400000, "10000",
       "on SIGTERM/SIGINT: grace for in-flight runs before hand-back" },
     { "block-ms", AW_OPT_INT, AW_OFF(block_ms), 10, 60000, "1000",

@@ -32,6 +32,9 @@ typedef struct {
     int    heartbeat_ms;
     int    lease_ttl_ms;
     int    reap_interval_ms;
+    int    retention;           /* seconds; 0: runs are kept */
+    int    history_max;         /* 0: no bound */
+    int    sweep_interval_ms;
     int    drain_ms;
     int    block_ms;            /* BLMOVE block time */
     int    callback_timeout_ms;

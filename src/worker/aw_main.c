@@ -23,6 +23,7 @@
 #include "aw_log.h"
 #include "aw_sched.h"
 #include "aw_slot.h"
+#include "aw_sweep.h"
 #include "aw_worker.h"
 
 
@@ -127,7 +128,7 @@ main(int argc, char **argv)
     aw_config_t        *cf;
     const aw_backend_t *backend;
     aw_slot_t          *slots;
-    pthread_t           hb, cb;
+    pthread_t           hb, cb, sw;
     sigset_t            set;
     int                 i, rc, started, stuck;
 
@@ -208,6 +209,14 @@ main(int argc, char **argv)
         return 1;
     }
 
+    /* the sweep thread too leaves at the drain, as a slot */
+    __atomic_add_fetch(&aw_worker.live_slots, 1, __ATOMIC_ACQ_REL);
+
+    if (pthread_create(&sw, NULL, aw_sweep_main, NULL) != 0) {
+        aw_log_error(NULL, NULL, "cannot start the sweep thread");
+        return 1;
+    }
+
     /* the run loop, before the slots that hand it their runs */
     if (cf->runs_in_flight > 0 && aw_sched_start(cf->runs_in_flight) != 0) {
         aw_log_error(NULL, NULL, "cannot start the run loop");
@@ -248,6 +257,7 @@ main(int argc, char **argv)
         }
 
         pthread_join(cb, NULL);
+        pthread_join(sw, NULL);
         aw_sched_join();
     }
 

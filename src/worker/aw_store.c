@@ -15,7 +15,7 @@
 
 
 #define AW_FINISH_KEYS  9
-#define AW_FINISH_ARGS  21      /* before the messages, steps, history */
+#define AW_FINISH_ARGS  23      /* before the messages, steps, history */
 
 
 static const char *const  aw_skip_reasons[] = {
@@ -42,6 +42,16 @@ aw_reply_copy(redisReply *r, char *out, size_t size)
     out[r->len] = '\0';
 
     return 0;
+}
+
+
+/* --retention-seconds as the scripts take it: ms, "0" to keep */
+static const char *
+aw_store_retention_ms(char *buf, size_t size)
+{
+    snprintf(buf, size, "%lld", (long long) aw_worker.cf.retention * 1000);
+
+    return buf;
 }
 
 
@@ -278,13 +288,14 @@ int
 aw_store_claim(aw_redis_t *r, const char *agent, aw_claim_t *claim,
     const char **why)
 {
-    const char  *argv[11], *p;
+    const char  *argv[14], *p;
     char         queue[AA_KEY_MAX], processing[AA_KEY_MAX];
     char         agent_key[AA_KEY_MAX], dead[AA_KEY_MAX], run_key[AA_KEY_MAX];
-    char         callbacks[AA_KEY_MAX];
-    char         run[AA_ID_MAX], max[16], now[32];
+    char         callbacks[AA_KEY_MAX], messages[AA_KEY_MAX];
+    char         steps[AA_KEY_MAX];
+    char         run[AA_ID_MAX], max[16], now[32], ttl[32];
     redisReply  *reply;
-    int          rc;
+    int          rc, nkeys;
 
     p = aw_worker.cf.prefix;
     claim->run[0] = '\0';
@@ -314,7 +325,10 @@ aw_store_claim(aw_redis_t *r, const char *agent, aw_claim_t *claim,
 
     if (reply->type == REDIS_REPLY_STRING) {
         if (aw_reply_copy(reply, run, sizeof(run)) != 0
-            || aa_key_run(run_key, sizeof(run_key), p, agent, run) < 0)
+            || aa_key_run(run_key, sizeof(run_key), p, agent, run) < 0
+            || aa_key_run_messages(messages, sizeof(messages), p, agent,
+                                   run) < 0
+            || aa_key_run_steps(steps, sizeof(steps), p, agent, run) < 0)
         {
             /* not even a key can be made of it: it cannot be a run */
             aw_log_error(NULL, agent, "dropped a bad run id (%zu bytes) "
@@ -340,20 +354,22 @@ aw_store_claim(aw_redis_t *r, const char *agent, aw_claim_t *claim,
     argv[2] = agent_key;
     argv[3] = dead;
     argv[4] = callbacks;
-    argv[5] = run_key;
-    argv[6] = agent;
-    argv[7] = run;
-    argv[8] = aw_worker.id;
-    argv[9] = max;
-    argv[10] = now;
+    nkeys = 5;
 
-    if (run[0] == '\0') {
-        /* no run key: the ARGV move up one */
-        memmove(&argv[5], &argv[6], 5 * sizeof(char *));
+    if (run[0] != '\0') {
+        argv[nkeys++] = run_key;
+        argv[nkeys++] = messages;
+        argv[nkeys++] = steps;
     }
 
-    reply = aw_redis_eval(r, AA_SCRIPT_CLAIM, run[0] ? 6 : 5,
-                          run[0] ? 11 : 10, argv, NULL);
+    argv[nkeys] = agent;
+    argv[nkeys + 1] = run;
+    argv[nkeys + 2] = aw_worker.id;
+    argv[nkeys + 3] = max;
+    argv[nkeys + 4] = now;
+    argv[nkeys + 5] = aw_store_retention_ms(ttl, sizeof(ttl));
+
+    reply = aw_redis_eval(r, AA_SCRIPT_CLAIM, nkeys, nkeys + 6, argv, NULL);
 
     rc = aw_store_claim_decode(reply, agent, run, claim, why);
 
@@ -383,6 +399,7 @@ aw_store_finish(aw_redis_t *r, const aw_claim_t *claim,
     char          ready[AA_KEY_MAX], callbacks[AA_KEY_MAX];
     char          steps[AA_KEY_MAX], agent[AA_KEY_MAX];
     char          now[32], ttft[32], total[32], count[32], nsteps[32];
+    char          ttl[32], hmax[32];
     redisReply   *reply;
     int           rc;
 
@@ -429,6 +446,7 @@ aw_store_finish(aw_redis_t *r, const aw_claim_t *claim,
     snprintf(total, sizeof(total), "%lld", (long long) fin->total_ns);
     snprintf(count, sizeof(count), "%zu", nmsg);
     snprintf(nsteps, sizeof(nsteps), "%zu", nstep);
+    snprintf(hmax, sizeof(hmax), "%d", aw_worker.cf.history_max);
 
     argv[0] = claim->run_key;
     argv[1] = queue;
@@ -449,8 +467,10 @@ aw_store_finish(aw_redis_t *r, const aw_claim_t *claim,
     argv[16] = ttft;
     argv[17] = total;
     argv[18] = fin->usage;
-    argv[19] = count;
-    argv[20] = nsteps;
+    argv[19] = aw_store_retention_ms(ttl, sizeof(ttl));
+    argv[20] = hmax;
+    argv[21] = count;
+    argv[22] = nsteps;
 
     for (i = 0; i < AW_FINISH_ARGS; i++) {
         lens[i] = strlen(argv[i]);
@@ -817,8 +837,8 @@ aw_store_reap(aw_redis_t *r, int self)
 int
 aw_store_cancel(aw_redis_t *r, const char *run, char *out, size_t size)
 {
-    const char  *argv[5];
-    char         key[AA_KEY_MAX], agent[AA_ID_MAX], now[32];
+    const char  *argv[6];
+    char         key[AA_KEY_MAX], agent[AA_ID_MAX], now[32], ttl[32];
     char         callbacks[AA_KEY_MAX];
     redisReply  *reply;
     int          rc;
@@ -853,9 +873,10 @@ aw_store_cancel(aw_redis_t *r, const char *run, char *out, size_t size)
     argv[1] = key;
     argv[2] = now;
     argv[3] = agent;
-    argv[4] = run;
+    argv[4] = aw_store_retention_ms(ttl, sizeof(ttl));
+    argv[5] = run;
 
-    reply = aw_redis_eval(r, AA_SCRIPT_CANCEL, 2, 5, argv, NULL);
+    reply = aw_redis_eval(r, AA_SCRIPT_CANCEL, 2, 6, argv, NULL);
 
     rc = 0;
 

@@ -53,7 +53,7 @@ sub create_run_raw {
     my @fields = (id => $a, tenant => 'acme', created_at => $NOW,
                   name => "n\x{263a}", system => 'be brief',
                   llm => '{"model":null}', state => '{"id":"' . $a . '"}');
-    is rs('create_agent', [ @$k{qw(agent tenant_agents tenant_names)} ],
+    is rs('create_agent', [ @$k{qw(agent tenant_agents tenant_names tenants)} ],
           $US, $a, "n\x{263a}", @fields), 1, 'create_agent answers 1';
     my %want = @fields;
     utf8::encode($want{name});
@@ -65,8 +65,10 @@ sub create_run_raw {
         [ "n\xe2\x98\xba\x00" . ('0' x (20 - length $US)) . "$US\x00$a", 0 ],
         'create_agent: in the name index, name NUL 20-digit µs NUL id';
     is_deeply [ sort keys %{ dump_all() } ],
-        [ sort @$k{qw(agent tenant_agents tenant_names)} ],
-        'create_agent writes those three keys only (no queue, not in ready)';
+        [ sort @$k{qw(agent tenant_agents tenant_names tenants)} ],
+        'create_agent writes those four keys only (no queue, not in ready)';
+    is_deeply $r->cmd('SMEMBERS', $k->{tenants}), ['acme'],
+        'create_agent: the tenant is in Ptenants';
     inv_ok('aa:', [$a], 'a new agent with no run is nowhere');
 }
 
@@ -283,8 +285,8 @@ for my $what (qw(run runloc)) {
     my $run = create_run($r, $a, prefix => 'tst:', tenant => 't1');
     my $k = ks(prefix => 'tst:', agent => $a, run => $run, tenant => 't1');
     is_deeply [ sort keys %{ dump_all() } ],
-        [ sort @$k{qw(agent tenant_agents tenant_names queue runs run runloc
-                      tenant_runs tenant_active ready)} ],
+        [ sort @$k{qw(agent tenant_agents tenant_names tenants queue runs run
+                      runloc tenant_runs tenant_active ready)} ],
         'prefix tst: every key written is a tst: key of the contract';
     is_deeply $r->cmd('LRANGE', 'tst:ready', 0, -1), [$a],
         'prefix tst: the agent is in tst:ready';

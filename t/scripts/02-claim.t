@@ -160,17 +160,52 @@ sub held {
 
 # --- skipped: terminal heads and a missing hash -----------------------
 
+# retention: a run popped unexecuted expires, its parts too; an expiry it
+# has already (set when it was cancelled) is kept
+{
+    fresh();
+    my $w = wid('s-ttl');
+    my ($a, $r1, $r2, $r3) = held($w, 3);
+    my $k1 = ks(agent => $a, run => $r1, worker => $w);
+    my $k2 = ks(agent => $a, run => $r2, worker => $w);
+    $r->cmd('HSET', $k1->{run}, 'status', 'cancelled');
+    $r->cmd('RPUSH', $k1->{messages}, '{}');
+    $r->cmd('RPUSH', $k1->{steps}, '{}');
+    is_deeply claim($a, $r1, $w, retention => 60000),
+        [ 'skipped', 'cancelled', 0 ], 'retention: the cancelled run skipped';
+    for my $part (qw(run messages steps)) {
+        my $ttl = $r->cmd('PTTL', $k1->{$part});
+        ok $ttl > 59000 && $ttl <= 60000, "retention: its $part expire in "
+            . "60 s (PTTL $ttl)";
+    }
+    $r->cmd('HSET', $k2->{run}, 'status', 'cancelled');
+    $r->cmd('PEXPIRE', $k2->{run}, 5000);
+    claim($a, $r2, $w, retention => 60000);
+    my $ttl = $r->cmd('PTTL', $k2->{run});
+    ok $ttl > 0 && $ttl <= 5000, "retention: an expiry set already is kept "
+        . "(PTTL $ttl)";
+    ok !$r->cmd('EXISTS', $k2->{messages}),
+        'retention: no messages key made for a run that had none';
+    inv_ok('aa:', [$a], 'after skips with retention');
+}
+
 for my $status (qw(completed failed cancelled)) {
     fresh();
     my $w = wid("s-$status");
     my ($a, $r1, $r2) = held($w, 2);
     my $k = ks(agent => $a, run => $r1, worker => $w);
     $r->cmd('HSET', $k->{run}, 'status', $status);
+    my $h0 = $r->hgetall($k->{run});
     my $before = dump_all();
     is_deeply claim($a, $r1, $w), [ 'skipped', $status, 0 ],
         "head run $status: {\"skipped\", \"$status\"}";
-    is_deeply changed($before, dump_all()), [ $k->{queue} ],
-        "skipped $status: only the queue changed (run hash untouched)";
+    is_deeply changed($before, dump_all()), [ sort @$k{qw(queue run)} ],
+        "skipped $status: the queue and the run hash changed";
+    delete $h0->{request};
+    is_deeply $r->hgetall($k->{run}), $h0,
+        "skipped $status: the run lost its job, nothing else";
+    is $r->cmd('PTTL', $k->{run}), -1,
+        "skipped $status: retention \"0\": no expiry";
     is_deeply $r->cmd('LRANGE', $k->{queue}, 0, -1), [$r2],
         "skipped $status: popped, the next run is the head";
     is $r->cmd('LLEN', $k->{dead}), 0, "skipped $status: not dead-lettered";

@@ -71,6 +71,10 @@ sub lrange { $r->cmd('LRANGE', $_[0], 0, -1) }
           usage => '{"total_tokens":7}', metadata => $MD, lease => $lease,
           attempts => 1, started_at => $h0->{started_at} },
         'ok: the terminal fields written, lease/attempts/started_at kept';
+    ok exists $h0->{request} && !exists $h->{request},
+        'ok: the job ("request") is dropped at the end';
+    is_deeply [ map { $r->cmd('PTTL', $_) } @$k{qw(run messages)} ],
+        [ -1, -1 ], 'ok: retention "0": the run and messages do not expire';
     is_deeply lrange($k->{messages}), [ '{"m":1}', '{"m":2}' ],
         'ok: the messages replace what was there';
     is_deeply lrange($k->{history}),
@@ -92,6 +96,31 @@ sub lrange { $r->cmd('LRANGE', $_[0], 0, -1) }
         'retried finish: {"already", "completed"}';
     is_deeply dump_all(), $before,
         'retried finish: nothing written (no history appended twice)';
+}
+
+# --- retention and the history's bound --------------------------------
+
+{
+    fresh();
+    my $w = wid('ttl');
+    my ($a, $lease, $run) = claimed($w, 1);
+    my $k = ks(agent => $a, run => $run, worker => $w);
+    $r->cmd('RPUSH', $k->{history}, map { "old-$_" } 1 .. 5);
+    is finish(agent => $a, run => $run, worker => $w, lease => $lease,
+              retention => 90000, history_max => 4,
+              messages => [ '{"m":1}' ], steps => [ '{"s":1}' ],
+              history => [ 'new-1', 'new-2' ])->[0], 'ok',
+        'retention: finished';
+    for my $part (qw(run messages steps)) {
+        my $ttl = $r->cmd('PTTL', $k->{$part});
+        ok $ttl > 89000 && $ttl <= 90000,
+            "retention: the run's $part expire in 90 s (PTTL $ttl)";
+    }
+    is $r->cmd('PTTL', $k->{agent}), -1, 'retention: the agent is kept';
+    is_deeply lrange($k->{history}), [qw(old-4 old-5 new-1 new-2)],
+        'history_max 4: the newest 4 entries kept, the oldest dropped';
+    is $r->cmd('PTTL', $k->{history}), -1, 'the history does not expire';
+    inv_ok('aa:', [$a], 'after a finish with retention');
 }
 
 # --- the agent's run metrics, whatever the end --------------------------

@@ -61,6 +61,7 @@ my $T = '2026-01-01T00:00:05.000005Z';
     is cancel($a, $r1, $T), 'cancelled', 'created: cancelled';
     is_deeply changed($before, dump_all()), [ $k->{run} ],
         'cancelled: the run hash is the only key written';
+    delete $h0->{request};
     is_deeply $r->hgetall($k->{run}),
         { %$h0, status => 'cancelled', stop_reason => 'cancelled',
           completed_at => $T },
@@ -71,6 +72,9 @@ my $T = '2026-01-01T00:00:05.000005Z';
     is_deeply $r->cmd('LRANGE', 'aa:ready', 0, -1), [$a],
         'cancelled: the agent stays in Pready';
     inv_ok('aa:', [$a], 'after cancelling a queued run');
+
+    is $r->cmd('PTTL', $k->{run}), -1,
+        'cancelled with retention "0": no expiry';
 
     # the worker pops it unexecuted and claims the next one
     my $w = wid('cx');
@@ -140,7 +144,7 @@ for my $status (qw(completed failed cancelled)) {
     my $out = ScriptsTest::rs('cancel',
         [ 'aa:callbacks', map { ks(agent => $a, run => $_)->{run} }
                               $r1, $r2, $r3, $ghost ],
-        $T, $a, $r1, $r2, $r3, $ghost);
+        $T, $a, '0', $r1, $r2, $r3, $ghost);
     is_deeply $out, [ 'cancel_requested', 'cancelled', 'already_cancelled',
                       'not_found' ], 'one answer per run, in order';
     is $r->cmd('HGET', ks(agent => $a, run => $r2)->{run}, 'status'),
@@ -152,8 +156,28 @@ for my $status (qw(completed failed cancelled)) {
     ok !$r->cmd('EXISTS', ks(agent => $a, run => $ghost)->{run}),
         'no hash made for the unknown one';
     inv_ok('aa:', [$a], 'after cancelling several runs');
-    is_deeply ScriptsTest::rs('cancel', ['aa:callbacks'], $T, $a), [],
+    is_deeply ScriptsTest::rs('cancel', ['aa:callbacks'], $T, $a, '0'), [],
         'no run at all: an empty list';
+}
+
+# --- retention --------------------------------------------------------
+
+{
+    fresh();
+    my $a = create_agent($r);
+    my $r1 = create_run($r, $a);
+    my $k = ks(agent => $a, run => $r1);
+    is cancel($a, $r1, $T, retention => 30000), 'cancelled',
+        'retention: cancelled';
+    my $ttl = $r->cmd('PTTL', $k->{run});
+    ok $ttl > 29000 && $ttl <= 30000,
+        "retention: the cancelled run expires in 30 s (PTTL $ttl)";
+    is $r->cmd('HEXISTS', $k->{run}, 'request'), 0,
+        'retention: its job dropped';
+    is cancel($a, $r1, $T, retention => 90000), 'already_cancelled',
+        'a second cancel: already_cancelled';
+    ok $r->cmd('PTTL', $k->{run}) <= 30000, 'and the expiry is unchanged';
+    inv_ok('aa:', [$a], 'after cancelling with retention');
 }
 
 # --- another prefix ---------------------------------------------------

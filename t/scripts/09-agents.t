@@ -23,7 +23,7 @@ sub agent_at {
     my $t = $o{tenant} // 'default';
     my $a = $o{id} // 'agent-' . uuid4();
     my $k = ks(agent => $a, tenant => $t);
-    rs('create_agent', [ @$k{qw(agent tenant_agents tenant_names)} ], $us, $a,
+    rs('create_agent', [ @$k{qw(agent tenant_agents tenant_names tenants)} ], $us, $a,
        $name, id => $a, tenant => $t, created_at => '2026-01-01T00:00:00.000000Z',
        name => $name, system => '', llm => '{}', state => '{"id":"' . $a . '"}');
     return $a;

@@ -52,7 +52,8 @@ sub ks {
         tenant_names => "${p}tenant:$t:agent_names",
         tenant_runs => "${p}tenant:$t:runs",
         tenant_active => "${p}tenant:$t:active",
-        deleting => "${p}deleting",
+        deleting => "${p}deleting", tenants => "${p}tenants",
+        sweep => "${p}sweep",
     );
     if (defined $a) {
         $k{agent} = "$p\{$a}:agent";
@@ -78,22 +79,24 @@ sub wid { "scripts-host:$$:" . ($_[0] // ++$SEQ) }
 
 sub fresh { redis()->cmd('FLUSHALL') }
 
-# claim(A, R or '', W, max => 3, now => ..., prefix => ...): with R '' the
-# run key is left out, as the worker does (aw_store_claim).
+# claim(A, R or '', W, max => 3, now => ..., retention => '0' (ms),
+# prefix => ...): with R '' the run's keys are left out, as the worker
+# does (aw_store_claim).
 sub claim {
     my ($a, $run, $w, %o) = @_;
     my $k = ks(prefix => $o{prefix}, agent => $a, run => $run, worker => $w);
     my @keys = ($k->{queue}, $k->{processing}, $k->{agent}, $k->{dead},
                 $k->{callbacks});
-    push @keys, $k->{run} if $run ne '';
+    push @keys, @$k{qw(run messages steps)} if $run ne '';
     return rs('claim', \@keys, $a, $run, $w, $o{max} // 3,
-              $o{now} // '2026-01-01T00:00:01.000001Z');
+              $o{now} // '2026-01-01T00:00:01.000001Z',
+              $o{retention} // '0');
 }
 
 # finish(agent =>, run =>, worker =>, lease =>, status => 'completed',
 #        stop_reason =>, now =>, error => '', ttft => '', total =>,
-#        usage =>, messages => [...], steps => [...], history => [...],
-#        prefix =>)
+#        usage =>, retention => '0' (ms), history_max => '0',
+#        messages => [...], steps => [...], history => [...], prefix =>)
 sub finish {
     my (%o) = @_;
     my $k = ks(prefix => $o{prefix}, agent => $o{agent}, run => $o{run},
@@ -109,7 +112,8 @@ sub finish {
               $o{stop_reason} // 'end_turn',
               $o{now} // '2026-01-01T00:00:02.000002Z',
               $o{error} // '', $o{ttft} // '', $o{total} // '1500',
-              $o{usage} // '{"step_count":1}', scalar @msgs, scalar @steps,
+              $o{usage} // '{"step_count":1}', $o{retention} // '0',
+              $o{history_max} // '0', scalar @msgs, scalar @steps,
               @msgs, @steps, @hist);
 }
 
@@ -149,7 +153,8 @@ sub cancel {
     my ($a, $run, $now, %o) = @_;
     my $k = ks(prefix => $o{prefix}, agent => $a, run => $run);
     my $out = rs('cancel', [ $k->{callbacks}, $k->{run} ],
-                 $now // '2026-01-01T00:00:04.000004Z', $a, $run);
+                 $now // '2026-01-01T00:00:04.000004Z', $a,
+                 $o{retention} // '0', $run);
     return ref $out eq 'ARRAY' ? $out->[0] : $out;
 }
 

@@ -276,11 +276,35 @@ test_string_or_null(void **state)
 }
 
 
+static void
+test_int(void **state)
+{
+    aa_buf_t  b;
+
+    aa_buf_init(&b);
+    aa_buf_int(&b, 0);
+    aa_buf_putc(&b, ' ');
+    aa_buf_int(&b, 7);
+    aa_buf_putc(&b, ' ');
+    aa_buf_int(&b, -42);
+    aa_buf_putc(&b, ' ');
+    aa_buf_int(&b, INT64_MAX);
+    aa_buf_putc(&b, ' ');
+    aa_buf_int(&b, INT64_MIN);
+    aa_buf_cstr(&b);
+    assert_false(b.failed);
+    assert_string_equal(b.data, "0 7 -42 9223372036854775807 "
+                        "-9223372036854775808");
+    aa_buf_free(&b);
+}
+
+
 int
 main(void)
 {
     const struct CMUnitTest  tests[] = {
         cmocka_unit_test(test_init_append),
+        cmocka_unit_test(test_int),
         cmocka_unit_test(test_cstr_empty),
         cmocka_unit_test(test_growth),
         cmocka_unit_test(test_reset),

@@ -4,6 +4,10 @@
  * aa_id: UUID v4 generation and the "<prefix>-<uuid4>" validator.
  */
 
+#include <pthread.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "aa_test.h"
 #include "aa_id.h"
 
@@ -53,6 +57,109 @@ test_uuid4_unique(void **state)
             assert_string_not_equal(u[i], u[j]);
         }
     }
+}
+
+
+/* past several refills of the per-thread block: still no repeat */
+static void
+test_uuid4_unique_refills(void **state)
+{
+    int          i, j, n;
+    static char  u[2000][AA_UUID_LEN + 1];
+
+    n = 2000;       /* 32,000 bytes: the 4,096-byte block refilled 7 times */
+
+    for (i = 0; i < n; i++) {
+        assert_int_equal(aa_uuid4(u[i]), 0);
+    }
+
+    for (i = 0; i < n; i++) {
+        for (j = 0; j < i; j++) {
+            assert_string_not_equal(u[i], u[j]);
+        }
+    }
+}
+
+
+/* a forked child must not make the ids its parent makes next */
+static void
+test_uuid4_fork(void **state)
+{
+    int    fds[2], status;
+    char   parent[AA_UUID_LEN + 1], child[AA_UUID_LEN + 1], warm[64];
+    pid_t  pid;
+
+    /* the parent's block is filled, with most of it left */
+    assert_int_equal(aa_uuid4(warm), 0);
+    assert_int_equal(pipe(fds), 0);
+
+    pid = fork();
+    assert_true(pid >= 0);
+
+    if (pid == 0) {
+        close(fds[0]);
+        if (aa_uuid4(child) != 0
+            || write(fds[1], child, sizeof(child)) != sizeof(child))
+        {
+            _exit(1);
+        }
+        _exit(0);
+    }
+
+    close(fds[1]);
+    assert_int_equal(aa_uuid4(parent), 0);
+    assert_int_equal(read(fds[0], child, sizeof(child)), sizeof(child));
+    close(fds[0]);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+    assert_string_not_equal(parent, child);
+}
+
+
+static void *
+uuid4_thread(void *arg)
+{
+    aa_uuid4(arg);
+    return NULL;
+}
+
+
+/* threads draw from blocks of their own */
+static void
+test_uuid4_threads(void **state)
+{
+    int        i, j;
+    char       u[8][AA_UUID_LEN + 1];
+    pthread_t  t[8];
+
+    for (i = 0; i < 8; i++) {
+        assert_int_equal(pthread_create(&t[i], NULL, uuid4_thread, u[i]), 0);
+    }
+
+    for (i = 0; i < 8; i++) {
+        pthread_join(t[i], NULL);
+        assert_true(aa_uuid4_valid(u[i], strlen(u[i])));
+        for (j = 0; j < i; j++) {
+            assert_string_not_equal(u[i], u[j]);
+        }
+    }
+}
+
+
+/* aa_random: any length, a long one past the block too */
+static void
+test_random_lengths(void **state)
+{
+    unsigned char  a[5000], b[5000], zero[5000];
+
+    memset(zero, 0, sizeof(zero));
+    assert_int_equal(aa_random(a, sizeof(a)), 0);
+    assert_int_equal(aa_random(b, sizeof(b)), 0);
+    assert_memory_not_equal(a, b, sizeof(a));
+    assert_memory_not_equal(a, zero, sizeof(a));
+    assert_int_equal(aa_random(a, 1), 0);
+    assert_int_equal(aa_random(a, 0), 0);
 }
 
 
@@ -165,6 +272,10 @@ main(void)
     const struct CMUnitTest  tests[] = {
         cmocka_unit_test(test_uuid4_format),
         cmocka_unit_test(test_uuid4_unique),
+        cmocka_unit_test(test_uuid4_unique_refills),
+        cmocka_unit_test(test_uuid4_fork),
+        cmocka_unit_test(test_uuid4_threads),
+        cmocka_unit_test(test_random_lengths),
         cmocka_unit_test(test_uuid4_bits),
         cmocka_unit_test(test_id_new),
         cmocka_unit_test(test_uuid_valid_edges),

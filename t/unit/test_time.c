@@ -4,6 +4,10 @@
  * aa_time: run and message timestamp formats.
  */
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
 #include "aa_test.h"
 #include "aa_time.h"
 
@@ -54,6 +58,43 @@ test_known_instants(void **state)
     expect_msg(1709251199999999LL, "2024-02-29T23:59:59+00:00");
     expect_run(951825600000000LL, "2000-02-29T12:00:00.000000Z");
     expect_run(4102444799000000LL, "2099-12-31T23:59:59.000000Z");
+}
+
+
+/* against gmtime_r() and printf, over every day from 1970 to 2400 */
+static void
+test_against_libc(void **state)
+{
+    char       want[64], got[32];
+    int64_t    day, us;
+    time_t     sec;
+    struct tm  tm;
+
+    srandom(42);
+
+    /* 157,054 days: 1970-01-01 to 2400-01-01 */
+    for (day = 0; day < 157054; day++) {
+        /* a random moment of the day, a random fraction */
+        us = (day * 86400 + random() % 86400) * 1000000 + random() % 1000000;
+        sec = (time_t) (us / 1000000);
+        gmtime_r(&sec, &tm);
+
+        snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
+                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                 tm.tm_min, tm.tm_sec, (int) (us % 1000000));
+        aa_time_run(us, got);
+        if (strcmp(got, want) != 0) {
+            fail_msg("%lld: %s, not %s", (long long) us, got, want);
+        }
+
+        snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02d+00:00",
+                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                 tm.tm_min, tm.tm_sec);
+        aa_time_msg(us, got);
+        if (strcmp(got, want) != 0) {
+            fail_msg("%lld: %s, not %s", (long long) us, got, want);
+        }
+    }
 }
 
 
@@ -125,6 +166,7 @@ main(void)
     const struct CMUnitTest  tests[] = {
         cmocka_unit_test(test_epoch),
         cmocka_unit_test(test_known_instants),
+        cmocka_unit_test(test_against_libc),
         cmocka_unit_test(test_negative_clamps),
         cmocka_unit_test(test_clocks),
         cmocka_unit_test(test_parse_run),

@@ -113,7 +113,11 @@ ok wait_status(run_key('aa:', $agent, $big), 20, 'completed'),
     'a run with 5000 messages completes';
 is $r->cmd('LLEN', "aa:{$agent}:run:$big:messages"), 10000,
     '10000 Letta messages stored';
-is $r->cmd('LLEN', "aa:{$agent}:history"), 10002, 'history grew by 10000';
+is $r->cmd('LLEN', "aa:{$agent}:history"), 1000,
+    'history kept to its bound, --history-max 1000 by default';
+is $r->cmd('LINDEX', "aa:{$agent}:history", -1),
+    '{"role":"assistant","content":"line 5000"}',
+    'the newest entries are the ones kept';
 
 is worker_stop($w), 0, 'SIGTERM: exit 0';
 is $r->cmd('SCARD', 'aa:workers'), 0, 'worker removed itself from workers';

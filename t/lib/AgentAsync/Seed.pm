@@ -72,7 +72,8 @@ sub create_agent {
                                 %{ $o{state} // {} } });
     run_script(sub { $r->cmd(@_) }, 'create_agent',
             [ "$p\{$id}:agent", "${p}tenant:$tenant:agents",
-              "${p}tenant:$tenant:agent_names" ], $us, $id, $name,
+              "${p}tenant:$tenant:agent_names", "${p}tenants" ], $us, $id,
+            $name,
             id => $id, tenant => $tenant, created_at => run_time($us),
             name => $name, system => $o{system} // '', llm => $llm,
             state => $state);
