@@ -55,6 +55,9 @@ sub run_start {
     my $pid = fork // die "fork: $!";
     if ($pid == 0) {
         POSIX::setsid();
+        # as a terminal would start it: a SIGHUP ignored by whoever ran the
+        # tests (nohup) would be ignored by scripts/run too, untrappable
+        $SIG{$_} = 'DEFAULT' for qw(HUP INT TERM);
         open STDIN, '<', '/dev/null';
         open STDOUT, '>', $s->{log};
         open STDERR, '>&', \*STDOUT;
