@@ -28,7 +28,8 @@ sub seed {
 # against the id.  Arguments are raw JSON texts.
 sub agent_re {
     my %o = (name => undef, description => 'null', system => '""', model => 'null',
-             llm => $LLM_NULL, handle => 'null', tags => '[]', metadata => 'null', @_);
+             llm => $LLM_NULL, handle => 'null', tags => '[]', metadata => 'null',
+             blocks => '', @_);
     my $name = defined $o{name} ? quotemeta($o{name}) : '"agent-\1"';
     my $re = '^\{"id":"agent-([0-9a-f]{8})-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}",'
            . '"name":' . $name . ',"description":' . quotemeta($o{description})
@@ -36,7 +37,8 @@ sub agent_re {
            . '"model":' . quotemeta($o{model}) . ',"llm_config":' . quotemeta($o{llm})
            . ',"handle":' . quotemeta($o{handle}) . '\},"embedding_config":null,'
            . '"tags":' . quotemeta($o{tags}) . ',"metadata":' . quotemeta($o{metadata})
-           . ',"tools":\[\],"tool_rules":\[\],"memory":\{"blocks":\[\]\},"message_ids":\[\],'
+           . ',"tools":\[\],"tool_rules":\[\],"memory":\{"blocks":\[' . $o{blocks}
+           . '\]\},"message_ids":\[\],'
            . '"project_id":null,"created_at":"(' . $TS . ')","updated_at":"\2",'
            . '"last_run_completion":null,"last_run_duration_ms":null,"last_stop_reason":null\}$';
     return qr/$re/;
@@ -189,12 +191,12 @@ main::agent_re(model => '"anthropic/claude-x"', handle => '"anthropic/claude-x"'
 
 
 
-=== TEST 5: null fields count as absent; unknown fields are ignored
+=== TEST 5: null fields count as absent; unknown fields are ignored; memory blocks kept
 --- request
 POST /v1/agents/
 {"name":null,"description":null,"system":null,"model":null,"llm_config":null,"tags":null,"metadata":null,"embedding":"openai/text-embedding-3-small","tools":["web_search"],"memory_blocks":[{"label":"human","value":"x"}]}
 --- response_body_like eval
-main::agent_re()
+main::agent_re(blocks => '\{"id":"block-[0-9a-f-]{36}","label":"human","value":"x","limit":100000,"description":null,"read_only":false\}')
 
 
 

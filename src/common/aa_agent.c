@@ -5,11 +5,20 @@
 #include <string.h>
 
 #include "aa_agent.h"
+#include "aa_id.h"
 #include "aa_json.h"
 #include "aa_time.h"
 
 
 #define AA_AGENT_TYPE  "letta_v1_agent"
+
+
+/* Letta 0.16.8's AgentType */
+static const char *const  aa_agent_types[] = {
+    "memgpt_agent", "memgpt_v2_agent", "letta_v1_agent", "react_agent",
+    "workflow_agent", "split_thread_agent", "sleeptime_agent",
+    "voice_convo_agent", "voice_sleeptime_agent", NULL
+};
 
 
 typedef struct {
@@ -19,6 +28,8 @@ typedef struct {
     yajl_val      metadata;
     yajl_val      tags;
     yajl_val      temperature;
+    yajl_val      agent_type;
+    yajl_val      memory_blocks;    /* checked: an array of blocks */
 
     /* model handle "provider/model" */
     const char   *handle;
@@ -47,6 +58,8 @@ static void aa_agent_model(aa_errors_t *e, yajl_val v,
     aa_agent_fields_t *f);
 static void aa_agent_validate(aa_errors_t *e, yajl_val body,
     aa_agent_fields_t *f);
+static void aa_agent_blocks_check(aa_errors_t *e, yajl_val blocks);
+static void aa_agent_blocks(aa_buf_t *b, yajl_val blocks);
 static void aa_agent_str(aa_buf_t *b, yajl_val v, const char *dflt,
     size_t dflt_len);
 static void aa_agent_llm(aa_buf_t *b, aa_agent_fields_t *f);
@@ -224,6 +237,126 @@ aa_agent_validate(aa_errors_t *e, yajl_val body, aa_agent_fields_t *f)
     {
         aa_agent_llm_config(e, v, f);
     }
+
+    if (aa_v_field(e, "body", body, "agent_type", AA_V_STRING,
+                   AA_V_NULLABLE, &v)
+        == 1
+        && aa_v_literal(e, "body/agent_type", v, aa_agent_types,
+                        "enum", "Input should be a valid AgentType"))
+    {
+        f->agent_type = v;
+    }
+
+    if (aa_v_field(e, "body", body, "memory_blocks", AA_V_LIST,
+                   AA_V_NULLABLE, &v)
+        == 1)
+    {
+        aa_agent_blocks_check(e, v);
+        f->memory_blocks = v;
+    }
+}
+
+
+/* CreateBlock: label and value required; limit, description, read_only */
+
+static void
+aa_agent_blocks_check(aa_errors_t *e, yajl_val blocks)
+{
+    size_t    i;
+    yajl_val  b, v;
+    int64_t   n;
+    char      loc[AA_LOC_MAX], vloc[AA_LOC_MAX];
+
+    for (i = 0; i < blocks->u.array.len; i++) {
+        b = blocks->u.array.values[i];
+        aa_v_loc_idx(loc, "body/memory_blocks", i);
+
+        if (!aa_v_check(e, loc, b, AA_V_MODEL)) {
+            continue;
+        }
+
+        (void) aa_v_field(e, loc, b, "label", AA_V_STRING, AA_V_REQUIRED,
+                          NULL);
+        (void) aa_v_field(e, loc, b, "value", AA_V_STRING, AA_V_REQUIRED,
+                          NULL);
+        (void) aa_v_field(e, loc, b, "description", AA_V_STRING,
+                          AA_V_NULLABLE, NULL);
+        (void) aa_v_field(e, loc, b, "read_only", AA_V_BOOL, AA_V_NULLABLE,
+                          NULL);
+
+        v = aa_json_get(b, "limit");
+
+        if (v != NULL && !YAJL_IS_NULL(v)) {
+            aa_v_loc(vloc, loc, "limit");
+            (void) aa_v_int(e, vloc, v, 0, INT32_MAX, &n);
+        }
+    }
+}
+
+
+/*
+ * The blocks of the state's memory: each with its id (kept from the
+ * stored state, else a new one), label, value, limit, description and
+ * read_only, as Letta's Block has them.
+ */
+
+static void
+aa_agent_blocks(aa_buf_t *b, yajl_val blocks)
+{
+    size_t       i;
+    yajl_val     k, v;
+    char         id[AA_ID_MAX];
+    int64_t      n;
+    aa_errors_t  e;
+
+    aa_buf_puts(b, "\"memory\":{\"blocks\":[");
+
+    for (i = 0; blocks != NULL && i < blocks->u.array.len; i++) {
+        k = blocks->u.array.values[i];
+
+        aa_buf_puts(b, i ? ",{\"id\":" : "{\"id\":");
+        v = aa_json_get(k, "id");
+
+        if (v != NULL && YAJL_IS_STRING(v)
+            && aa_id_valid("block", v->u.string, strlen(v->u.string)))
+        {
+            aa_buf_json_string(b, v->u.string, strlen(v->u.string));
+
+        } else if (aa_id_new("block", id, sizeof(id)) < 0) {
+            b->failed = 1;
+
+        } else {
+            aa_buf_json_string(b, id, strlen(id));
+        }
+
+        aa_buf_puts(b, ",\"label\":");
+        aa_json_encode(b, aa_json_get(k, "label"));
+        aa_buf_puts(b, ",\"value\":");
+        aa_json_encode(b, aa_json_get(k, "value"));
+
+        /* Letta's default limit of a block: CORE_MEMORY_BLOCK_CHAR_LIMIT */
+        n = 100000;
+        v = aa_json_get(k, "limit");
+        if (v != NULL && !YAJL_IS_NULL(v)) {
+            aa_errors_init(&e);
+            (void) aa_v_int(&e, "limit", v, 0, INT32_MAX, &n);
+            aa_errors_free(&e);
+        }
+
+        aa_buf_printf(b, ",\"limit\":%lld,\"description\":", (long long) n);
+        v = aa_json_get(k, "description");
+        if (v != NULL && YAJL_IS_STRING(v)) {
+            aa_json_encode(b, v);
+        } else {
+            aa_buf_puts(b, "null");
+        }
+
+        v = aa_json_get(k, "read_only");
+        aa_buf_puts(b, (v != NULL && YAJL_IS_TRUE(v))
+                       ? ",\"read_only\":true}" : ",\"read_only\":false}");
+    }
+
+    aa_buf_puts(b, "]}");
 }
 
 
@@ -367,7 +500,9 @@ aa_agent_build(aa_agent_t *a, aa_agent_fields_t *f, const char *id,
     aa_agent_str(b, f->description, NULL, 0);
     aa_buf_puts(b, ",\"system\":");
     aa_agent_str(b, f->system, "", 0);
-    aa_buf_puts(b, ",\"agent_type\":\"" AA_AGENT_TYPE "\",\"model\":");
+    aa_buf_puts(b, ",\"agent_type\":");
+    aa_agent_str(b, f->agent_type, AA_AGENT_TYPE, sizeof(AA_AGENT_TYPE) - 1);
+    aa_buf_puts(b, ",\"model\":");
     aa_agent_handle(b, f);
     aa_buf_puts(b, ",\"llm_config\":");
     aa_agent_llm(b, f);
@@ -384,9 +519,10 @@ aa_agent_build(aa_agent_t *a, aa_agent_fields_t *f, const char *id,
 
     aa_buf_puts(b, ",\"metadata\":");
     aa_json_encode(b, f->metadata);
-    aa_buf_puts(b, ",\"tools\":[],\"tool_rules\":[],"
-                "\"memory\":{\"blocks\":[]},\"message_ids\":[],"
-                "\"project_id\":null,\"created_at\":");
+    aa_buf_puts(b, ",\"tools\":[],\"tool_rules\":[],");
+    aa_agent_blocks(b, f->memory_blocks);
+    aa_buf_puts(b, ",\"message_ids\":[],\"project_id\":null,"
+                "\"created_at\":");
     aa_buf_json_string(b, ts, n);
     aa_buf_puts(b, ",\"updated_at\":");
     aa_buf_json_string(b, uts, un);

@@ -109,6 +109,11 @@ aa_agent_update(aa_agent_t *a, const char *state, size_t len,
                             aa_json_get(s, "llm_config"));
     }
 
+    /* what the agent is made of, and its memory as edited, carry over */
+    aa_agent_update_put(&body, "agent_type", aa_json_get(s, "agent_type"));
+    aa_agent_update_put(&body, "memory_blocks",
+                        aa_json_get(aa_json_get(s, "memory"), "blocks"));
+
     aa_buf_putc(&body, '}');
     aa_buf_cstr(&body);
 

@@ -42,6 +42,12 @@ aa_message_render(aa_buf_t *out, const aa_message_t *m)
     aa_buf_puts(out, ",\"is_err\":null,\"seq_id\":null");
     aa_message_nullable(out, ",\"run_id\":", m->run_id);
 
+    if (m->fields != NULL) {
+        aa_buf_putc(out, ',');
+        aa_buf_append(out, m->fields, m->fields_len);
+        return aa_buf_putc(out, '}');
+    }
+
     aa_buf_puts(out, ",\"content\":");
 
     if (m->content == NULL || m->content_len == 0) {

@@ -24,12 +24,17 @@ typedef struct {
     const char  *run_id;        /* NULL renders null */
     const char  *content;       /* a JSON value: string or array of parts */
     size_t       content_len;
+    const char  *fields;        /* or, in its place: members of the
+                                   message's type (tool_call_message...),
+                                   JSON text without braces; NULL: none */
+    size_t       fields_len;
 } aa_message_t;
 
 /*
  * Appends the message object with every common field, in Letta's order:
  * id, date, name, message_type, otid, sender_id, step_id, is_err, seq_id,
- * run_id, content.  name, sender_id, is_err and seq_id are null.
+ * run_id, content (or m->fields).  name, sender_id, is_err and seq_id are
+ * null.
  */
 int aa_message_render(aa_buf_t *out, const aa_message_t *m);
 

@@ -30,9 +30,11 @@ typedef enum {
     AA_SCRIPT_HEARTBEAT,                /* src/lua/heartbeat.lua */
     AA_SCRIPT_LIST_AGENTS,              /* src/lua/list_agents.lua */
     AA_SCRIPT_LIST_RUNS,                /* src/lua/list_runs.lua */
+    AA_SCRIPT_MEMORY_WRITE,             /* src/lua/memory_write.lua */
     AA_SCRIPT_READ_RUNS,                /* src/lua/read_runs.lua */
     AA_SCRIPT_REAP_AGENT,               /* src/lua/reap_agent.lua */
     AA_SCRIPT_RETIRE_WORKER,            /* src/lua/retire_worker.lua */
+    AA_SCRIPT_RUN_PROGRESS,             /* src/lua/run_progress.lua */
     AA_SCRIPT_TAKE,                     /* src/lua/take.lua */
     AA_SCRIPT_UPDATE_AGENT,             /* src/lua/update_agent.lua */
     AA_SCRIPT_N

@@ -7,9 +7,10 @@
 #include "aw_backend.h"
 
 
-/* "openai" and "letta" will join here. */
+/* "letta" will join here. */
 static const aw_backend_t  *aw_backends[] = {
     &aw_backend_echo,
+    &aw_backend_openai,
 };
 
 

@@ -27,6 +27,7 @@ typedef struct {
 } aw_backend_t;
 
 extern const aw_backend_t  aw_backend_echo;
+extern const aw_backend_t  aw_backend_openai;
 
 /* The backend called name, or NULL. */
 const aw_backend_t *aw_backend_find(const char *name);

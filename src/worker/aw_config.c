@@ -12,8 +12,10 @@
 
 #include "aa_conf.h"
 #include "aa_keys.h"
+#include "aw_backend.h"
 #include "aw_config.h"
 #include "aw_log.h"
+#include "aw_provider.h"
 
 
 typedef enum {
@@ -60,7 +62,7 @@ static const aw_option_t  aw_options[] = {
     { "concurrency", AW_OPT_INT, AW_OFF(concurrency), 1, 1024, "8",
       "runs executed at once (one thread and connection each)" },
     { "backend", AW_OPT_STRING, AW_OFF(backend), 0, 0, "echo",
-      "what executes a run: echo" },
+      "what executes a run: echo or openai" },
     { "echo-delay-ms", AW_OPT_INT, AW_OFF(echo_delay_ms), 0, INT_MAX, "0",
       "echo backend: time a run takes before answering" },
     { "max-attempts", AW_OPT_INT, AW_OFF(max_attempts), 1, 1000, "3",
@@ -97,6 +99,35 @@ static const aw_option_t  aw_options[] = {
       "whsec_<base64>: sign callbacks (Standard Webhooks)" },
     { "callback-allow", AW_OPT_LIST, AW_OFF(callback_allow), 0, 0, NULL,
       "CIDR callbacks may reach although not public (repeatable)" },
+    { "provider", AW_OPT_LIST, AW_OFF(provider), 0, 0, NULL,
+      "NAME=URL: an OpenAI-compatible provider (repeatable); its key "
+      "from NAME_API_KEY or --provider-key-file" },
+    { "provider-key-file", AW_OPT_LIST, AW_OFF(provider_key_file), 0, 0,
+      NULL, "NAME=PATH: the file holding a provider's API key "
+      "(repeatable)" },
+    { "allow-model-endpoint", AW_OPT_LIST, AW_OFF(allow_model_endpoint), 0,
+      0, NULL, "URL prefix an agent's llm_config.model_endpoint may start "
+      "with (repeatable)" },
+    { "fallback-backend", AW_OPT_STRING, AW_OFF(fallback_backend), 0, 0,
+      NULL, "openai backend: what serves agents of no configured provider "
+      "(echo)" },
+    { "model-stream", AW_OPT_INT, AW_OFF(model_stream), 0, 1, "1",
+      "openai backend: ask for streamed answers (1) or not (0)" },
+    { "model-connect-timeout-ms", AW_OPT_INT,
+      AW_OFF(model_connect_timeout_ms), 1, 600000, "10000",
+      "openai backend: connection timeout" },
+    { "model-idle-timeout-ms", AW_OPT_INT, AW_OFF(model_idle_timeout_ms), 1,
+      3600000, "120000", "openai backend: longest silence of the model "
+      "server, to the first byte and between two" },
+    { "model-timeout-ms", AW_OPT_INT, AW_OFF(model_timeout_ms), 1,
+      86400000, "600000", "openai backend: timeout of one model call" },
+    { "model-retries", AW_OPT_INT, AW_OFF(model_retries), 0, 20, "2",
+      "openai backend: retries of a call that failed transiently" },
+    { "model-backoff-ms", AW_OPT_INT, AW_OFF(model_backoff_ms), 0, 600000,
+      "500", "openai backend: delay before the first retry; doubles" },
+    { "runs-in-flight", AW_OPT_INT, AW_OFF(runs_in_flight), 0, 100000, "0",
+      "runs executed at once on the run loop, a fiber each (0: none, "
+      "each slot executes its own run)" },
     { "log-level", AW_OPT_LEVEL, AW_OFF(log_level), 0, 0, "info",
       "error, warn, info or debug" },
     { "config", AW_OPT_STRING, AW_OFF(config), 0, 0, NULL,
@@ -127,6 +158,26 @@ aw_option_find(const char *name, size_t len)
 }
 
 
+/* which source set a list: values of one source add up */
+static int *
+aw_list_source(aw_config_t *cf, size_t offset)
+{
+    if (offset == AW_OFF(provider)) {
+        return &cf->provider_source;
+    }
+
+    if (offset == AW_OFF(provider_key_file)) {
+        return &cf->provider_key_file_source;
+    }
+
+    if (offset == AW_OFF(allow_model_endpoint)) {
+        return &cf->allow_model_endpoint_source;
+    }
+
+    return &cf->callback_allow_source;
+}
+
+
 static int
 aw_option_set(aw_config_t *cf, const aw_option_t *o, const char *value,
     int source, const char *origin)
@@ -141,7 +192,9 @@ aw_option_set(aw_config_t *cf, const aw_option_t *o, const char *value,
         /* values of one source add up; a higher source starts afresh */
         sp = (char **) ((char *) cf + o->offset);
 
-        if (*sp != NULL && cf->callback_allow_source == source) {
+        ip = aw_list_source(cf, o->offset);
+
+        if (*sp != NULL && *ip == source) {
             joined = malloc(strlen(*sp) + strlen(value) + 2);
             if (joined != NULL) {
                 sprintf(joined, "%s,%s", *sp, value);
@@ -158,7 +211,7 @@ aw_option_set(aw_config_t *cf, const aw_option_t *o, const char *value,
 
         free(*sp);
         *sp = joined;
-        cf->callback_allow_source = source;
+        *ip = source;
         return 0;
 
     case AW_OPT_STRING:
@@ -505,9 +558,21 @@ aw_config_check(aw_config_t *cf)
 {
     const char  *msg;
 
-    if (strcmp(cf->backend, "echo") != 0) {
+    if (aw_backend_find(cf->backend) == NULL) {
         fprintf(stderr, "agent-async-worker: backend \"%s\" is unknown "
-                "(available: echo)\n", cf->backend);
+                "(available: echo, openai)\n", cf->backend);
+        return -1;
+    }
+
+    if (cf->fallback_backend != NULL
+        && strcmp(cf->fallback_backend, "echo") != 0)
+    {
+        fprintf(stderr, "agent-async-worker: fallback-backend \"%s\" is "
+                "unknown (available: echo)\n", cf->fallback_backend);
+        return -1;
+    }
+
+    if (aw_provider_load(cf) != 0) {
         return -1;
     }
 

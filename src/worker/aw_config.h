@@ -45,6 +45,20 @@ typedef struct {
     char  *callback_secret;         /* "whsec_...", or NULL: no signature */
     char  *callback_allow;          /* CIDRs, comma-separated, or NULL */
     int    callback_allow_source;   /* which source set it: see .c */
+    char  *provider;                /* NAME=URL, comma-separated */
+    int    provider_source;
+    char  *provider_key_file;       /* NAME=PATH, comma-separated */
+    int    provider_key_file_source;
+    char  *allow_model_endpoint;    /* URL prefixes, comma-separated */
+    int    allow_model_endpoint_source;
+    char  *fallback_backend;        /* serves agents of no provider */
+    int    model_stream;
+    int    model_connect_timeout_ms;
+    int    model_idle_timeout_ms;
+    int    model_timeout_ms;
+    int    model_retries;
+    int    model_backoff_ms;
+    int    runs_in_flight;          /* the run loop's room; 0: no loop */
     int    log_level;
     char  *config;              /* the config file read, if any */
     char  *cancel;              /* --cancel RUN: one-shot command */

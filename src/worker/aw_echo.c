@@ -18,44 +18,6 @@
 #include "aw_worker.h"
 
 
-/* The text of a content value: a string, or the text parts of an array. */
-static int
-aw_echo_text(yajl_val content, aa_buf_t *text)
-{
-    size_t    i;
-    yajl_val  part, type, t;
-
-    if (YAJL_IS_STRING(content)) {
-        aa_buf_puts(text, content->u.string);
-        return 0;
-    }
-
-    if (!YAJL_IS_ARRAY(content)) {
-        return -1;
-    }
-
-    for (i = 0; i < content->u.array.len; i++) {
-        part = content->u.array.values[i];
-
-        if (!YAJL_IS_OBJECT(part)) {
-            return -1;
-        }
-
-        type = aa_json_get(part, "type");
-        t = aa_json_get(part, "text");
-
-        if (type != NULL && YAJL_IS_STRING(type)
-            && strcmp(type->u.string, "text") == 0
-            && t != NULL && YAJL_IS_STRING(t))
-        {
-            aa_buf_puts(text, t->u.string);
-        }
-    }
-
-    return 0;
-}
-
-
 static int
 aw_echo_item(aw_job_t *job, size_t i, yajl_val item)
 {
@@ -97,7 +59,7 @@ aw_echo_item(aw_job_t *job, size_t i, yajl_val item)
 
     rc = AW_JOB_DONE;
 
-    if (content == NULL || aw_echo_text(content, &text) != 0) {
+    if (content == NULL || aw_job_content_text(content, &text) != 0) {
         rc = aw_job_fail(job, "invalid job: request.messages[%zu].content "
                          "is not a string or an array of parts", i);
         goto done;

@@ -11,6 +11,7 @@
 #include "aa_time.h"
 #include "aw_job.h"
 #include "aw_log.h"
+#include "aw_sched.h"
 #include "aw_worker.h"
 
 
@@ -63,6 +64,24 @@ aw_job_fail(aw_job_t *job, const char *fmt, ...)
     aa_buf_reset(&job->error);
     aa_buf_puts(&job->error, text);
     aa_buf_cstr(&job->error);
+    job->fail_reason = NULL;
+
+    return AW_JOB_FAILED;
+}
+
+
+int
+aw_job_fail_as(aw_job_t *job, const char *stop_reason, const char *fmt, ...)
+{
+    va_list  ap;
+    char     text[1024];
+
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+
+    aw_job_fail(job, "%s", text);
+    job->fail_reason = stop_reason;
 
     return AW_JOB_FAILED;
 }
@@ -136,6 +155,11 @@ aw_job_check(aw_job_t *job)
         return AW_JOB_SHUTDOWN;
     }
 
+    /* on the run loop, one read for every run: its verdict */
+    if (aw_sched_on_fiber()) {
+        return aw_sched_cancelled() ? AW_JOB_CANCELLED : 0;
+    }
+
     now = aa_mono_ns();
 
     /* the claim read cancel_requested: the first interval starts there */
@@ -174,6 +198,12 @@ aw_job_sleep(aw_job_t *job, int ms)
             return 0;
         }
 
+        /* a fiber yields: the loop wakes it at the end, or at a tick */
+        if (aw_sched_on_fiber()) {
+            aw_sched_wait(end);
+            continue;
+        }
+
         /* whole milliseconds, rounded up: never short of ms */
         left = (left + 999999) / 1000000;
 
@@ -197,6 +227,16 @@ int
 aw_job_message(aw_job_t *job, const char *message_type, const char *otid,
     const char *content, size_t content_len)
 {
+    return aw_job_message_fields(job, message_type, otid, content,
+                                 content_len, NULL, 0);
+}
+
+
+int
+aw_job_message_fields(aw_job_t *job, const char *message_type,
+    const char *otid, const char *content, size_t content_len,
+    const char *fields, size_t fields_len)
+{
     aa_buf_t      b;
     aa_message_t  m;
     char          id[AA_ID_MAX], part_otid[AA_UUID_LEN + 1];
@@ -205,7 +245,11 @@ aw_job_message(aw_job_t *job, const char *message_type, const char *otid,
         return -1;
     }
 
-    if (otid == NULL && strcmp(message_type, "assistant_message") == 0) {
+    /* what the model made is derived from its assistant message */
+    if (otid == NULL && (strcmp(message_type, "assistant_message") == 0
+                         || strcmp(message_type, "tool_call_message") == 0
+                         || strcmp(message_type, "reasoning_message") == 0))
+    {
         if (aa_message_part_otid(id, 0, part_otid) != 0) {
             return -1;
         }
@@ -220,6 +264,8 @@ aw_job_message(aw_job_t *job, const char *message_type, const char *otid,
     m.run_id = job->claim.run;
     m.content = content;
     m.content_len = content_len;
+    m.fields = fields;
+    m.fields_len = fields_len;
 
     aa_buf_init(&b);
     aa_message_render(&b, &m);
@@ -227,6 +273,51 @@ aw_job_message(aw_job_t *job, const char *message_type, const char *otid,
     if (aw_strv_push(&job->out_messages, &b) != 0) {
         aa_buf_free(&b);
         return -1;
+    }
+
+    return 0;
+}
+
+
+int
+aw_job_next_step(aw_job_t *job)
+{
+    return aa_id_new("step", job->step_id, sizeof(job->step_id)) < 0 ? -1
+                                                                     : 0;
+}
+
+
+int
+aw_job_content_text(yajl_val content, aa_buf_t *text)
+{
+    size_t    i;
+    yajl_val  part, type, t;
+
+    if (YAJL_IS_STRING(content)) {
+        aa_buf_puts(text, content->u.string);
+        return 0;
+    }
+
+    if (!YAJL_IS_ARRAY(content)) {
+        return -1;
+    }
+
+    for (i = 0; i < content->u.array.len; i++) {
+        part = content->u.array.values[i];
+
+        if (!YAJL_IS_OBJECT(part)) {
+            return -1;
+        }
+
+        type = aa_json_get(part, "type");
+        t = aa_json_get(part, "text");
+
+        if (type != NULL && YAJL_IS_STRING(type)
+            && strcmp(type->u.string, "text") == 0
+            && t != NULL && YAJL_IS_STRING(t))
+        {
+            aa_buf_puts(text, t->u.string);
+        }
     }
 
     return 0;

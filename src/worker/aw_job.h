@@ -51,6 +51,9 @@ struct aw_job_s {
     aa_usage_t   usage;
     const char  *stop_reason;
     aa_buf_t     error;
+    const char  *fail_reason;           /* stop_reason of a failure, NULL:
+                                           "error" */
+    int          keep_messages;         /* a failure keeps its messages */
 };
 
 void aw_job_init(aw_job_t *job, aw_redis_t *redis);
@@ -79,10 +82,28 @@ void aw_job_output(aw_job_t *job);
 /*
  * Appends a Letta message of the run: content is a JSON value (string or
  * array of parts); otid NULL gives the part-0 otid of the new message id
- * for assistant messages, null otherwise.  0 or -1.
+ * for assistant, tool call and reasoning messages, null otherwise.  0 or -1.
  */
 int aw_job_message(aw_job_t *job, const char *message_type,
     const char *otid, const char *content, size_t content_len);
+
+/*
+ * The same with the members of the message's type (tool_call_message,
+ * tool_return_message, reasoning_message...) in place of content: JSON
+ * text without braces.
+ */
+int aw_job_message_fields(aw_job_t *job, const char *message_type,
+    const char *otid, const char *content, size_t content_len,
+    const char *fields, size_t fields_len);
+
+/* A new job->step_id, for the next step.  0 or -1. */
+int aw_job_next_step(aw_job_t *job);
+
+/*
+ * The text of a message's content: a string, or the "text" parts of an
+ * array of parts (others ignored).  0, or -1 when it is neither.
+ */
+int aw_job_content_text(yajl_val content, aa_buf_t *text);
 
 /*
  * Appends the run's current step (job->step_id) with its token counts and
@@ -98,5 +119,9 @@ int aw_job_history(aw_job_t *job, const char *role, const char *text,
 /* Sets the failure text; returns AW_JOB_FAILED. */
 int aw_job_fail(aw_job_t *job, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* The same, the run's stop_reason being stop_reason (llm_api_error...). */
+int aw_job_fail_as(aw_job_t *job, const char *stop_reason, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -21,6 +21,7 @@
 #include "aw_cancel.h"
 #include "aw_heartbeat.h"
 #include "aw_log.h"
+#include "aw_sched.h"
 #include "aw_slot.h"
 #include "aw_sweep.h"
 #include "aw_worker.h"
@@ -216,6 +217,12 @@ main(int argc, char **argv)
         return 1;
     }
 
+    /* the run loop, before the slots that hand it their runs */
+    if (cf->runs_in_flight > 0 && aw_sched_start(cf->runs_in_flight) != 0) {
+        aw_log_error(NULL, NULL, "cannot start the run loop");
+        return 1;
+    }
+
     started = 0;
 
     for (i = 0; i < cf->concurrency; i++) {
@@ -251,6 +258,7 @@ main(int argc, char **argv)
 
         pthread_join(cb, NULL);
         pthread_join(sw, NULL);
+        aw_sched_join();
     }
 
     /* the heartbeat thread leaves its loop at once, then the beat ends */

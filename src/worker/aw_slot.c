@@ -10,6 +10,7 @@
 #include "aw_job.h"
 #include "aw_log.h"
 #include "aw_metrics.h"
+#include "aw_sched.h"
 #include "aw_slot.h"
 #include "aw_store.h"
 #include "aw_worker.h"
@@ -25,7 +26,7 @@
  * exits; what cannot be handed back is left to the reaper.
  */
 static void
-aw_slot_handback(aw_slot_t *s, const char *agent, const char *run,
+aw_slot_handback(aw_redis_t *redis, const char *agent, const char *run,
     aw_undo_e undo, const char *why)
 {
     char  head[AA_ID_MAX];
@@ -35,13 +36,13 @@ aw_slot_handback(aw_slot_t *s, const char *agent, const char *run,
 
     do {
         /* waits out the reconnect backoff: a retry never spins */
-        if (aw_redis_ensure(&s->redis, AW_EXITING) != 0) {
+        if (aw_redis_ensure(redis, AW_EXITING) != 0) {
             aw_log_error(NULL, agent, "could not hand the agent back (%s): "
                          "it is left to the reaper", why);
             return;
         }
 
-        rc = aw_store_handback(&s->redis, agent, run, undo, head,
+        rc = aw_store_handback(redis, agent, run, undo, head,
                                sizeof(head), &refunded);
     } while (rc == -1);
 
@@ -84,7 +85,7 @@ aw_slot_skipped(const char *agent, const char *run, const char *why)
  * agent forever.
  */
 static int
-aw_slot_finish(aw_slot_t *s, aw_job_t *job, const char *status,
+aw_slot_finish(aw_redis_t *redis, aw_job_t *job, const char *status,
     const char *stop_reason, int with_output, int64_t end_ns)
 {
     aa_buf_t     usage;
@@ -107,16 +108,18 @@ aw_slot_finish(aw_slot_t *s, aw_job_t *job, const char *status,
                                        : -1;
     fin.total_ns = end_ns - job->claim_ns;
     fin.usage = usage.data;
-    fin.messages = with_output ? &job->out_messages : NULL;
-    fin.steps = with_output ? &job->out_steps : NULL;
+    /* a failed agent loop keeps the messages of the steps it made */
+    fin.messages = with_output || job->keep_messages ? &job->out_messages
+                                                     : NULL;
+    fin.steps = with_output || job->keep_messages ? &job->out_steps : NULL;
     fin.history = with_output ? &job->out_history : NULL;
 
     rc = AW_FINISH_ERROR;
     errors = 0;
     drops = 0;
 
-    while (aw_redis_ensure(&s->redis, AW_ABORTING) == 0) {
-        rc = aw_store_finish(&s->redis, &job->claim, &fin);
+    while (aw_redis_ensure(redis, AW_ABORTING) == 0) {
+        rc = aw_store_finish(redis, &job->claim, &fin);
 
         if (rc == AW_FINISH_DROPPED) {
             if (++drops >= AW_FINISH_DROPS) {
@@ -142,38 +145,24 @@ aw_slot_finish(aw_slot_t *s, aw_job_t *job, const char *status,
 }
 
 
-static void
-aw_slot_execute(aw_slot_t *s, aw_job_t *job)
+/*
+ * A run's end, whichever thread executed it: the terminal write, or the
+ * hand-back, and its log line.
+ */
+void
+aw_slot_end(aw_redis_t *redis, const char *backend, aw_job_t *job, int rc)
 {
-    int          rc, frc;
+    int          frc;
     int64_t      end_ns;
     const char  *status, *stop_reason, *run, *agent;
 
     run = job->claim.run;
     agent = job->claim.agent;
-
-    aw_log_info(run, agent, "claimed attempt=%ld lease=%s",
-                job->claim.attempts, job->claim.lease);
-
-    if (aw_job_prepare(job) != 0) {
-        rc = AW_JOB_FAILED;
-
-    } else {
-        /* cancelled while in flight, before a crash or a hand-back */
-        rc = job->claim.cancel_requested ? AW_JOB_CANCELLED
-                                         : aw_job_check(job);
-
-        if (rc == 0) {
-            aw_log_info(run, agent, "running backend=%s messages=%zu",
-                        s->backend->name, job->messages->u.array.len);
-            rc = s->backend->run(job);
-        }
-    }
-
     end_ns = aa_mono_ns();
 
     if (rc == AW_JOB_SHUTDOWN) {
-        aw_slot_handback(s, agent, run, AW_UNDO_REFUND, "drain grace over");
+        aw_slot_handback(redis, agent, run, AW_UNDO_REFUND,
+                         "drain grace over");
         return;
     }
 
@@ -190,14 +179,14 @@ aw_slot_execute(aw_slot_t *s, aw_job_t *job)
 
     default:
         status = "failed";
-        stop_reason = "error";
+        stop_reason = job->fail_reason != NULL ? job->fail_reason : "error";
         if (job->error.len == 0) {
-            aw_job_fail(job, "the %s backend failed", s->backend->name);
+            aw_job_fail(job, "the %s backend failed", backend);
         }
         break;
     }
 
-    frc = aw_slot_finish(s, job, status, stop_reason, rc == AW_JOB_DONE,
+    frc = aw_slot_finish(redis, job, status, stop_reason, rc == AW_JOB_DONE,
                          end_ns);
 
     if (frc == AW_FINISH_OK) {
@@ -223,9 +212,48 @@ aw_slot_execute(aw_slot_t *s, aw_job_t *job)
     } else if (frc == AW_FINISH_ERROR) {
         aw_log_error(run, agent, "could not write the terminal state (%s): "
                      "the run will be claimed again", status);
-        aw_slot_handback(s, agent, run, AW_UNDO_COUNT,
+        aw_slot_handback(redis, agent, run, AW_UNDO_COUNT,
                          "terminal write failed");
     }
+}
+
+
+static void
+aw_slot_execute(aw_slot_t *s, aw_job_t *job)
+{
+    int          rc;
+    const char  *run, *agent;
+
+    run = job->claim.run;
+    agent = job->claim.agent;
+
+    aw_log_info(run, agent, "claimed attempt=%ld lease=%s",
+                job->claim.attempts, job->claim.lease);
+
+    if (aw_job_prepare(job) != 0) {
+        rc = AW_JOB_FAILED;
+
+    } else {
+        /* cancelled while in flight, before a crash or a hand-back */
+        rc = job->claim.cancel_requested ? AW_JOB_CANCELLED
+                                         : aw_job_check(job);
+
+        if (rc == 0) {
+            aw_log_info(run, agent, "running backend=%s messages=%zu",
+                        s->backend->name, job->messages->u.array.len);
+
+            /* the run loop executes it, if there is one with room */
+            if (aw_worker.cf.runs_in_flight > 0
+                && aw_sched_submit(job, s->backend) == 0)
+            {
+                return;
+            }
+
+            rc = s->backend->run(job);
+        }
+    }
+
+    aw_slot_end(&s->redis, s->backend->name, job, rc);
 }
 
 
@@ -243,7 +271,7 @@ aw_slot_agent(aw_slot_t *s, const char *agent)
 
     /* taken while the drain began: not started, so given back at once */
     if (aw_stage() != AW_RUNNING) {
-        aw_slot_handback(s, agent, NULL, AW_UNDO_NONE, "draining");
+        aw_slot_handback(&s->redis, agent, NULL, AW_UNDO_NONE, "draining");
         return;
     }
 
@@ -262,7 +290,7 @@ aw_slot_agent(aw_slot_t *s, const char *agent)
 
         if (rc == AW_CLAIM_ERROR) {
             /* maybe claimed, maybe not: undo whatever landed */
-            aw_slot_handback(s, agent, job.claim.run, AW_UNDO_REFUND,
+            aw_slot_handback(&s->redis, agent, job.claim.run, AW_UNDO_REFUND,
                              "claim failed");
         }
 

@@ -26,4 +26,13 @@ typedef struct {
 /* The thread's body; arg is its aw_slot_t. */
 void *aw_slot_main(void *arg);
 
+typedef struct aw_job_s  aw_job_t;
+
+/*
+ * The end of an executed run (rc: its aw_job_rc_e) on connection redis:
+ * the terminal write or the hand-back, logged.  Also the run loop's.
+ */
+void aw_slot_end(aw_redis_t *redis, const char *backend, aw_job_t *job,
+    int rc);
+
 #endif

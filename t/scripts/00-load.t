@@ -65,7 +65,8 @@ for my $name (@names) {
 my %allow_oom = map { $_ => 1 } qw(callback_done callback_due callback_start
                                    cancel claim finish handback heartbeat
                                    reap_agent retire_worker take
-                                   delete_agent delete_agent_runs);
+                                   delete_agent delete_agent_runs
+                                   memory_write run_progress);
 my %no_writes = map { $_ => 1 } qw(list_runs read_runs list_agents get_agents);
 for my $name (@names) {
     my ($flags) = script_text($name) =~ /\A#!lua flags=(\S+)\n/;

@@ -204,10 +204,17 @@ test_full(void **state)
     assert_string_equal(aa_t_str(ok.state, "system"), "Be brief.\nAlways.");
     assert_string_equal(ok.a.system.data, "Be brief.\nAlways.");
     assert_string_equal(aa_t_str(ok.state, "model"), "openai/gpt-4o-mini");
+    /* the agent loop's: its type and memory (docs/agent-loop.md) */
+    assert_string_equal(aa_t_str(ok.state, "agent_type"), "memgpt_agent");
+    assert_int_equal(aa_t_len(ok.state, "memory/blocks"), 1);
+    assert_string_equal(aa_t_str(ok.state, "memory/blocks/0/label"),
+                        "human");
+    assert_string_equal(aa_t_str(ok.state, "memory/blocks/0/value"), "v");
+    assert_int_equal(aa_t_int(ok.state, "memory/blocks/0/limit"), 100000);
+    assert_true(strncmp(aa_t_str(ok.state, "memory/blocks/0/id"), "block-",
+                        6) == 0);
     /* ignored fields do not leak into the state */
-    assert_string_equal(aa_t_str(ok.state, "agent_type"), "letta_v1_agent");
     assert_int_equal(aa_t_len(ok.state, "tools"), 0);
-    assert_int_equal(aa_t_len(ok.state, "memory/blocks"), 0);
 
     assert_string_equal(aa_t_str(ok.llm, "model"), "gpt-4o-mini");
     assert_string_equal(aa_t_str(ok.llm, "model_endpoint_type"), "openai");
@@ -313,6 +320,29 @@ test_field_types(void **state)
                  "body/llm_config", MODEL_TYPE);
     expect_error("{'llm_config':[]}", "model_attributes_type",
                  "body/llm_config", MODEL_TYPE);
+}
+
+
+static void
+test_memory_blocks_bad(void **state)
+{
+    expect_error("{'memory_blocks':{}}", "list_type", "body/memory_blocks",
+                 NULL);
+    expect_error("{'memory_blocks':[1]}", "model_attributes_type",
+                 "body/memory_blocks/0", MODEL_TYPE);
+    expect_error("{'memory_blocks':[{'value':'v'}]}", "missing",
+                 "body/memory_blocks/0/label", NULL);
+    expect_error("{'memory_blocks':[{'label':'l','value':'v'},"
+                 "{'label':'l'}]}", "missing", "body/memory_blocks/1/value",
+                 NULL);
+    expect_error("{'memory_blocks':[{'label':'l','value':'v','limit':-1}]}",
+                 "greater_than_equal", "body/memory_blocks/0/limit", NULL);
+    expect_error("{'memory_blocks':[{'label':'l','value':'v',"
+                 "'read_only':'yes'}]}", "bool_type",
+                 "body/memory_blocks/0/read_only", NULL);
+    expect_error("{'agent_type':'x'}", "enum", "body/agent_type", NULL);
+    expect_error("{'agent_type':1}", "string_type", "body/agent_type",
+                 STR_TYPE);
 }
 
 
@@ -686,6 +716,31 @@ test_update_model(void **state)
 
 
 static void
+test_update_memory(void **state)
+{
+    yajl_val    v;
+    aa_agent_t  a;
+
+    aa_agent_init(&a);
+
+    /* a PATCH keeps the agent's type and memory, block ids included */
+    v = patched(&a, "{'agent_type':'memgpt_v2_agent','memory_blocks':"
+                "[{'label':'human','value':'Ann','limit':9,"
+                "'description':'d','read_only':true}]}",
+                "{'name':'n'}");
+    assert_string_equal(aa_t_str(v, "agent_type"), "memgpt_v2_agent");
+    assert_string_equal(aa_t_str(v, "memory/blocks/0/value"), "Ann");
+    assert_int_equal(aa_t_int(v, "memory/blocks/0/limit"), 9);
+    assert_string_equal(aa_t_str(v, "memory/blocks/0/description"), "d");
+    assert_true(YAJL_IS_TRUE(aa_t_get(v, "memory/blocks/0/read_only")));
+    assert_true(strncmp(aa_t_str(v, "memory/blocks/0/id"), "block-", 6)
+                == 0);
+    yajl_tree_free(v);
+    aa_agent_free(&a);
+}
+
+
+static void
 test_update_bad(void **state)
 {
     char       *body;
@@ -746,6 +801,8 @@ main(void)
         cmocka_unit_test(test_update_fields),
         cmocka_unit_test(test_update_model),
         cmocka_unit_test(test_update_bad),
+        cmocka_unit_test(test_update_memory),
+        cmocka_unit_test(test_memory_blocks_bad),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

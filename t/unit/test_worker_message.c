@@ -31,6 +31,8 @@ test_render_assistant(void **state)
     m.run_id = "run-0b6b2f0e-5a43-4d0c-9a0e-2f1f6a4c9d21";
     m.content = "\"Yesterday\"";
     m.content_len = strlen(m.content);
+    m.fields = NULL;
+    m.fields_len = 0;
 
     aa_buf_init(&b);
     assert_int_equal(aa_message_render(&b, &m), 0);
@@ -62,6 +64,8 @@ test_render_nulls(void **state)
     m.message_type = "user_message";
     m.content = "[{\"type\":\"text\",\"text\":\"a\\\"b\"}]";
     m.content_len = strlen(m.content);
+    m.fields = NULL;
+    m.fields_len = 0;
 
     aa_buf_init(&b);
     aa_message_render(&b, &m);

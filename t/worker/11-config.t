@@ -16,7 +16,7 @@ like $help, qr/--redis\s.*--echo-delay-ms\s.*--drain-ms/s, '--help lists flags';
 for my $case ([ '--bogus', qr/unknown flag "--bogus"/ ],
               [ '--concurrency 0', qr/concurrency must be an integer from 1/ ],
               [ '--concurrency x', qr/concurrency must be an integer/ ],
-              [ '--backend openai', qr/backend "openai" is unknown/ ],
+              [ '--backend letta', qr/backend "letta" is unknown/ ],
               [ '--redis host:99999', qr/bad port/ ],
               [ '--log-level loud', qr/log-level must be/ ],
               [ '--heartbeat-ms 1000 --lease-ttl-ms 1500', qr/at least twice/ ],

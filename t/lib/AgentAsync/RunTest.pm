@@ -55,10 +55,14 @@ sub run_start {
     my $pid = fork // die "fork: $!";
     if ($pid == 0) {
         POSIX::setsid();
+        # as a terminal would start it: a SIGHUP ignored by whoever ran the
+        # tests (nohup) would be ignored by scripts/run too, untrappable
+        $SIG{$_} = 'DEFAULT' for qw(HUP INT TERM);
         open STDIN, '<', '/dev/null';
         open STDOUT, '>', $s->{log};
         open STDERR, '>&', \*STDOUT;
         delete @ENV{qw(REDIS AGENT_ASYNC_TOKEN LOG_LEVEL WORKER_ARGS
+                       OPENAI_API_KEY OPENAI_BASE_URL
                        REDIS_WAIT MAKEFLAGS MFLAGS MAKELEVEL)};
         $ENV{PORT} = $s->{port};
         $ENV{REDIS_PORT} = $s->{redis_port};

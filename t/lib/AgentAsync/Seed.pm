@@ -39,6 +39,15 @@ sub run_time {
         . sprintf('.%06dZ', $us % 1e6);
 }
 
+# The µs of a run time (the inverse of run_time), undef for anything else.
+sub run_us {
+    my ($t) = @_;
+    return undef unless defined $t
+        && $t =~ /^(\d+)-(\d+)-(\d+)T(\d+):(\d+):(\d+)\.(\d{6})Z$/;
+    require Time::Local;
+    return Time::Local::timegm($6, $5, $4, $3, $2 - 1, $1) * 1e6 + $7;
+}
+
 sub run_key {
     my ($p, $agent, $run) = @_;
     return "$p\{$agent}:run:$run";
@@ -53,11 +62,14 @@ sub create_agent {
     my $name = $o{name} // 'test';
     my $id = 'agent-' . uuid4();
     my $us = now_us();
+    # llm => {...} and state => {...} add to (or replace) the defaults
     my $llm = $JSON->encode({ model => $o{model}, model_endpoint_type => undef,
                               model_endpoint => undef, context_window => undef,
-                              temperature => undef, max_tokens => undef });
+                              temperature => undef, max_tokens => undef,
+                              %{ $o{llm} // {} } });
     my $state = $JSON->encode({ id => $id, name => $name,
-                                system => $o{system} // '' });
+                                system => $o{system} // '',
+                                %{ $o{state} // {} } });
     run_script(sub { $r->cmd(@_) }, 'create_agent',
             [ "$p\{$id}:agent", "${p}tenant:$tenant:agents",
               "${p}tenant:$tenant:agent_names", "${p}tenants" ], $us, $id,
@@ -101,7 +113,7 @@ sub create_run {
     my $us = now_us();
     my $request = exists $o{request} ? $o{request} : job_json(%o);
     my $rc = $JSON->encode({
-        use_assistant_message => JSON::PP::true,
+        use_assistant_message => $o{use_assistant_message} // JSON::PP::true,
         assistant_message_tool_name => 'send_message',
         assistant_message_tool_kwarg => 'message',
         include_return_message_types => $o{include_types},
