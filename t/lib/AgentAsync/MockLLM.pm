@@ -2,7 +2,8 @@ package AgentAsync::MockLLM;
 
 # The OpenAI-compatible mock of t/mock/openai.py, for the worker tests:
 # started on a free loopback port, scripted, its requests read back.
-# mock_start('letta') starts t/mock/letta.py, the Letta server, instead.
+# mock_start('letta') starts t/mock/letta.py, the Letta server, instead;
+# the mock last started is the one scripted and read.
 # Killed when the test ends.
 
 use strict;
@@ -15,7 +16,7 @@ use AgentAsync::WorkerTest qw(tmpdir);
 
 our @EXPORT = qw(mock_start mock_script mock_requests mock_url mock_base);
 
-my ($PID, $PORT);
+my ($PID, $PORT, @PIDS);
 my $JSON = JSON::PP->new->utf8->canonical(1)->allow_nonref(1);
 my $HTTP = HTTP::Tiny->new(timeout => 10);
 
@@ -35,6 +36,7 @@ sub mock_start {
         last if -s $file;
         sleep 0.02;
     }
+    push @PIDS, $PID;
     open my $f, '<', $file or die "mock did not start\n";
     $PORT = <$f>;
     close $f;
@@ -60,9 +62,9 @@ sub mock_requests {
 
 END {
     local $?;
-    if ($PID) {
-        kill 'KILL', $PID;
-        waitpid $PID, 0;
+    for my $pid (@PIDS) {
+        kill 'KILL', $pid;
+        waitpid $pid, 0;
     }
 }
 
