@@ -440,7 +440,7 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
       , 1200 },
 
     { "create_run",
-      "ee57d2723d0d037a0b93fb15567efa087ae4cb2b",
+      "7b5234171cfefe23bfd47a0282536fcb254451a2",
         "-- create_run: store a new run and queue it on its agent, all or "
         "nothing\n"
         "-- (docs/redis-keys.md, \"Creation\"), unless it repeats a request "
@@ -479,9 +479,10 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "-- Returns 1; 0, writing nothing, when the agent does not exist "
         "(unless\n"
         "-- \"u\") or belongs to another tenant (a hash here is checked even "
-        "so); {\"replay\", R'} when the key, or else the otids, name\n"
-        "-- run R' of the same request; {\"conflict\", \"key\" | \"otids\", "
-        "R'} when they\n"
+        "so);\n"
+        "-- {\"replay\", R'} when the key, or else the otids, name run R' of "
+        "the same\n"
+        "-- request; {\"conflict\", \"key\" | \"otids\", R'} when they\n"
         "-- name run R' of another request (both writing nothing); a "
         "WRONGTYPE\n"
         "-- error, writing nothing, when a key it would write holds a value "
@@ -594,7 +595,7 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "  end\n"
         "end\n"
         "return 1\n"
-      , 4671 },
+      , 4674 },
 
     { "delete_agent",
       "b9fe856c4dc7e7a442f38e4729bee9ae2a13c72b",

@@ -26,8 +26,9 @@
 -- ARGV[8..] field, value, ... of the run hash
 --
 -- Returns 1; 0, writing nothing, when the agent does not exist (unless
--- "u") or belongs to another tenant (a hash here is checked even so); {"replay", R'} when the key, or else the otids, name
--- run R' of the same request; {"conflict", "key" | "otids", R'} when they
+-- "u") or belongs to another tenant (a hash here is checked even so);
+-- {"replay", R'} when the key, or else the otids, name run R' of the same
+-- request; {"conflict", "key" | "otids", R'} when they
 -- name run R' of another request (both writing nothing); a WRONGTYPE
 -- error, writing nothing, when a key it would write holds a value of
 -- another type, or when the run or its runloc exist already; Redis's
