@@ -7,7 +7,8 @@
  * answers.  Its LettaResponse gives the run's messages (kept as they
  * are, ids included, run_id made the local run's), usage and stop reason.
  * The call is aw_llm's, with its retries and cancellation; only the
- * meaning of the upstream's answers is here.
+ * meaning of the upstream's answers is here, the reading of its
+ * LettaResponse in aw_letta_answer.c.
  */
 
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include "aa_errors.h"
 #include "aa_json.h"
 #include "aw_job.h"
+#include "aw_letta_answer.h"
 #include "aw_llm.h"
 #include "aw_log.h"
 #include "aw_worker.h"
@@ -29,18 +31,6 @@
 
 static char    *aw_letta_token;
 static char    *aw_letta_base;        /* letta-url, without a trailing / */
-
-
-/* Letta's StopReasonType: the stable names a job may point to. */
-static const char  *aw_letta_reasons[] = {
-    "end_turn", "max_steps", "tool_rule", "requires_approval",
-    /* the others end the run failed, as Letta's run_status says */
-    "error", "llm_api_error", "invalid_llm_response", "invalid_tool_call",
-    "max_tokens_exceeded", "no_tool_call", "cancelled",
-    "insufficient_credits", "context_window_overflow_in_system_prompt",
-};
-
-#define AW_LETTA_COMPLETED  4       /* the first four: completed */
 
 
 static int
@@ -177,147 +167,42 @@ aw_letta_id_ok(const char *id)
 }
 
 
-/* A message of the response, its run_id the local run's. */
-static int
-aw_letta_message(aw_job_t *job, yajl_val m)
-{
-    size_t       i;
-    aa_buf_t     b;
-    const char  *k;
-
-    aa_buf_init(&b);
-    aa_buf_putc(&b, '{');
-
-    for (i = 0; i < m->u.object.len; i++) {
-        k = m->u.object.keys[i];
-
-        if (strcmp(k, "run_id") == 0) {
-            continue;
-        }
-
-        aa_buf_json_string(&b, k, strlen(k));
-        aa_buf_putc(&b, ':');
-        aa_json_encode(&b, m->u.object.values[i]);
-        aa_buf_putc(&b, ',');
-    }
-
-    aa_buf_puts(&b, "\"run_id\":");
-    aa_buf_json_string(&b, job->claim.run, strlen(job->claim.run));
-    aa_buf_putc(&b, '}');
-
-    if (aw_strv_push(&job->out_messages, &b) != 0) {
-        aa_buf_free(&b);
-        return -1;
-    }
-
-    return 0;
-}
-
-
-static int64_t
-aw_letta_count(yajl_val usage, const char *name)
-{
-    yajl_val  v;
-
-    v = aa_json_get(usage, name);
-
-    return (v != NULL && YAJL_IS_INTEGER(v) && YAJL_GET_INTEGER(v) >= 0)
-           ? YAJL_GET_INTEGER(v) : 0;
-}
-
-
-/* The LettaResponse: messages, stop_reason, usage. */
+/* The LettaResponse: the job takes its messages, usage and stop reason. */
 static int
 aw_letta_response(aw_job_t *job, const aa_buf_t *raw)
 {
-    yajl_val     root, msgs, m, sr, reason, usage, type;
-    size_t       i, r;
-    const char  *stop;
-    char         err[128];
-    int          rc;
+    aw_letta_answer_t  a;
+    int                rc;
 
-    root = aa_json_parse(raw->data ? raw->data : "", raw->len, err,
-                         sizeof(err));
+    aw_letta_answer_init(&a);
+    rc = aw_letta_answer_read(&a, raw->data ? raw->data : "", raw->len,
+                              job->claim.run);
 
-    if (root == NULL) {
+    /* nothing was recorded before: the answer's messages are the run's */
+    aw_strv_free(&job->out_messages);
+    job->out_messages = a.messages;
+    memset(&a.messages, 0, sizeof(a.messages));
+
+    if (rc == AW_LETTA_NOMEM) {
+        return aw_job_fail(job, "out of memory");
+    }
+
+    job->keep_messages = 1;
+
+    if (rc != 0) {
         return aw_job_fail_as(job, "invalid_llm_response", AW_LETTA_PEER
-                              ": the answer is not JSON: %s", err);
+                              ": %s", a.error);
     }
 
-    rc = AW_JOB_DONE;
-    msgs = aa_json_get(root, "messages");
-    sr = aa_json_get(root, "stop_reason");
-    reason = aa_json_get(sr, "stop_reason");
-    usage = aa_json_get(root, "usage");
+    job->usage = a.usage;
+    job->stop_reason = a.stop_reason;
 
-    if (!YAJL_IS_OBJECT(root) || msgs == NULL || !YAJL_IS_ARRAY(msgs)) {
-        rc = aw_job_fail_as(job, "invalid_llm_response", AW_LETTA_PEER
-                            ": the answer is not a LettaResponse (no "
-                            "messages array)");
-        goto done;
+    if (!a.completed) {
+        return aw_job_fail_as(job, a.stop_reason, AW_LETTA_PEER " ended the "
+                              "run with stop_reason %s", a.stop_reason);
     }
 
-    /* none given: the sync endpoint's own default */
-    stop = "end_turn";
-    r = 0;
-
-    if (reason != NULL) {
-        if (!YAJL_IS_STRING(reason)) {
-            r = sizeof(aw_letta_reasons) / sizeof(aw_letta_reasons[0]);
-
-        } else {
-            for (r = 0;
-                 r < sizeof(aw_letta_reasons) / sizeof(aw_letta_reasons[0]);
-                 r++)
-            {
-                if (strcmp(aw_letta_reasons[r], reason->u.string) == 0) {
-                    break;
-                }
-            }
-        }
-
-        if (r == sizeof(aw_letta_reasons) / sizeof(aw_letta_reasons[0])) {
-            rc = aw_job_fail_as(job, "invalid_llm_response", AW_LETTA_PEER
-                                ": unknown stop_reason");
-            goto done;
-        }
-
-        stop = aw_letta_reasons[r];
-    }
-
-    for (i = 0; i < msgs->u.array.len; i++) {
-        m = msgs->u.array.values[i];
-        type = aa_json_get(m, "message_type");
-
-        if (!YAJL_IS_OBJECT(m) || type == NULL || !YAJL_IS_STRING(type)) {
-            job->keep_messages = 1;
-            rc = aw_job_fail_as(job, "invalid_llm_response", AW_LETTA_PEER
-                                ": messages[%zu] is not a Letta message", i);
-            goto done;
-        }
-
-        if (aw_letta_message(job, m) != 0) {
-            rc = aw_job_fail(job, "out of memory");
-            goto done;
-        }
-    }
-
-    job->usage.completion_tokens = aw_letta_count(usage, "completion_tokens");
-    job->usage.prompt_tokens = aw_letta_count(usage, "prompt_tokens");
-    job->usage.step_count = aw_letta_count(usage, "step_count");
-    job->stop_reason = stop;
-
-    if (r >= AW_LETTA_COMPLETED) {
-        job->keep_messages = 1;
-        rc = aw_job_fail_as(job, stop, AW_LETTA_PEER " ended the run with "
-                            "stop_reason %s", stop);
-    }
-
-done:
-
-    yajl_tree_free(root);
-
-    return rc;
+    return AW_JOB_DONE;
 }
 
 
