@@ -40,6 +40,13 @@ static ngx_conf_post_t  ngx_http_agent_async_msec_post = {
 };
 
 
+static ngx_conf_enum_t  ngx_http_agent_async_agents[] = {
+    { ngx_string("local"), NGX_HTTP_AGENT_ASYNC_AGENTS_LOCAL },
+    { ngx_string("upstream"), NGX_HTTP_AGENT_ASYNC_AGENTS_UPSTREAM },
+    { ngx_null_string, 0 }
+};
+
+
 static ngx_command_t  ngx_http_agent_async_commands[] = {
 
     { ngx_string("agent_async"),
@@ -133,6 +140,13 @@ static ngx_command_t  ngx_http_agent_async_commands[] = {
       offsetof(ngx_http_agent_async_main_conf_t, retention),
       NULL },
 
+    { ngx_string("agent_async_agents"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_agent_async_main_conf_t, agents),
+      &ngx_http_agent_async_agents },
+
       ngx_null_command
 };
 
@@ -194,6 +208,7 @@ ngx_http_agent_async_create_main_conf(ngx_conf_t *cf)
     amcf->redis.reconnect_max = NGX_CONF_UNSET_MSEC;
     amcf->idempotency_window = NGX_CONF_UNSET_MSEC;
     amcf->retention = NGX_CONF_UNSET;
+    amcf->agents = NGX_CONF_UNSET_UINT;
 
     return amcf;
 }
@@ -219,6 +234,7 @@ ngx_http_agent_async_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(amcf->redis.reconnect_max, 2000);
     ngx_conf_init_msec_value(amcf->idempotency_window, 24 * 60 * 60 * 1000);
     ngx_conf_init_value(amcf->retention, 7 * 24 * 60 * 60);
+    ngx_conf_init_uint_value(amcf->agents, NGX_HTTP_AGENT_ASYNC_AGENTS_LOCAL);
 
     return NGX_CONF_OK;
 }

@@ -26,6 +26,10 @@
 #define NGX_HTTP_AGENT_ASYNC_VERSION     "0.1.0"
 #define NGX_HTTP_AGENT_ASYNC_TENANT_MAX  AA_CONF_TENANT_MAX
 
+/* agent_async_agents: whose agents runs are made for */
+#define NGX_HTTP_AGENT_ASYNC_AGENTS_LOCAL     0
+#define NGX_HTTP_AGENT_ASYNC_AGENTS_UPSTREAM  1
+
 #ifndef NGX_HTTP_UNPROCESSABLE_ENTITY
 #define NGX_HTTP_UNPROCESSABLE_ENTITY    422
 #endif
@@ -43,6 +47,7 @@ typedef struct {
     ngx_str_t                           prefix;     /* NUL-terminated */
     ngx_msec_t                          idempotency_window;
     time_t                              retention;  /* seconds, 0: keep */
+    ngx_uint_t                          agents;     /* local, upstream */
 } ngx_http_agent_async_main_conf_t;
 
 
@@ -66,7 +71,8 @@ typedef struct {
 
 /* what names a run being created, for create_run.lua's dedupe */
 typedef struct {
-    char                       mode[3];     /* "", "k", "o" or "ko" */
+    char                       mode[4];     /* "", "k", "o" or "ko",
+                                               then "u": upstream agents */
     char                       fingerprint[41];
     char                       window[NGX_INT64_LEN + 1];   /* ms */
     char                       key[AA_KEY_MAX];     /* Pidem:T:H */

@@ -250,6 +250,13 @@ ngx_http_agent_async_run_store(ngx_http_request_t *r,
         run->argv[nkeys++] = *m == 'k' ? run->idem.key : run->idem.otids;
     }
 
+    /* the upstream owns the agents: no local hash needed (but a tenant's) */
+    if (amcf->agents == NGX_HTTP_AGENT_ASYNC_AGENTS_UPSTREAM) {
+        i = ngx_strlen(run->idem.mode);
+        run->idem.mode[i++] = 'u';
+        run->idem.mode[i] = '\0';
+    }
+
     argc = nkeys;
     run->argv[argc++] = run->tenant;
     run->argv[argc++] = run->id;

@@ -829,3 +829,56 @@ GET /v1/agents/x
 --- must_die
 --- error_log
 "agent_async_retention" directive is not allowed here
+
+
+
+=== TEST 57: agent_async_agents takes local or upstream
+--- http_config
+    agent_async_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    agent_async_agents upstream;
+--- config
+    location /v1/ { agent_async on; agent_async_auth off; }
+--- request
+GET /v1/agents/x
+--- error_code: 422
+
+
+
+=== TEST 58: agent_async_agents of another value is refused
+--- http_config
+    agent_async_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    agent_async_agents remote;
+--- config
+    location /v1/ { agent_async on; agent_async_auth off; }
+--- request
+GET /v1/agents/x
+--- must_die
+--- error_log
+invalid value "remote"
+
+
+
+=== TEST 59: agent_async_agents takes one value
+--- http_config
+    agent_async_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    agent_async_agents local upstream;
+--- config
+    location /v1/ { agent_async on; agent_async_auth off; }
+--- request
+GET /v1/agents/x
+--- must_die
+--- error_log
+invalid number of arguments in "agent_async_agents" directive
+
+
+
+=== TEST 60: agent_async_agents outside http is refused
+--- http_config
+    agent_async_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /v1/ { agent_async on; agent_async_auth off; agent_async_agents upstream; }
+--- request
+GET /v1/agents/x
+--- must_die
+--- error_log
+"agent_async_agents" directive is not allowed here

@@ -95,4 +95,11 @@ for my $bad ('ftp://x', 'http://a b', 'api.openai.com') {
     like output($s), qr/^run: OPENAI_BASE_URL must be/m, 'says why';
 }
 
+# LETTA_URL (t/98-docs-backends.t runs it against the mock Letta server)
+for my $bad ('ftp://x', 'http://a b', 'http://u@h:8283', 'letta:8283') {
+    $s = run_start(env => { LETTA_URL => $bad });
+    is run_exit($s), 2, "LETTA_URL=$bad: exit status 2";
+    like output($s), qr/^run: LETTA_URL must be/m, 'says why';
+}
+
 done_testing;

@@ -1,11 +1,14 @@
 # The examples of docs/backends.md, run as written (only URLs, paths and
 # ports replaced): each worker config file against the mock server, with
 # an agent of the handle its section names; the memory example through
-# scripts/run with OPENAI_BASE_URL at the mock.
+# scripts/run with OPENAI_BASE_URL at the mock; the Letta section's
+# nginx.conf with nginx -t, its worker config against the mock Letta
+# server, and scripts/run with LETTA_URL at it.
 
 use strict;
 use warnings;
 use Test::More;
+use Cwd ();
 use lib 't/lib';
 use AgentAsync::WorkerTest;
 use AgentAsync::RunTest qw();
@@ -79,5 +82,66 @@ like mock_requests()->[0]{body}{messages}[0]{content},
     'the blocks are in the prompt';
 kill 'TERM', $s->{pid};
 is AgentAsync::RunTest::run_exit($s), 0, 'stopped';
+
+# in front of a Letta server (the mock last started is the one scripted)
+mock_start('letta');
+my $letta = mock_base();
+my ($ls) = $doc =~ /^## In front of a Letta server\n(.*?)(?=^## )/ms;
+ok defined $ls, 'the Letta section';
+my ($ngx) = ($ls // '') =~ /^```nginx\n(.*?)^```$/ms;
+ok defined $ngx, 'Letta: an nginx.conf';
+ok $ngx =~ s{/path/to/checkout/}{Cwd::getcwd() . '/'}e, 'Letta: it loads the module';
+like $ngx, qr/^\s*agent_async_agents upstream;/m, 'Letta: upstream agents';
+$ngx =~ s{http://letta:8283}{$letta}g;
+$ngx =~ s{listen 8080}{'listen 127.0.0.1:' . free_port()}e;
+mkdir "$dir/letta-nginx";
+mkdir "$dir/letta-nginx/logs";
+write_file("$dir/letta-nginx/nginx.conf", $ngx);
+$out = `/usr/sbin/nginx -t -p $dir/letta-nginx -e $dir/letta-nginx/logs/error.log -c $dir/letta-nginx/nginx.conf -g 'pid $dir/letta-nginx/nginx.pid;' 2>&1`;
+is $?, 0, 'Letta: nginx -t' or diag $out;
+
+my ($lconf) = ($ls // '') =~ /^```conf\n(.*?)^```$/ms;
+ok defined $lconf, 'Letta: a worker config';
+like $lconf, qr/^backend letta$/m, 'Letta: the letta backend';
+$lconf =~ s{http://letta:8283}{$letta}g;
+write_file("$dir/letta.token", "docs-letta-token\n");
+$lconf =~ s{/etc/agent-async/letta\.token}{$dir/letta.token};
+write_file("$dir/letta.conf", $lconf);
+my $w = worker_start(config => "$dir/letta.conf");
+my $ghost = 'agent-' . AgentAsync::Seed::uuid4();
+mock_script({ reply => 'answer from Letta' });
+my $run = create_run($r, $ghost, input => 'hi', upstream => 1);
+is wait_status(run_key('aa:', $ghost, $run), 10, qw(completed failed)),
+    'completed', 'Letta: a run completes with this config';
+my ($lm) = grep { $_->{message_type} eq 'assistant_message' }
+    map { json->decode($_) } @{ $r->cmd('LRANGE', "aa:{$ghost}:run:$run:messages", 0, -1) };
+is $lm->{content}, 'answer from Letta', 'Letta: the upstream\'s answer';
+is mock_requests()->[0]{authorization}, 'Bearer docs-letta-token',
+    'Letta: the token of the file';
+is worker_stop($w), 0, 'Letta: worker exits';
+
+# scripts/run with LETTA_URL: the whole way, through nginx
+$s = AgentAsync::RunTest::run_start(env => {
+    LETTA_URL => $letta, LETTA_TOKEN => 'run-letta-token' });
+ok AgentAsync::RunTest::run_ready($s), 'scripts/run LETTA_URL: running';
+my $tok = AgentAsync::RunTest::token_of($s);
+mock_script({ echo => JSON::PP::true });
+my ($code, $b) = AgentAsync::RunTest::api($s, $tok, 'POST',
+    "/v1/agents/$ghost/messages/async",
+    { messages => [ { role => 'user', content => 'via nginx' } ] });
+is $code, 200, 'scripts/run LETTA_URL: a run for an upstream agent';
+is AgentAsync::RunTest::run_status($s, $tok, $b->{id} // '', 'completed'),
+    'completed', 'scripts/run LETTA_URL: completed';
+($code, $b) = AgentAsync::RunTest::api($s, $tok, 'GET',
+                                       "/v1/runs/$b->{id}/messages");
+my $msgs = eval { json->decode($b->{raw}) } // [];
+is_deeply [ map { $_->{content} // () } @$msgs ], ['via nginx'],
+    'scripts/run LETTA_URL: the upstream\'s messages';
+is mock_requests()->[0]{authorization}, 'Bearer run-letta-token',
+    'scripts/run LETTA_URL: LETTA_TOKEN sent';
+unlike AgentAsync::RunTest::output($s), qr/run-letta-token/,
+    'scripts/run LETTA_URL: the token not in its output';
+kill 'TERM', $s->{pid};
+is AgentAsync::RunTest::run_exit($s), 0, 'scripts/run LETTA_URL: stopped';
 
 done_testing;

@@ -440,7 +440,7 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
       , 1200 },
 
     { "create_run",
-      "e25df6a3c52f67926c690aace6fed72f7350474a",
+      "7b5234171cfefe23bfd47a0282536fcb254451a2",
         "-- create_run: store a new run and queue it on its agent, all or "
         "nothing\n"
         "-- (docs/redis-keys.md, \"Creation\"), unless it repeats a request "
@@ -466,17 +466,23 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "-- ARGV[2]  run id R\n"
         "-- ARGV[3]  agent id A\n"
         "-- ARGV[4]  creation time, integer microseconds (the zset scores)\n"
-        "-- ARGV[5]  \"\", \"k\" (a key), \"o\" (otids) or \"ko\" (both)\n"
+        "-- ARGV[5]  \"\", \"k\" (a key), \"o\" (otids) or \"ko\" (both), then "
+        "\"u\" when\n"
+        "--          the agents are an upstream's (agent_async_agents "
+        "upstream): a\n"
+        "--          run is made for an agent with no hash here\n"
+        "--          (docs/directives.md)\n"
         "-- ARGV[6]  the request's fingerprint (hex SHA-1 of A and the body)\n"
         "-- ARGV[7]  the idempotency window, ms\n"
         "-- ARGV[8..] field, value, ... of the run hash\n"
         "--\n"
-        "-- Returns 1; 0, writing nothing, when the agent does not exist or "
-        "belongs\n"
-        "-- to another tenant; {\"replay\", R'} when the key, or else the "
-        "otids, name\n"
-        "-- run R' of the same request; {\"conflict\", \"key\" | \"otids\", "
-        "R'} when they\n"
+        "-- Returns 1; 0, writing nothing, when the agent does not exist "
+        "(unless\n"
+        "-- \"u\") or belongs to another tenant (a hash here is checked even "
+        "so);\n"
+        "-- {\"replay\", R'} when the key, or else the otids, name run R' of "
+        "the same\n"
+        "-- request; {\"conflict\", \"key\" | \"otids\", R'} when they\n"
         "-- name run R' of another request (both writing nothing); a "
         "WRONGTYPE\n"
         "-- error, writing nothing, when a key it would write holds a value "
@@ -493,7 +499,10 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "members\n"
         "-- and items new), so that the common case costs the writes alone.\n"
         "\n"
-        "if redis.call('HGET', KEYS[1], 'tenant') ~= ARGV[1] then\n"
+        "local owner = redis.call('HGET', KEYS[1], 'tenant')\n"
+        "if owner ~= ARGV[1]\n"
+        "   and not (owner == false and string.find(ARGV[5], 'u', 1, true)) "
+        "then\n"
         "  return 0\n"
         "end\n"
         "\n"
@@ -517,7 +526,7 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "-- the same request again (the key first: it is the client's word)\n"
         "local seen = {}\n"
         "local k = 9\n"
-        "for what in string.gmatch(ARGV[5], '.') do\n"
+        "for what in string.gmatch(ARGV[5], '[ko]') do\n"
         "  seen[#seen + 1] = { what == 'k' and 'key' or 'otids', KEYS[k] }\n"
         "  k = k + 1\n"
         "end\n"
@@ -586,7 +595,7 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "  end\n"
         "end\n"
         "return 1\n"
-      , 4358 },
+      , 4674 },
 
     { "delete_agent",
       "b9fe856c4dc7e7a442f38e4729bee9ae2a13c72b",

@@ -17,14 +17,18 @@
 -- ARGV[2]  run id R
 -- ARGV[3]  agent id A
 -- ARGV[4]  creation time, integer microseconds (the zset scores)
--- ARGV[5]  "", "k" (a key), "o" (otids) or "ko" (both)
+-- ARGV[5]  "", "k" (a key), "o" (otids) or "ko" (both), then "u" when
+--          the agents are an upstream's (agent_async_agents upstream): a
+--          run is made for an agent with no hash here
+--          (docs/directives.md)
 -- ARGV[6]  the request's fingerprint (hex SHA-1 of A and the body)
 -- ARGV[7]  the idempotency window, ms
 -- ARGV[8..] field, value, ... of the run hash
 --
--- Returns 1; 0, writing nothing, when the agent does not exist or belongs
--- to another tenant; {"replay", R'} when the key, or else the otids, name
--- run R' of the same request; {"conflict", "key" | "otids", R'} when they
+-- Returns 1; 0, writing nothing, when the agent does not exist (unless
+-- "u") or belongs to another tenant (a hash here is checked even so);
+-- {"replay", R'} when the key, or else the otids, name run R' of the same
+-- request; {"conflict", "key" | "otids", R'} when they
 -- name run R' of another request (both writing nothing); a WRONGTYPE
 -- error, writing nothing, when a key it would write holds a value of
 -- another type, or when the run or its runloc exist already; Redis's
@@ -35,7 +39,9 @@
 -- away exactly what its write added: the keys were new, or the members
 -- and items new), so that the common case costs the writes alone.
 
-if redis.call('HGET', KEYS[1], 'tenant') ~= ARGV[1] then
+local owner = redis.call('HGET', KEYS[1], 'tenant')
+if owner ~= ARGV[1]
+   and not (owner == false and string.find(ARGV[5], 'u', 1, true)) then
   return 0
 end
 
@@ -57,7 +63,7 @@ end
 -- the same request again (the key first: it is the client's word)
 local seen = {}
 local k = 9
-for what in string.gmatch(ARGV[5], '.') do
+for what in string.gmatch(ARGV[5], '[ko]') do
   seen[#seen + 1] = { what == 'k' and 'key' or 'otids', KEYS[k] }
   k = k + 1
 end

@@ -7,10 +7,10 @@
 #include "aw_backend.h"
 
 
-/* "letta" will join here. */
 static const aw_backend_t  *aw_backends[] = {
     &aw_backend_echo,
     &aw_backend_openai,
+    &aw_backend_letta,
 };
 
 

@@ -24,10 +24,14 @@ typedef struct {
 
     /* executes the job; returns an aw_job_rc_e */
     int        (*run)(aw_job_t *job);
+
+    /* the agents live upstream: a run needs no local agent hash */
+    int          upstream_agents;
 } aw_backend_t;
 
 extern const aw_backend_t  aw_backend_echo;
 extern const aw_backend_t  aw_backend_openai;
+extern const aw_backend_t  aw_backend_letta;
 
 /* The backend called name, or NULL. */
 const aw_backend_t *aw_backend_find(const char *name);

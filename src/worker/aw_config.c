@@ -62,7 +62,7 @@ static const aw_option_t  aw_options[] = {
     { "concurrency", AW_OPT_INT, AW_OFF(concurrency), 1, 1024, "8",
       "runs executed at once (one thread and connection each)" },
     { "backend", AW_OPT_STRING, AW_OFF(backend), 0, 0, "echo",
-      "what executes a run: echo or openai" },
+      "what executes a run: echo, openai or letta" },
     { "echo-delay-ms", AW_OPT_INT, AW_OFF(echo_delay_ms), 0, INT_MAX, "0",
       "echo backend: time a run takes before answering" },
     { "max-attempts", AW_OPT_INT, AW_OFF(max_attempts), 1, 1000, "3",
@@ -125,6 +125,21 @@ static const aw_option_t  aw_options[] = {
       "openai backend: retries of a call that failed transiently" },
     { "model-backoff-ms", AW_OPT_INT, AW_OFF(model_backoff_ms), 0, 600000,
       "500", "openai backend: delay before the first retry; doubles" },
+    { "letta-url", AW_OPT_STRING, AW_OFF(letta_url), 0, 0, NULL,
+      "letta backend: the upstream Letta server, http(s)://host:port" },
+    { "letta-token-file", AW_OPT_STRING, AW_OFF(letta_token_file), 0, 0,
+      NULL, "letta backend: the file holding the upstream's token (else "
+      "AGENT_ASYNC_WORKER_LETTA_TOKEN; never a flag)" },
+    { "letta-connect-timeout-ms", AW_OPT_INT,
+      AW_OFF(letta_connect_timeout_ms), 1, 600000, "10000",
+      "letta backend: connection timeout" },
+    { "letta-timeout-ms", AW_OPT_INT, AW_OFF(letta_timeout_ms), 1,
+      86400000, "600000", "letta backend: timeout of one upstream call "
+      "(the whole agent loop: it answers when done)" },
+    { "letta-retries", AW_OPT_INT, AW_OFF(letta_retries), 0, 20, "2",
+      "letta backend: retries of a call that failed transiently" },
+    { "letta-backoff-ms", AW_OPT_INT, AW_OFF(letta_backoff_ms), 0, 600000,
+      "500", "letta backend: delay before the first retry; doubles" },
     { "runs-in-flight", AW_OPT_INT, AW_OFF(runs_in_flight), 0, 100000, "0",
       "runs executed at once on the run loop, a fiber each (0: none, "
       "each slot executes its own run)" },
@@ -560,7 +575,24 @@ aw_config_check(aw_config_t *cf)
 
     if (aw_backend_find(cf->backend) == NULL) {
         fprintf(stderr, "agent-async-worker: backend \"%s\" is unknown "
-                "(available: echo, openai)\n", cf->backend);
+                "(available: echo, openai, letta)\n", cf->backend);
+        return -1;
+    }
+
+    if (strcmp(cf->backend, "letta") == 0 && cf->letta_url == NULL) {
+        fprintf(stderr, "agent-async-worker: backend letta needs letta-url, "
+                "the upstream Letta server\n");
+        return -1;
+    }
+
+    if (cf->letta_url != NULL
+        && ((strncmp(cf->letta_url, "http://", 7) != 0
+             && strncmp(cf->letta_url, "https://", 8) != 0)
+            || strpbrk(cf->letta_url, " \t\r\n@#?\\") != NULL))
+    {
+        fprintf(stderr, "agent-async-worker: letta-url \"%s\" must be "
+                "http(s)://host[:port][/path], without user, query or "
+                "fragment\n", cf->letta_url);
         return -1;
     }
 

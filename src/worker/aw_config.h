@@ -58,6 +58,12 @@ typedef struct {
     int    model_timeout_ms;
     int    model_retries;
     int    model_backoff_ms;
+    char  *letta_url;               /* the upstream Letta server */
+    char  *letta_token_file;        /* its token; else the environment */
+    int    letta_connect_timeout_ms;
+    int    letta_timeout_ms;
+    int    letta_retries;
+    int    letta_backoff_ms;
     int    runs_in_flight;          /* the run loop's room; 0: no loop */
     int    log_level;
     char  *config;              /* the config file read, if any */

@@ -174,4 +174,5 @@ const aw_backend_t  aw_backend_echo = {
     "echo",
     aw_echo_init,
     aw_echo_run,
+    0,
 };

@@ -98,7 +98,8 @@ aw_job_prepare(aw_job_t *job)
         return -1;
     }
 
-    if (!job->claim.agent_exists) {
+    /* a letta backend's agents are the upstream's: it says if they exist */
+    if (!job->claim.agent_exists && !job->upstream_agent) {
         aw_job_fail(job, "agent %s not found", job->claim.agent);
         return -1;
     }

@@ -32,6 +32,7 @@ struct aw_job_s {
     aw_claim_t   claim;                 /* the run, as claimed */
 
     /* input */
+    int          upstream_agent;        /* no local agent hash needed */
     yajl_val     req;                   /* claim.request parsed, or NULL */
     yajl_val     messages;              /* req.messages, an array */
     yajl_val     llm;                   /* claim.llm parsed, or NULL */

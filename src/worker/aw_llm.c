@@ -31,6 +31,9 @@ typedef struct {
     aa_buf_t            body;       /* a JSON answer, or an error body */
     int                 kind;       /* 0 unknown, 1 stream, 2 body */
     int                 bad;        /* the answer is unusable: stop */
+    int                 got;        /* a byte came */
+    const char         *peer;
+    aa_buf_t           *raw;
     int64_t             last_ns;    /* monotonic, last byte (or start) */
     char                errbuf[CURL_ERROR_SIZE];
 } aw_llm_call_t;
@@ -106,7 +109,7 @@ aw_llm_kind(aw_llm_call_t *c)
     c->kind = 2;
 
     /* servers that do not stream answer with one JSON body: fine too */
-    if (status >= 200 && status < 300 && type != NULL
+    if (c->raw == NULL && status >= 200 && status < 300 && type != NULL
         && strncasecmp(type, "text/event-stream", 17) == 0)
     {
         c->kind = 1;
@@ -125,6 +128,7 @@ aw_llm_write(char *ptr, size_t size, size_t n, void *ud)
     c = ud;
     len = size * n;
     c->last_ns = aa_mono_ns();
+    c->got = 1;
 
     if (c->kind == 0) {
         aw_llm_kind(c);
@@ -185,6 +189,7 @@ aw_llm_header(char *ptr, size_t size, size_t n, void *ud)
     c = ud;
     len = size * n;
     c->last_ns = aa_mono_ns();
+    c->got = 1;
 
     if (len > 12 && strncasecmp(ptr, "retry-after:", 12) == 0) {
         v = strtol(ptr + 12, NULL, 10);
@@ -211,8 +216,9 @@ aw_llm_setup(aw_llm_call_t *c, const aw_llm_req_t *req)
     l = curl_slist_append(NULL, "Content-Type: application/json");
     if (l != NULL) {
         c->headers = l;
-        l = curl_slist_append(c->headers,
-                              "Accept: text/event-stream, application/json");
+        l = curl_slist_append(c->headers, req->raw != NULL
+                              ? "Accept: application/json"
+                              : "Accept: text/event-stream, application/json");
     }
 
     if (l != NULL && req->api_key != NULL && req->api_key[0] != '\0') {
@@ -256,11 +262,20 @@ aw_llm_setup(aw_llm_call_t *c, const aw_llm_req_t *req)
 }
 
 
+/* What errors call the other end. */
+static const char *
+aw_llm_peer(aw_llm_call_t *c)
+{
+    return c->peer != NULL ? c->peer : "model server";
+}
+
+
 /* The outcome of a transfer that ended by itself. */
 static void
 aw_llm_outcome(aw_llm_call_t *c, CURLcode code, const char *url)
 {
     aw_llm_result_t  *res;
+    curl_off_t        connected;
     char              text[300], where[256];
 
     res = c->res;
@@ -275,18 +290,49 @@ aw_llm_outcome(aw_llm_call_t *c, CURLcode code, const char *url)
 
     res->rc = aw_llm_classify(code, res->status);
 
-    if (code != CURLE_OK) {
-        snprintf(res->error, sizeof(res->error), "model server %s: %s",
-                 where, c->errbuf[0] ? c->errbuf : curl_easy_strerror(code));
+    if (code == CURLE_OPERATION_TIMEDOUT) {
+        /* which phase: connecting (the request not sent), or after */
+        connected = 0;
+        curl_easy_getinfo(c->easy, CURLINFO_PRETRANSFER_TIME_T, &connected);
+        snprintf(res->error, sizeof(res->error), "%s %s: timed out %s (%s)",
+                 aw_llm_peer(c), where,
+                 connected == 0 ? "connecting"
+                 : c->got ? "reading the answer" : "waiting for the answer",
+                 c->errbuf[0] ? c->errbuf : curl_easy_strerror(code));
         return;
+    }
+
+    if (code != CURLE_OK) {
+        snprintf(res->error, sizeof(res->error), "%s %s: %s",
+                 aw_llm_peer(c), where,
+                 c->errbuf[0] ? c->errbuf : curl_easy_strerror(code));
+        return;
+    }
+
+    if (c->raw != NULL) {
+        /* the caller reads the answer, or the error body, itself */
+        aa_buf_append(c->raw, c->body.data ? c->body.data : "",
+                      c->body.len);
+        aa_buf_cstr(c->raw);
     }
 
     if (res->rc != AW_LLM_OK) {
         aa_buf_cstr(&c->body);
         aw_chat_error_text(c->body.data, c->body.len, text, sizeof(text));
-        snprintf(res->error, sizeof(res->error), "model server %s: HTTP "
-                 "%ld%s%s", where, res->status, text[0] ? ": " : "",
+        snprintf(res->error, sizeof(res->error), "%s %s: HTTP %ld%s%s",
+                 aw_llm_peer(c), where, res->status, text[0] ? ": " : "",
                  text);
+        return;
+    }
+
+    if (c->raw != NULL) {
+        if (c->body.failed || c->raw->failed) {
+            res->rc = AW_LLM_API_ERROR;
+            snprintf(res->error, sizeof(res->error), "out of memory");
+            return;
+        }
+
+        res->first_token_ns = aa_mono_ns();
         return;
     }
 
@@ -325,6 +371,25 @@ aw_llm_outcome(aw_llm_call_t *c, CURLcode code, const char *url)
 }
 
 
+/* 1 when the other end has been silent too long (the error set). */
+static int
+aw_llm_idle(aw_llm_call_t *c, const aw_llm_req_t *req)
+{
+    if (aa_mono_ns() - c->last_ns
+        <= (int64_t) req->idle_timeout_ms * 1000000)
+    {
+        return 0;
+    }
+
+    c->res->rc = AW_LLM_API_ERROR;
+    snprintf(c->res->error, sizeof(c->res->error), "the %s sent nothing "
+             "for %d ms (%s)", aw_llm_peer(c), req->idle_timeout_ms,
+             c->got ? "between two bytes" : "before its first byte");
+
+    return 1;
+}
+
+
 /*
  * On the run loop: the transfer joins the loop's multi handle and the
  * fiber yields until it ends, waking every tick for the job's checks.
@@ -343,7 +408,7 @@ aw_llm_fiber(aw_job_t *job, const aw_llm_req_t *req, aw_llm_call_t *c)
     if (curl_multi_add_handle(multi, c->easy) != CURLM_OK) {
         c->res->rc = AW_LLM_API_ERROR;
         snprintf(c->res->error, sizeof(c->res->error), "cannot start the "
-                 "call to the model server");
+                 "call to the %s", aw_llm_peer(c));
         return 0;
     }
 
@@ -355,12 +420,7 @@ aw_llm_fiber(aw_job_t *job, const aw_llm_req_t *req, aw_llm_call_t *c)
             break;
         }
 
-        if (aa_mono_ns() - c->last_ns
-            > (int64_t) req->idle_timeout_ms * 1000000)
-        {
-            c->res->rc = AW_LLM_API_ERROR;
-            snprintf(c->res->error, sizeof(c->res->error), "the model "
-                     "server sent nothing for %d ms", req->idle_timeout_ms);
+        if (aw_llm_idle(c, req)) {
             break;
         }
 
@@ -394,6 +454,8 @@ aw_llm_call(aw_job_t *job, const aw_llm_req_t *req, aw_chat_t *chat,
     memset(&c, 0, sizeof(c));
     c.chat = chat;
     c.res = res;
+    c.peer = req->peer;
+    c.raw = req->raw;
     aa_buf_init(&c.body);
     aw_sse_init(&c.sse, AW_LLM_EVENT_MAX, aw_llm_event, &c);
 
@@ -407,7 +469,7 @@ aw_llm_call(aw_job_t *job, const aw_llm_req_t *req, aw_chat_t *chat,
     {
         res->rc = AW_LLM_API_ERROR;
         snprintf(res->error, sizeof(res->error), "cannot start the call to "
-                 "the model server (out of memory)");
+                 "the %s (out of memory)", aw_llm_peer(&c));
         goto done;
     }
 
@@ -440,12 +502,7 @@ aw_llm_call(aw_job_t *job, const aw_llm_req_t *req, aw_chat_t *chat,
             break;
         }
 
-        if (aa_mono_ns() - c.last_ns
-            > (int64_t) req->idle_timeout_ms * 1000000)
-        {
-            res->rc = AW_LLM_API_ERROR;
-            snprintf(res->error, sizeof(res->error), "the model server "
-                     "sent nothing for %d ms", req->idle_timeout_ms);
+        if (aw_llm_idle(&c, req)) {
             break;
         }
 

@@ -6,7 +6,9 @@
  * whichever the server sends, into an aw_chat_t; its timeouts; how it
  * failed.  A call is a libcurl easy handle driven by a multi handle;
  * aw_llm_call() drives it on the slot's thread, checking the job every
- * 20 ms so that a cancellation aborts the transfer at once.
+ * 20 ms so that a cancellation aborts the transfer at once.  With raw
+ * set, any JSON endpoint (the letta backend's upstream) is called the
+ * same way and its body handed back as it came.
  */
 
 #ifndef AW_LLM_H
@@ -15,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "aa_buf.h"
 #include "aw_chat.h"
 
 typedef struct aw_job_s  aw_job_t;
@@ -27,6 +30,10 @@ typedef struct {
     int          connect_timeout_ms;
     int          idle_timeout_ms;   /* to the first byte, and between */
     int          timeout_ms;        /* the whole call */
+    const char  *peer;              /* named in errors; NULL: "model
+                                       server" */
+    aa_buf_t    *raw;               /* non-NULL: the body is kept here,
+                                       unparsed, error bodies too */
 } aw_llm_req_t;
 
 typedef enum {

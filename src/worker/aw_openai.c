@@ -384,6 +384,7 @@ aw_loop_call(aw_loop_t *l, const aa_buf_t *body)
 
     job = l->job;
 
+    memset(&req, 0, sizeof(req));
     req.url = l->url.data;
     req.api_key = l->route.key;
     req.body = body->data;
@@ -1108,4 +1109,5 @@ const aw_backend_t  aw_backend_openai = {
     "openai",
     aw_openai_init,
     aw_openai_run,
+    0,
 };

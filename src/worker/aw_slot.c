@@ -230,6 +230,8 @@ aw_slot_execute(aw_slot_t *s, aw_job_t *job)
     aw_log_info(run, agent, "claimed attempt=%ld lease=%s",
                 job->claim.attempts, job->claim.lease);
 
+    job->upstream_agent = s->backend->upstream_agents;
+
     if (aw_job_prepare(job) != 0) {
         rc = AW_JOB_FAILED;
 

@@ -2,7 +2,8 @@
 # write, that create_run writes nothing when the agent is missing, of
 # another tenant, or a key it writes holds another type, and that the agent
 # enters Pready only when its queue was empty (docs/redis-keys.md,
-# "Creation").
+# "Creation"); with "u" (agent_async_agents upstream), that a run is made
+# for an agent with no hash, all or nothing alike.
 
 use strict;
 use warnings;
@@ -31,7 +32,8 @@ sub create_run_raw {
                   background => 1, metadata => '{"run_type":"x"}',
                   request_config => '{}', request => '{"messages":[]}');
     # the dedupe records: key => 'Pidem:...', otids => 'P{A}:otids:...'
-    my $mode = join '', ($o{key} ? 'k' : ()), ($o{otids} ? 'o' : ());
+    my $mode = join '', ($o{key} ? 'k' : ()), ($o{otids} ? 'o' : ()),
+                        ($o{upstream} ? 'u' : ());
     my @dedupe = ((defined $o{key} ? $o{key} : ()),
                   (defined $o{otids} ? $o{otids} : ()));
     my $rep = eval {
@@ -189,22 +191,27 @@ my @wrong = (
     [ ready       => 'hash',   [ 'HSET', 'f', 'v' ] ],
     [ tenant_active => 'list', [ 'RPUSH', 'x' ] ],
 );
-for my $case (@wrong) {
-    my ($what, $type, $cmd) = @$case;
-    fresh();
-    my $other = create_agent($r);         # some state around it
-    create_run($r, $other);
-    my $a = create_agent($r);
-    my $run = 'run-' . uuid4();
-    my $k = ks(agent => $a, run => $run);
-    $r->cmd('DEL', $k->{$what});
-    my ($c, @args) = @$cmd;
-    $r->cmd($c, $k->{$what}, @args);
-    my $before = dump_all();
-    like create_run_raw(agent => $a, run => $run),
-        qr/^ERROR: redis error: WRONGTYPE \Q$k->{$what}\E is a $type/,
-        "$what holding a $type: create_run fails with WRONGTYPE";
-    is_deeply dump_all(), $before, "$what holding a $type: nothing written";
+for my $up (0, 1) {
+    for my $case (@wrong) {
+        my ($what, $type, $cmd) = @$case;
+        my $name = $up ? "upstream: $what" : $what;
+        fresh();
+        my $other = create_agent($r);     # some state around it
+        create_run($r, $other);
+        # upstream: an agent with no hash here
+        my $a = $up ? 'agent-' . uuid4() : create_agent($r);
+        my $run = 'run-' . uuid4();
+        my $k = ks(agent => $a, run => $run);
+        $r->cmd('DEL', $k->{$what});
+        my ($c, @args) = @$cmd;
+        $r->cmd($c, $k->{$what}, @args);
+        my $before = dump_all();
+        like create_run_raw(agent => $a, run => $run, upstream => $up),
+            qr/^ERROR: redis error: WRONGTYPE \Q$k->{$what}\E is a $type/,
+            "$name holding a $type: create_run fails with WRONGTYPE";
+        is_deeply dump_all(), $before,
+            "$name holding a $type: nothing written";
+    }
 }
 
 # an existing run hash or runloc of the right type is refused alike (the
@@ -275,6 +282,58 @@ for my $what (qw(run runloc)) {
         'a record of another type: WRONGTYPE';
     is_deeply dump_all(), $before, 'and nothing written';
     inv_ok('aa:', [$a], 'after the repeats');
+}
+
+# --- upstream agents ("u"): no local hash needed ------------------------
+
+{
+    fresh();
+    my $a = 'agent-' . uuid4();
+    my $run = 'run-' . uuid4();
+    my $k = ks(agent => $a, run => $run, tenant => 'acme');
+    is create_run_raw(agent => $a, run => $run, tenant => 'acme',
+                      upstream => 1), 1,
+        'upstream: a run for an agent with no hash here';
+    is_deeply [ sort keys %{ dump_all() } ],
+        [ sort @$k{qw(queue runs run runloc tenant_runs tenant_active
+                      ready)} ],
+        'upstream: the run\'s keys written, no agent hash made';
+    is $r->cmd('HGET', $k->{run}, 'tenant'), 'acme',
+        'upstream: the run is the caller tenant\'s';
+    is_deeply $r->cmd('LRANGE', 'aa:ready', 0, -1), [$a],
+        'upstream: the agent is in Pready';
+    inv_ok('aa:', [$a], 'upstream run');
+
+    # the same request again: the key names the run, as for local agents
+    my $idem = 'aa:idem:acme:' . ('ab' x 20);
+    is create_run_raw(agent => $a, run => 'run-' . uuid4(), tenant => 'acme',
+                      upstream => 1, key => $idem, fp => 'fp1'), 1,
+        'upstream with an Idempotency-Key: created';
+    my $before = dump_all();
+    is_deeply create_run_raw(agent => $a, run => 'run-' . uuid4(),
+                             tenant => 'acme', upstream => 1, key => $idem,
+                             fp => 'fp1'),
+        [ 'replay', (split / /, $r->cmd('GET', $idem))[0] ],
+        'upstream: the repeat is a replay';
+    is_deeply dump_all(), $before, 'upstream: the replay writes nothing';
+
+    # a hash here is still a tenant's: another tenant is refused
+    my $b = create_agent($r, tenant => 'acme');
+    $before = dump_all();
+    is create_run_raw(agent => $b, run => 'run-' . uuid4(), tenant => 'evil',
+                      upstream => 1), 0,
+        'upstream: a local agent of another tenant answers 0';
+    is_deeply dump_all(), $before, 'upstream: and nothing is written';
+    is create_run_raw(agent => $b, run => 'run-' . uuid4(), tenant => 'acme',
+                      upstream => 1), 1,
+        'upstream: a local agent of the tenant is served';
+
+    # without "u" the same agent with no hash is refused (the check works)
+    my $ghost = 'agent-' . uuid4();
+    $before = dump_all();
+    is create_run_raw(agent => $ghost, run => 'run-' . uuid4(),
+                      tenant => 'acme'), 0, 'local: no hash, answers 0';
+    is_deeply dump_all(), $before, 'local: nothing written';
 }
 
 # --- another prefix ---------------------------------------------------

@@ -16,7 +16,12 @@ like $help, qr/--redis\s.*--echo-delay-ms\s.*--drain-ms/s, '--help lists flags';
 for my $case ([ '--bogus', qr/unknown flag "--bogus"/ ],
               [ '--concurrency 0', qr/concurrency must be an integer from 1/ ],
               [ '--concurrency x', qr/concurrency must be an integer/ ],
-              [ '--backend letta', qr/backend "letta" is unknown/ ],
+              [ '--backend lettuce', qr/backend "lettuce" is unknown \(available: echo, openai, letta\)/ ],
+              [ '--backend letta', qr/backend letta needs letta-url/ ],
+              [ '--backend letta --letta-url ftp://h', qr/letta-url "ftp:\/\/h" must be http/ ],
+              [ '--backend letta --letta-url http://u@h', qr/letta-url "http:\/\/u\@h" must be http/ ],
+              # a token is a secret: never a flag (ps shows argv)
+              [ '--letta-token t0k', qr/unknown flag "--letta-token"/ ],
               [ '--redis host:99999', qr/bad port/ ],
               [ '--log-level loud', qr/log-level must be/ ],
               [ '--heartbeat-ms 1000 --lease-ttl-ms 1500', qr/at least twice/ ],

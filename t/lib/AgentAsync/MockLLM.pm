@@ -2,6 +2,8 @@ package AgentAsync::MockLLM;
 
 # The OpenAI-compatible mock of t/mock/openai.py, for the worker tests:
 # started on a free loopback port, scripted, its requests read back.
+# mock_start('letta') starts t/mock/letta.py, the Letta server, instead;
+# the mock last started is the one scripted and read.
 # Killed when the test ends.
 
 use strict;
@@ -12,26 +14,29 @@ use JSON::PP ();
 use Time::HiRes qw(sleep);
 use AgentAsync::WorkerTest qw(tmpdir);
 
-our @EXPORT = qw(mock_start mock_script mock_requests mock_url);
+our @EXPORT = qw(mock_start mock_script mock_requests mock_url mock_base);
 
-my ($PID, $PORT);
+my ($PID, $PORT, @PIDS);
 my $JSON = JSON::PP->new->utf8->canonical(1)->allow_nonref(1);
 my $HTTP = HTTP::Tiny->new(timeout => 10);
 
 sub mock_start {
-    my $file = tmpdir() . "/mock-openai.port";
+    my ($kind) = @_;
+    $kind //= 'openai';
+    my $file = tmpdir() . "/mock-$kind.port";
     unlink $file;
     $PID = fork // die "fork: $!";
     if ($PID == 0) {
-        open STDOUT, '>>', tmpdir() . '/mock-openai.log';
+        open STDOUT, '>>', tmpdir() . "/mock-$kind.log";
         open STDERR, '>&', \*STDOUT;
-        exec 'python3', 't/mock/openai.py', $file;
+        exec 'python3', "t/mock/$kind.py", $file;
         die "exec python3: $!";
     }
     for (1 .. 500) {
         last if -s $file;
         sleep 0.02;
     }
+    push @PIDS, $PID;
     open my $f, '<', $file or die "mock did not start\n";
     $PORT = <$f>;
     close $f;
@@ -39,6 +44,8 @@ sub mock_start {
 }
 
 sub mock_url { "http://127.0.0.1:$PORT/v1" }
+
+sub mock_base { "http://127.0.0.1:$PORT" }
 
 sub mock_script {
     my (@specs) = @_;
@@ -55,9 +62,9 @@ sub mock_requests {
 
 END {
     local $?;
-    if ($PID) {
-        kill 'KILL', $PID;
-        waitpid $PID, 0;
+    for my $pid (@PIDS) {
+        kill 'KILL', $pid;
+        waitpid $pid, 0;
     }
 }
 

@@ -62,7 +62,7 @@ sub run_start {
         open STDOUT, '>', $s->{log};
         open STDERR, '>&', \*STDOUT;
         delete @ENV{qw(REDIS AGENT_ASYNC_TOKEN LOG_LEVEL WORKER_ARGS
-                       OPENAI_API_KEY OPENAI_BASE_URL
+                       OPENAI_API_KEY OPENAI_BASE_URL LETTA_URL LETTA_TOKEN
                        REDIS_WAIT MAKEFLAGS MFLAGS MAKELEVEL)};
         $ENV{PORT} = $s->{port};
         $ENV{REDIS_PORT} = $s->{redis_port};

@@ -104,7 +104,8 @@ sub job_json {
 
 # create_run($redis, $agent, prefix =>, tenant =>, input => 'text' |
 #            messages => [...], request => raw JSON (overrides),
-#            callback_url =>, include_types => [...])
+#            callback_url =>, include_types => [...], upstream => 1: the
+#            agent need not exist here, as with agent_async_agents upstream)
 sub create_run {
     my ($r, $agent, %o) = @_;
     my $p = $o{prefix} // 'aa:';
@@ -132,7 +133,8 @@ sub create_run {
                           "$p\{$agent}:runs", run_key($p, $agent, $id),
                           "${p}runloc:$id", "${p}tenant:$tenant:runs",
                           "${p}ready", "${p}tenant:$tenant:active" ],
-                        $tenant, $id, $agent, $us, '', 'seed', 86400000, @fields);
+                        $tenant, $id, $agent, $us, $o{upstream} ? 'u' : '',
+                        'seed', 86400000, @fields);
     die "create_run: agent $agent not found\n" unless $ok;
     return $id;
 }

@@ -61,25 +61,41 @@ sub wait_for {
 # Chooses the port of the test's Redis before it starts.
 sub _set_port { $REDIS_PORT = $_[0] }
 
+# Starts the test's Redis on a free port (or the one it had, or was
+# given).  A port free when chosen can be taken by a parallel suite's
+# Redis before ours binds it: ours is known by its process_id, and a
+# Redis that could not listen is started again on another port.
 sub redis_start {
-    $REDIS_PORT //= free_port();
-    my $pid = fork // die "fork: $!";
-    if ($pid == 0) {
-        open STDOUT, '>>', "$TMP/redis.log";
-        open STDERR, '>&', \*STDOUT;
-        exec 'redis-server', '--port', $REDIS_PORT, '--bind', '127.0.0.1',
-            '--save', '', '--appendonly', 'no', '--dir', "$TMP",
-            '--daemonize', 'no';
-        die "exec redis-server: $!";
+    my $fixed = defined $REDIS_PORT;
+    for my $try (1 .. 5) {
+        $REDIS_PORT = free_port() unless $fixed;
+        my $pid = fork // die "fork: $!";
+        if ($pid == 0) {
+            open STDOUT, '>>', "$TMP/redis.log";
+            open STDERR, '>&', \*STDOUT;
+            exec 'redis-server', '--port', $REDIS_PORT, '--bind', '127.0.0.1',
+                '--save', '', '--appendonly', 'no', '--dir', "$TMP",
+                '--daemonize', 'no';
+            die "exec redis-server: $!";
+        }
+        my $up = wait_for(sub {
+            return 'gone' if waitpid($pid, POSIX::WNOHANG()) == $pid;
+            my $r = AgentAsync::Redis->new(port => $REDIS_PORT, timeout => 1);
+            my $info = $r->cmd('INFO', 'server') // '';
+            $info =~ /^process_id:(\d+)/m && $1 == $pid ? 'up' : undef;
+        }, 10) // 'silent';
+        if ($up eq 'up') {
+            $REDIS_PID = $pid;
+            $REDIS = AgentAsync::Redis->new(port => $REDIS_PORT);
+            return $REDIS_PORT;
+        }
+        if ($up eq 'silent') {
+            kill 'KILL', $pid;
+            waitpid $pid, 0;
+        }
+        last if $fixed;
     }
-    $REDIS_PID = $pid;
-    my $ok = wait_for(sub {
-        my $r = AgentAsync::Redis->new(port => $REDIS_PORT, timeout => 1);
-        $r->cmd('PING') eq 'PONG';
-    }, 10);
-    die "redis-server did not start\n" unless $ok;
-    $REDIS = AgentAsync::Redis->new(port => $REDIS_PORT);
-    return $REDIS_PORT;
+    die "redis-server did not start\n";
 }
 
 sub redis_stop {

@@ -1,0 +1,373 @@
+/*
+ * Copyright (C) 2026, the ngx_http_agent_async_module authors.
+ *
+ * The letta backend: a run is forwarded to an upstream Letta server's
+ * synchronous POST /v1/agents/{agent_id}/messages, which owns the agent
+ * (its memory, history, model) and runs the whole agent loop before it
+ * answers.  Its LettaResponse gives the run's messages (kept as they
+ * are, ids included, run_id made the local run's), usage and stop reason.
+ * The call is aw_llm's, with its retries and cancellation; only the
+ * meaning of the upstream's answers is here, the reading of its
+ * LettaResponse in aw_letta_answer.c.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aa_errors.h"
+#include "aa_json.h"
+#include "aw_job.h"
+#include "aw_letta_answer.h"
+#include "aw_llm.h"
+#include "aw_log.h"
+#include "aw_worker.h"
+
+
+#define AW_LETTA_TOKEN_MAX  4096
+#define AW_LETTA_PEER       "upstream Letta"
+#define AW_BACKOFF_MAX_MS   30000      /* as the openai backend's */
+
+
+static char    *aw_letta_token;
+static char    *aw_letta_base;        /* letta-url, without a trailing / */
+
+
+static int
+aw_letta_token_load(void)
+{
+    const char  *path, *env;
+    char         buf[AW_LETTA_TOKEN_MAX + 2], *p, *e;
+    size_t       len;
+    FILE        *f;
+
+    path = aw_worker.cf.letta_token_file;
+
+    if (path == NULL) {
+        env = getenv("AGENT_ASYNC_WORKER_LETTA_TOKEN");
+        if (env != NULL && env[0] != '\0') {
+            aw_letta_token = strdup(env);
+            return aw_letta_token != NULL ? 0 : -1;
+        }
+
+        /* a Letta server without a password takes none */
+        aw_log_warn(NULL, NULL, "letta backend: no token "
+                    "(AGENT_ASYNC_WORKER_LETTA_TOKEN or letta-token-file)");
+        return 0;
+    }
+
+    f = fopen(path, "r");
+    if (f == NULL) {
+        aw_log_error(NULL, NULL, "letta backend: cannot open the token file "
+                     "\"%s\"", path);
+        return -1;
+    }
+
+    len = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[len] = '\0';
+
+    for (p = buf; *p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'; p++) {
+        /* leading blanks */
+    }
+
+    e = p + strlen(p);
+    while (e > p && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n'
+                     || e[-1] == '\r'))
+    {
+        *--e = '\0';
+    }
+
+    if (len > AW_LETTA_TOKEN_MAX || *p == '\0' || strpbrk(p, "\r\n") != NULL)
+    {
+        memset(buf, 0, sizeof(buf));
+        aw_log_error(NULL, NULL, "letta backend: \"%s\" must hold one token "
+                     "of at most %d bytes", path, AW_LETTA_TOKEN_MAX);
+        return -1;
+    }
+
+    aw_letta_token = strdup(p);
+    memset(buf, 0, sizeof(buf));
+
+    return aw_letta_token != NULL ? 0 : -1;
+}
+
+
+static int
+aw_letta_init(void)
+{
+    size_t  len;
+
+    /* letta-url is there and clean: aw_config_check() saw to it */
+    free(aw_letta_base);
+    aw_letta_base = strdup(aw_worker.cf.letta_url);
+    if (aw_letta_base == NULL) {
+        return -1;
+    }
+
+    len = strlen(aw_letta_base);
+    while (len > 0 && aw_letta_base[len - 1] == '/') {
+        aw_letta_base[--len] = '\0';
+    }
+
+    return aw_letta_token_load();
+}
+
+
+/* The job's request, as Letta's LettaRequest: its members but nulls. */
+static int
+aw_letta_body(aw_job_t *job, aa_buf_t *body)
+{
+    size_t    i, n;
+    yajl_val  v;
+
+    aa_buf_putc(body, '{');
+    n = 0;
+
+    for (i = 0; i < job->req->u.object.len; i++) {
+        v = job->req->u.object.values[i];
+
+        if (YAJL_IS_NULL(v)) {
+            continue;
+        }
+
+        if (n++ > 0) {
+            aa_buf_putc(body, ',');
+        }
+
+        aa_buf_json_string(body, job->req->u.object.keys[i],
+                           strlen(job->req->u.object.keys[i]));
+        aa_buf_putc(body, ':');
+        aa_json_encode(body, v);
+    }
+
+    aa_buf_putc(body, '}');
+    aa_buf_cstr(body);
+
+    return body->failed ? -1 : 0;
+}
+
+
+/* An agent id fit for a URL path: what the module accepts is. */
+static int
+aw_letta_id_ok(const char *id)
+{
+    size_t  n;
+
+    for (n = 0; id[n] != '\0'; n++) {
+        if (!((id[n] >= 'a' && id[n] <= 'z') || (id[n] >= 'A' && id[n] <= 'Z')
+              || (id[n] >= '0' && id[n] <= '9') || id[n] == '-'
+              || id[n] == '_'))
+        {
+            return 0;
+        }
+    }
+
+    return n > 0 && n <= 128;
+}
+
+
+/* The LettaResponse: the job takes its messages, usage and stop reason. */
+static int
+aw_letta_response(aw_job_t *job, const aa_buf_t *raw)
+{
+    aw_letta_answer_t  a;
+    int                rc;
+
+    aw_letta_answer_init(&a);
+    rc = aw_letta_answer_read(&a, raw->data ? raw->data : "", raw->len,
+                              job->claim.run);
+
+    /* nothing was recorded before: the answer's messages are the run's */
+    aw_strv_free(&job->out_messages);
+    job->out_messages = a.messages;
+    memset(&a.messages, 0, sizeof(a.messages));
+
+    if (rc == AW_LETTA_NOMEM) {
+        return aw_job_fail(job, "out of memory");
+    }
+
+    job->keep_messages = 1;
+
+    if (rc != 0) {
+        return aw_job_fail_as(job, "invalid_llm_response", AW_LETTA_PEER
+                              ": %s", a.error);
+    }
+
+    job->usage = a.usage;
+    job->stop_reason = a.stop_reason;
+
+    if (!a.completed) {
+        return aw_job_fail_as(job, a.stop_reason, AW_LETTA_PEER " ended the "
+                              "run with stop_reason %s", a.stop_reason);
+    }
+
+    return AW_JOB_DONE;
+}
+
+
+/* The first message of a 422's detail (a string, or pydantic's list). */
+static void
+aw_letta_detail(const aa_buf_t *raw, char *out, size_t size)
+{
+    char      err[64];
+    yajl_val  root, d, m;
+
+    root = aa_json_parse(raw->data ? raw->data : "", raw->len, err,
+                         sizeof(err));
+    d = aa_json_get(root, "detail");
+
+    if (d != NULL && YAJL_IS_ARRAY(d) && d->u.array.len > 0) {
+        m = aa_json_get(d->u.array.values[0], "msg");
+
+        if (m != NULL && YAJL_IS_STRING(m)) {
+            snprintf(out, size, "%s", m->u.string);
+            yajl_tree_free(root);
+            return;
+        }
+    }
+
+    if (root != NULL) {
+        yajl_tree_free(root);
+    }
+
+    aw_chat_error_text(raw->data, raw->len, out, size);
+}
+
+
+/* A call that failed for good: what the run says. */
+static int
+aw_letta_failed(aw_job_t *job, const aw_llm_result_t *res,
+    const aa_buf_t *raw, int retried)
+{
+    char  text[300];
+
+    switch (res->rc == AW_LLM_API_ERROR ? res->status : 0) {
+
+    case 401:
+    case 403:
+        return aw_job_fail(job, "upstream Letta refused the token (HTTP "
+                           "%ld)", res->status);
+
+    case 404:
+        return aw_job_fail(job, "agent %s not found upstream (HTTP 404)",
+                           job->claim.agent);
+
+    case 422:
+        aw_letta_detail(raw, text, sizeof(text));
+        return aw_job_fail(job, "upstream Letta rejected the request (HTTP "
+                           "422): %s", text);
+    }
+
+    if (res->rc == AW_LLM_INVALID) {
+        return aw_job_fail_as(job, "invalid_llm_response", "%s", res->error);
+    }
+
+    return aw_job_fail_as(job, "llm_api_error", "%s%s", res->error,
+                          retried ? " (after retries)" : "");
+}
+
+
+static int
+aw_letta_run(aw_job_t *job)
+{
+    aa_buf_t          url, body, raw;
+    aw_chat_t         chat;
+    aw_llm_req_t      req;
+    aw_llm_result_t   res;
+    int               attempt, rc, delay, wait;
+
+    if (!aw_letta_id_ok(job->claim.agent)) {
+        return aw_job_fail(job, "letta backend: agent id %.64s cannot be "
+                           "sent upstream", job->claim.agent);
+    }
+
+    aa_buf_init(&url);
+    aa_buf_init(&body);
+    aa_buf_init(&raw);
+    aw_chat_init(&chat);
+
+    aa_buf_puts(&url, aw_letta_base);
+    aa_buf_puts(&url, "/v1/agents/");
+    aa_buf_puts(&url, job->claim.agent);
+    aa_buf_puts(&url, "/messages");
+    aa_buf_cstr(&url);
+
+    if (url.failed || aw_letta_body(job, &body) != 0) {
+        rc = aw_job_fail(job, "out of memory");
+        goto done;
+    }
+
+    memset(&req, 0, sizeof(req));
+    req.url = url.data;
+    req.api_key = aw_letta_token;
+    req.body = body.data;
+    req.body_len = body.len;
+    req.connect_timeout_ms = aw_worker.cf.letta_connect_timeout_ms;
+    /* the upstream is silent until its loop ends: curl's timeout rules */
+    req.idle_timeout_ms = aw_worker.cf.letta_timeout_ms + 1000;
+    req.timeout_ms = aw_worker.cf.letta_timeout_ms;
+    req.peer = AW_LETTA_PEER;
+    req.raw = &raw;
+
+    delay = aw_worker.cf.letta_backoff_ms;
+
+    for (attempt = 0; ; attempt++) {
+        aa_buf_reset(&raw);
+
+        rc = aw_llm_call(job, &req, &chat, &res);
+        if (rc != 0) {
+            goto done;
+        }
+
+        if (res.rc == AW_LLM_OK) {
+            break;
+        }
+
+        if (res.rc != AW_LLM_TRANSIENT
+            || attempt >= aw_worker.cf.letta_retries)
+        {
+            rc = aw_letta_failed(job, &res, &raw, attempt > 0);
+            goto done;
+        }
+
+        wait = res.retry_after_ms > delay
+               ? (res.retry_after_ms < AW_BACKOFF_MAX_MS
+                  ? res.retry_after_ms : AW_BACKOFF_MAX_MS)
+               : delay;
+
+        aw_log_warn(job->claim.run, job->claim.agent, "upstream Letta call "
+                    "failed (%s), retrying in %d ms", res.error, wait);
+
+        rc = aw_job_sleep(job, wait);
+        if (rc != 0) {
+            goto done;
+        }
+
+        delay = delay * 2 < AW_BACKOFF_MAX_MS ? delay * 2 : AW_BACKOFF_MAX_MS;
+    }
+
+    /* the whole answer comes at once: that is the first token too */
+    if (job->first_output_ns == 0 && res.first_token_ns != 0) {
+        job->first_output_ns = res.first_token_ns;
+    }
+
+    rc = aw_letta_response(job, &raw);
+
+done:
+
+    aa_buf_free(&url);
+    aa_buf_free(&body);
+    aa_buf_free(&raw);
+    aw_chat_free(&chat);
+
+    return rc;
+}
+
+
+const aw_backend_t  aw_backend_letta = {
+    "letta",
+    aw_letta_init,
+    aw_letta_run,
+    1,
+};

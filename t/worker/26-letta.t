@@ -1,0 +1,206 @@
+# The letta backend against the mock Letta server (t/mock/letta.py): a
+# run forwarded to the upstream's synchronous POST /v1/agents/{id}/messages
+# with the token, its LettaResponse recorded (messages, usage, stop
+# reason); the upstream's refusals, errors, timeouts and garbage as run
+# failures; cancellation of the call in flight; on the slot threads and
+# on the run loop.  The agents have no hash here: the upstream owns them.
+
+use strict;
+use warnings;
+use Test::More;
+use Time::HiRes qw(time sleep);
+use lib 't/lib';
+use AgentAsync::WorkerTest;
+use AgentAsync::MockLLM;
+use AgentAsync::Seed qw(uuid4 create_agent create_run run_key json);
+
+redis_start();
+my $r = redis();
+mock_start('letta');
+
+my $token = 'letta-secret-token-4242';
+my $dir = tmpdir();
+
+sub run_once {
+    my ($agent, %o) = @_;
+    my $run = create_run($r, $agent, input => $o{input} // 'hi',
+                         upstream => 1, %o);
+    my $key = run_key('aa:', $agent, $run);
+    my $st = wait_status($key, 20, qw(completed failed cancelled));
+    my $h = $r->hgetall($key);
+    my $md = json->decode($h->{metadata} // '{}');
+    return ($st // 'timeout', $h, $md->{error} // '', $run);
+}
+
+sub messages {
+    my ($agent, $run) = @_;
+    return [ map { json->decode($_) }
+             @{ $r->cmd('LRANGE', "aa:{$agent}:run:$run:messages", 0, -1) } ];
+}
+
+sub fails {
+    my ($name, $script, $reason, $error) = @_;
+    mock_script(@$script);
+    my ($st, $h, $err) = run_once('agent-' . uuid4());
+    is "$st/" . ($h->{stop_reason} // ''), "failed/$reason",
+        "$name: failed, $reason";
+    like $err, $error, "$name: metadata.error";
+}
+
+# the worker refuses to start without an upstream (t/worker/11-config.t
+# has the other bad values)
+my $bad = worker_start(backend => 'letta');
+is worker_wait($bad, 10), 2, 'no letta-url: the worker does not start';
+like worker_log($bad), qr/backend letta needs letta-url/, 'and says why';
+
+for my $loop (0, 1) {
+    my $mode = $loop ? 'run loop' : 'slot threads';
+    my $w = worker_start(backend => 'letta', concurrency => 2,
+                         'letta-url' => mock_base() . '/',
+                         'letta-retries' => 2, 'letta-backoff-ms' => 50,
+                         'letta-timeout-ms' => 1500,
+                         'runs-in-flight' => $loop ? 50 : 0,
+                         'log-level' => 'debug',
+                         env => { AGENT_ASYNC_WORKER_LETTA_TOKEN => $token });
+
+    # an answer: the messages as the upstream made them
+    my $agent = 'agent-' . uuid4();
+    mock_script({ reply => 'Hello, Ann!', stop_reason => 'end_turn',
+                  usage => { prompt_tokens => 120, completion_tokens => 30,
+                             step_count => 3 } });
+    my ($st, $h, $err, $run) = run_once($agent, input => 'I am Ann.',
+                                        max_steps => 7);
+    is $st, 'completed', "$mode: completed";
+    is $h->{stop_reason}, 'end_turn', "$mode: stop_reason";
+    my $u = json->decode($h->{usage});
+    is_deeply [ @$u{qw(prompt_tokens completion_tokens step_count)} ],
+        [ 120, 30, 3 ], "$mode: usage as the upstream counted";
+    ok $h->{ttft_ns} > 0 && $h->{ttft_ns} <= $h->{total_duration_ns},
+        "$mode: ttft_ns within the run";
+    my $m = messages($agent, $run);
+    is_deeply [ map { $_->{message_type} } @$m ],
+        [qw(reasoning_message assistant_message)], "$mode: its messages";
+    is $m->[1]{content}, 'Hello, Ann!', "$mode: the assistant's text";
+    is $m->[0]{reasoning}, 'the user said something',
+        "$mode: the fields of each message kept";
+    like $m->[1]{id}, qr/^message-[0-9a-f-]{36}$/, "$mode: its id kept";
+    is $m->[1]{step_id}, 'step-upstream-1', "$mode: step_id kept";
+    is $m->[1]{run_id}, $run, "$mode: run_id is the local run's";
+
+    my $q = mock_requests();
+    is scalar @$q, 1, "$mode: one call";
+    is $q->[0]{path}, "/v1/agents/$agent/messages", "$mode: the sync route";
+    is $q->[0]{authorization}, "Bearer $token", "$mode: the token sent";
+    is $q->[0]{body}{messages}[0]{content}, 'I am Ann.', "$mode: the input";
+    is $q->[0]{body}{messages}[0]{role}, 'user', "$mode: as a user message";
+    is $q->[0]{body}{max_steps}, 7, "$mode: max_steps forwarded";
+    ok !exists $q->[0]{body}{override_model}, "$mode: nulls left out";
+
+    # a stop reason Letta counts as failed: the run failed, messages kept
+    mock_script({ reply => 'half', stop_reason => 'llm_api_error' });
+    ($st, $h, $err, $run) = run_once($agent);
+    is "$st/$h->{stop_reason}", 'failed/llm_api_error',
+        "$mode: upstream llm_api_error: failed";
+    like $err, qr/upstream Letta ended the run with stop_reason llm_api_error/,
+        "$mode: and says so";
+
+    # max_steps is a completion
+    mock_script({ reply => 'enough', stop_reason => 'max_steps' });
+    ($st, $h) = run_once($agent);
+    is "$st/$h->{stop_reason}", 'completed/max_steps', "$mode: max_steps";
+
+    # a transient error retried
+    mock_script({ status => 500, body => '{"detail":"boom"}' },
+                { status => 503 }, { reply => 'third time' });
+    ($st) = run_once($agent);
+    is $st, 'completed', "$mode: 500, 503, then 200: completed";
+    is scalar @{ mock_requests() }, 3, "$mode: three attempts";
+
+    mock_script({ close => JSON::PP::true }, { reply => 'ok' });
+    ($st) = run_once($agent);
+    is $st, 'completed', "$mode: connection closed, then 200: completed";
+
+    fails("$mode: 401", [ { status => 401,
+                            body => '{"detail":"Unauthorized"}' } ],
+          'error', qr/^upstream Letta refused the token \(HTTP 401\)$/);
+    is scalar @{ mock_requests() }, 1, "$mode: 401 not retried";
+    fails("$mode: 403", [ { status => 403, body => '' } ],
+          'error', qr/refused the token \(HTTP 403\)/);
+    fails("$mode: 404", [ { status => 404,
+                            body => '{"detail":"Agent not found"}' } ],
+          'error', qr/^agent agent-[0-9a-f-]+ not found upstream/);
+    fails("$mode: 422", [ { status => 422, body => '{"detail":[{"loc":'
+                            . '["body","max_steps"],"msg":"Input should be '
+                            . 'less than 100","type":"less_than"}]}' } ],
+          'error', qr/rejected the request \(HTTP 422\): Input should be less/);
+    fails("$mode: 500 exhausted", [ { status => 500,
+                                      body => '{"detail":"melted"}' } ],
+          'llm_api_error', qr/upstream Letta \S+: HTTP 500: melted \(after retries\)/);
+    is scalar @{ mock_requests() }, 3, "$mode: 1 + 2 retries";
+    fails("$mode: timeout", [ { reply => 'late', delay_ms => 3000 } ],
+          'llm_api_error', qr/timed out waiting for the answer/);
+    fails("$mode: garbage", [ { garbage => '{"messages": [tru' } ],
+          'invalid_llm_response', qr/the answer is not JSON/);
+    fails("$mode: not a LettaResponse", [ { response => { hello => 1 } } ],
+          'invalid_llm_response', qr/not a LettaResponse/);
+    fails("$mode: a message without type",
+          [ { response => { messages => [ { id => 'x' } ] } } ],
+          'invalid_llm_response', qr/messages\[0\] is not a Letta message/);
+    fails("$mode: unknown stop reason",
+          [ { reply => 'x', stop_reason => 'sleepy' } ],
+          'invalid_llm_response', qr/unknown stop_reason/);
+
+    # cancellation aborts the call in flight
+    mock_script({ reply => 'slow', delay_ms => 5000 });
+    my $c = 'agent-' . uuid4();
+    $run = create_run($r, $c, input => 'hi', upstream => 1);
+    my $key = run_key('aa:', $c, $run);
+    ok wait_for(sub { @{ mock_requests() } == 1 }, 10),
+        "$mode: the call is in flight";
+    my $t0 = time;
+    is cancel_run($run), 'cancel_requested', "$mode: cancel requested";
+    is wait_status($key, 5, 'cancelled'), 'cancelled', "$mode: cancelled";
+    my $dt = time - $t0;
+    ok $dt < 1, sprintf('%s: cancelled %.0f ms after the request', $mode,
+                        $dt * 1000);
+
+    # a local agent is served too: the upstream decides
+    my $local = create_agent($r, model => 'm');
+    mock_script({ echo => JSON::PP::true });
+    ($st, $h, $err, $run) = run_once($local, input => 'mirror');
+    is $st, 'completed', "$mode: an agent with a local hash too";
+    is messages($local, $run)->[1]{content}, 'mirror', "$mode: echoed";
+
+    unlike worker_log($w), qr/\Q$token\E/, "$mode: no token in the log";
+    is worker_stop($w), 0, "$mode: worker exits";
+}
+
+# the token from a file; the run fails, the worker goes on, when the
+# upstream is down
+my $dead = free_port();
+open my $f, '>', "$dir/letta.token" or die;
+print $f "  file-token-77\n";
+close $f;
+my $w = worker_start(backend => 'letta', 'letta-url' => mock_base(),
+                     'letta-token-file' => "$dir/letta.token");
+mock_script({ reply => 'ok' });
+my ($st) = run_once('agent-' . uuid4());
+is $st, 'completed', 'token file: completed';
+is mock_requests()->[0]{authorization}, 'Bearer file-token-77',
+    'the token of the file, trimmed';
+is worker_stop($w), 0, 'worker exits';
+
+$w = worker_start(backend => 'letta', 'letta-url' => "http://127.0.0.1:$dead",
+                  'letta-retries' => 1, 'letta-backoff-ms' => 20);
+my ($s2, $h2, $err) = run_once('agent-' . uuid4());
+is "$s2/$h2->{stop_reason}", 'failed/llm_api_error', 'upstream down: failed';
+like $err, qr/^upstream Letta http:\/\/127\.0\.0\.1:\d+\/v1\/agents\/\S+: .*\(after retries\)$/,
+    'and says where';
+is worker_stop($w), 0, 'worker exits';
+
+# a missing token file stops the worker at start
+$bad = worker_start(backend => 'letta', 'letta-url' => mock_base(),
+                    'letta-token-file' => "$dir/nope");
+isnt worker_wait($bad, 10), 0, 'missing token file: does not start';
+
+done_testing;
