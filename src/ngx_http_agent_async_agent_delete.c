@@ -245,7 +245,7 @@ ngx_http_agent_async_delete_runs(ngx_http_request_t *r, redisReply **ids,
                                * sizeof(char *));
     lens = ngx_palloc(r->pool, (NGX_HTTP_AGENT_ASYNC_DELETE_KEYS + 5 * n + 3)
                                * sizeof(size_t));
-    keys = ngx_pnalloc(r->pool, 4 * n * AA_KEY_MAX);
+    keys = ngx_pnalloc(r->pool, 3 * n * AA_KEY_MAX);
     flags = ngx_pnalloc(r->pool, n + 1);
 
     if (argv == NULL || lens == NULL || keys == NULL || flags == NULL) {
@@ -271,25 +271,22 @@ ngx_http_agent_async_delete_runs(ngx_http_request_t *r, redisReply **ids,
 
 #define ngx_http_agent_async_key(j)  (keys + (k + (j)) * AA_KEY_MAX)
 
-        if (aa_key_run(ngx_http_agent_async_key(0), AA_KEY_MAX, p, d->agent,
-                       run) < 0
+        if (aa_key_run(ngx_http_agent_async_key(0), AA_KEY_MAX, p, run) < 0
             || aa_key_run_messages(ngx_http_agent_async_key(1), AA_KEY_MAX,
-                                   p, d->agent, run) < 0
+                                   p, run) < 0
             || aa_key_run_steps(ngx_http_agent_async_key(2), AA_KEY_MAX, p,
-                                d->agent, run) < 0
-            || aa_key_runloc(ngx_http_agent_async_key(3), AA_KEY_MAX, p,
-                             run) < 0)
+                                run) < 0)
         {
             continue;
         }
 
-        for (j = 0; j < 4; j++) {
+        for (j = 0; j < 3; j++) {
             argv[nkeys++] = ngx_http_agent_async_key(j);
         }
 
 #undef ngx_http_agent_async_key
 
-        k += 4;
+        k += 3;
         flags[i] = '1';
     }
 

@@ -348,7 +348,7 @@ ngx_http_agent_async_cancel_send(ngx_http_request_t *r)
         }
 
         if (aa_key_run(keys + nkeys * AA_KEY_MAX, AA_KEY_MAX,
-                       (char *) amcf->prefix.data, agent,
+                       (char *) amcf->prefix.data,
                        (char *) c->ids[i].data) < 0)
         {
             return ngx_http_agent_async_send_oom(r);
@@ -565,45 +565,41 @@ ngx_http_agent_async_run_found(ngx_http_request_t *r, ngx_str_t *agent,
 #define ngx_http_agent_async_key(i)  (keys + (i) * AA_KEY_MAX)
 
     if (aa_key_run(ngx_http_agent_async_key(0), AA_KEY_MAX,
-                   (char *) amcf->prefix.data, (char *) agent->data, run) < 0
+                   (char *) amcf->prefix.data, run) < 0
         || aa_key_run_messages(ngx_http_agent_async_key(1), AA_KEY_MAX,
-                               (char *) amcf->prefix.data,
-                               (char *) agent->data, run) < 0
+                               (char *) amcf->prefix.data, run) < 0
         || aa_key_run_steps(ngx_http_agent_async_key(2), AA_KEY_MAX,
-                            (char *) amcf->prefix.data,
-                            (char *) agent->data, run) < 0
+                            (char *) amcf->prefix.data, run) < 0
         || aa_key_agent_runs(ngx_http_agent_async_key(3), AA_KEY_MAX,
                              (char *) amcf->prefix.data,
                              (char *) agent->data) < 0
         || aa_key_tenant_runs(ngx_http_agent_async_key(4), AA_KEY_MAX,
                               (char *) amcf->prefix.data, tenant) < 0
-        || aa_key_runloc(ngx_http_agent_async_key(5), AA_KEY_MAX,
-                         (char *) amcf->prefix.data, run) < 0
-        || aa_key_callbacks(ngx_http_agent_async_key(6), AA_KEY_MAX,
+        || aa_key_callbacks(ngx_http_agent_async_key(5), AA_KEY_MAX,
                             (char *) amcf->prefix.data) < 0
-        || aa_key_tenant_active(ngx_http_agent_async_key(7), AA_KEY_MAX,
+        || aa_key_tenant_active(ngx_http_agent_async_key(6), AA_KEY_MAX,
                                 (char *) amcf->prefix.data, tenant) < 0)
     {
         ngx_http_finalize_request(r, ngx_http_agent_async_send_oom(r));
         return;
     }
 
-    for (i = 0; i < 8; i++) {
+    for (i = 0; i < 7; i++) {
         argv[i] = ngx_http_agent_async_key(i);
         lens[i] = ngx_strlen(argv[i]);
     }
 
 #undef ngx_http_agent_async_key
 
-    argv[8] = (char *) ctx->id.data;
-    lens[8] = ctx->id.len;
-    argv[9] = (char *) agent->data;
-    lens[9] = agent->len;
+    argv[7] = (char *) ctx->id.data;
+    lens[7] = ctx->id.len;
+    argv[8] = (char *) agent->data;
+    lens[8] = agent->len;
 
     ngx_http_finalize_request(r,
         ngx_http_agent_async_query_script(r,
                                           ngx_http_agent_async_run_deleted,
-                                          AA_SCRIPT_DELETE_RUN, 8, 10, argv,
+                                          AA_SCRIPT_DELETE_RUN, 7, 9, argv,
                                           lens));
 }
 

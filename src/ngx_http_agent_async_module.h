@@ -228,7 +228,7 @@ ngx_int_t ngx_http_agent_async_run_find(ngx_http_request_t *r,
     ngx_http_agent_async_found_pt found);
 ngx_int_t ngx_http_agent_async_run_not_found(ngx_http_request_t *r);
 typedef int (*ngx_http_agent_async_run_key_pt)(char *out, size_t size,
-    const char *prefix, const char *agent, const char *run);
+    const char *prefix, const char *run);
 ngx_int_t ngx_http_agent_async_run_key(ngx_http_request_t *r,
     ngx_http_agent_async_run_key_pt make, const char **key, size_t *len);
 

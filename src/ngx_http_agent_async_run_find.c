@@ -2,11 +2,11 @@
 /*
  * Copyright (C) 2026, the ngx_http_agent_async_module authors.
  *
- * Finding the run of a path's id: GET Prunloc:R gives its agent, then
- * HMGET of the run's hash reads "tenant" and the fields a route needs
- * (never all: the job may be as large as a request body).  Two commands,
- * so that every key is known to the client, as Redis Cluster needs.  A
- * run of another tenant is answered as one that does not exist.
+ * Finding the run of a path's id: one HMGET of the run's hash, whose key
+ * the id gives (it carries its agent's slot, aa_slot.h), reads "tenant",
+ * the fields a route needs (never all: the job may be as large as a
+ * request body) and "agent_id".  A run of another tenant is answered as
+ * one that does not exist.
  */
 
 
@@ -19,8 +19,6 @@
 #define NGX_HTTP_AGENT_ASYNC_FIND_MAX  (3 + AA_RUN_NKEYS + 4)
 
 
-static void ngx_http_agent_async_run_located(ngx_http_request_t *r,
-    redisReply *reply);
 static void ngx_http_agent_async_run_read(ngx_http_request_t *r,
     redisReply *reply);
 
@@ -30,10 +28,11 @@ ngx_http_agent_async_run_find(ngx_http_request_t *r,
     const char *const *fields, ngx_uint_t nfields,
     ngx_http_agent_async_found_pt found)
 {
+    int                                n;
     char                              *key, id[AA_ID_MAX];
-    size_t                             lens[2];
+    size_t                             i, lens[NGX_HTTP_AGENT_ASYNC_FIND_MAX];
     aa_buf_t                           b;
-    const char                        *argv[2];
+    const char                        *argv[NGX_HTTP_AGENT_ASYNC_FIND_MAX];
     ngx_http_agent_async_ctx_t        *ctx;
     ngx_http_agent_async_main_conf_t  *amcf;
 
@@ -53,7 +52,7 @@ ngx_http_agent_async_run_find(ngx_http_request_t *r,
         return ngx_http_agent_async_send_buf(r, NGX_HTTP_BAD_REQUEST, &b);
     }
 
-    if (nfields + 3 > NGX_HTTP_AGENT_ASYNC_FIND_MAX) {
+    if (nfields + 4 > NGX_HTTP_AGENT_ASYNC_FIND_MAX) {
         return ngx_http_agent_async_send_oom(r);
     }
 
@@ -70,100 +69,44 @@ ngx_http_agent_async_run_find(ngx_http_request_t *r,
 
     ngx_cpystrn((u_char *) id, ctx->id.data, ctx->id.len + 1);
 
-    if (aa_key_runloc(key, AA_KEY_MAX, (char *) amcf->prefix.data, id) < 0) {
+    n = aa_key_run(key, AA_KEY_MAX, (char *) amcf->prefix.data, id);
+    if (n < 0) {
         return ngx_http_agent_async_send_oom(r);
     }
 
-    argv[0] = "GET";
-    lens[0] = 3;
-    argv[1] = key;
-    lens[1] = ngx_strlen(key);
-
-    return ngx_http_agent_async_query(r, ngx_http_agent_async_run_located,
-                                      2, argv, lens);
-}
-
-
-static void
-ngx_http_agent_async_run_located(ngx_http_request_t *r, redisReply *reply)
-{
-    char                               key[AA_KEY_MAX], agent[AA_ID_MAX];
-    char                               id[AA_ID_MAX];
-    size_t                             i, lens[NGX_HTTP_AGENT_ASYNC_FIND_MAX];
-    ngx_int_t                          rc;
-    const char                        *argv[NGX_HTTP_AGENT_ASYNC_FIND_MAX];
-    ngx_http_agent_async_ctx_t        *ctx;
-    ngx_http_agent_async_main_conf_t  *amcf;
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_agent_async_module);
-    amcf = ngx_http_get_module_main_conf(r, ngx_http_agent_async_module);
-
-    if (reply == NULL
-        || (reply->type != REDIS_REPLY_STRING
-            && reply->type != REDIS_REPLY_NIL))
-    {
-        rc = ngx_http_agent_async_send_storage_error(r, reply);
-        goto done;
-    }
-
-    if (reply->type == REDIS_REPLY_NIL
-        || !aa_id_valid("agent", reply->str, reply->len))
-    {
-        rc = ngx_http_agent_async_run_not_found(r);
-        goto done;
-    }
-
-    ctx->agent.data = ngx_pnalloc(r->pool, reply->len + 1);
-    if (ctx->agent.data == NULL) {
-        rc = ngx_http_agent_async_send_oom(r);
-        goto done;
-    }
-
-    ngx_memcpy(ctx->agent.data, reply->str, reply->len);
-    ctx->agent.data[reply->len] = '\0';
-    ctx->agent.len = reply->len;
-
-    ngx_cpystrn((u_char *) agent, ctx->agent.data, sizeof(agent));
-    ngx_cpystrn((u_char *) id, ctx->id.data, ctx->id.len + 1);
-
-    if (aa_key_run(key, sizeof(key), (char *) amcf->prefix.data, agent, id)
-        < 0)
-    {
-        rc = ngx_http_agent_async_send_oom(r);
-        goto done;
-    }
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "agent_async: run find \"%s\"", key);
 
     argv[0] = "HMGET";
     lens[0] = 5;
     argv[1] = key;
-    lens[1] = ngx_strlen(key);
+    lens[1] = (size_t) n;
     argv[2] = "tenant";
     lens[2] = 6;
 
-    for (i = 0; i < ctx->nfind; i++) {
-        argv[3 + i] = ctx->find_fields[i];
-        lens[3 + i] = ngx_strlen(ctx->find_fields[i]);
+    for (i = 0; i < nfields; i++) {
+        argv[3 + i] = fields[i];
+        lens[3 + i] = ngx_strlen(fields[i]);
     }
 
-    rc = ngx_http_agent_async_query(r, ngx_http_agent_async_run_read,
-                                    (int) (3 + ctx->nfind), argv, lens);
+    argv[3 + i] = "agent_id";
+    lens[3 + i] = 8;
 
-done:
-
-    ngx_http_finalize_request(r, rc);
+    return ngx_http_agent_async_query(r, ngx_http_agent_async_run_read,
+                                      (int) (4 + nfields), argv, lens);
 }
 
 
 static void
 ngx_http_agent_async_run_read(ngx_http_request_t *r, redisReply *reply)
 {
-    redisReply                  *tenant;
+    redisReply                  *tenant, *agent;
     ngx_http_agent_async_ctx_t  *ctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_agent_async_module);
 
     if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
-        || reply->elements != 1 + ctx->nfind)
+        || reply->elements != 2 + ctx->nfind)
     {
         ngx_http_finalize_request(r,
             ngx_http_agent_async_send_storage_error(r, reply));
@@ -171,16 +114,29 @@ ngx_http_agent_async_run_read(ngx_http_request_t *r, redisReply *reply)
     }
 
     tenant = reply->element[0];
+    agent = reply->element[1 + ctx->nfind];
 
     /* another tenant's run does not exist, as far as this caller knows */
 
     if (tenant->type != REDIS_REPLY_STRING
         || (size_t) tenant->len != ctx->tenant.len
-        || ngx_strncmp(tenant->str, ctx->tenant.data, ctx->tenant.len) != 0)
+        || ngx_strncmp(tenant->str, ctx->tenant.data, ctx->tenant.len) != 0
+        || agent->type != REDIS_REPLY_STRING
+        || !aa_id_valid("agent", agent->str, agent->len))
     {
         ngx_http_finalize_request(r, ngx_http_agent_async_run_not_found(r));
         return;
     }
+
+    ctx->agent.data = ngx_pnalloc(r->pool, agent->len + 1);
+    if (ctx->agent.data == NULL) {
+        ngx_http_finalize_request(r, ngx_http_agent_async_send_oom(r));
+        return;
+    }
+
+    ngx_memcpy(ctx->agent.data, agent->str, agent->len);
+    ctx->agent.data[agent->len] = '\0';
+    ctx->agent.len = agent->len;
 
     ctx->found(r, &ctx->agent, reply);
 }
@@ -224,8 +180,7 @@ ngx_http_agent_async_run_key(ngx_http_request_t *r,
 
     ngx_cpystrn((u_char *) id, ctx->id.data, ctx->id.len + 1);
 
-    n = make(p, AA_KEY_MAX, (char *) amcf->prefix.data,
-             (char *) ctx->agent.data, id);
+    n = make(p, AA_KEY_MAX, (char *) amcf->prefix.data, id);
     if (n < 0) {
         return NGX_ERROR;
     }

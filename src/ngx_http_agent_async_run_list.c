@@ -503,7 +503,7 @@ ngx_http_agent_async_run_list_start(ngx_http_request_t *r,
         return ngx_http_agent_async_run_list_next(r);
     }
 
-    /* members "A/R": the agent of each cursor, from its runloc */
+    /* members "A/R": the agent of each cursor, from its run's hash */
 
     keys = ngx_pnalloc(r->pool, 2 * AA_KEY_MAX);
     argv = ngx_palloc(r->pool, 3 * sizeof(char *));
@@ -513,12 +513,10 @@ ngx_http_agent_async_run_list_start(ngx_http_request_t *r,
         return ngx_http_agent_async_send_oom(r);
     }
 
-    argv[0] = "MGET";
-    lens[0] = 4;
-    k = 1;
+    k = 0;
 
     if (ls->after.len) {
-        if (aa_key_runloc(keys, AA_KEY_MAX, p, page->after) < 0) {
+        if (aa_key_run(keys, AA_KEY_MAX, p, page->after) < 0) {
             return ngx_http_agent_async_send_oom(r);
         }
 
@@ -527,8 +525,7 @@ ngx_http_agent_async_run_list_start(ngx_http_request_t *r,
     }
 
     if (ls->before.len) {
-        if (aa_key_runloc(keys + AA_KEY_MAX, AA_KEY_MAX, p, page->before) < 0)
-        {
+        if (aa_key_run(keys + AA_KEY_MAX, AA_KEY_MAX, p, page->before) < 0) {
             return ngx_http_agent_async_send_oom(r);
         }
 
@@ -536,13 +533,16 @@ ngx_http_agent_async_run_list_start(ngx_http_request_t *r,
         lens[k++] = ngx_strlen(keys + AA_KEY_MAX);
     }
 
+    argv[k] = "agent_id";
+    lens[k] = 8;
+
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "agent_async runs list: locating cursors \"%V\" \"%V\"",
                    &ls->after, &ls->before);
 
-    return ngx_http_agent_async_query(r,
-                                      ngx_http_agent_async_run_list_located,
-                                      (int) k, argv, lens);
+    return ngx_http_agent_async_query_script(r,
+               ngx_http_agent_async_run_list_located, AA_SCRIPT_READ_RUNS,
+               (int) k, (int) k + 1, argv, lens);
 }
 
 
@@ -571,6 +571,8 @@ ngx_http_agent_async_run_list_located(ngx_http_request_t *r,
 
     for (i = 0; i < reply->elements; i++) {
         v = reply->element[i];
+        v = (v->type == REDIS_REPLY_ARRAY && v->elements == 1)
+            ? v->element[0] : NULL;
 
         if (i == 0 && ls->after.len) {
             run = &ls->after;
@@ -581,9 +583,9 @@ ngx_http_agent_async_run_list_located(ngx_http_request_t *r,
             dst = ls->to;
         }
 
-        /* a run unknown, or whose runloc is not an agent id: ignored */
+        /* a run unknown, or whose agent_id is not an agent id: ignored */
 
-        if (v->type != REDIS_REPLY_STRING
+        if (v == NULL || v->type != REDIS_REPLY_STRING
             || !aa_id_valid("agent", v->str, v->len))
         {
             run->len = 0;
@@ -778,7 +780,7 @@ ngx_http_agent_async_run_list_slot(ngx_http_agent_async_run_list_t *ls,
     const char *prefix, ngx_http_agent_async_slot_t *slot, const char *member,
     size_t len)
 {
-    char         agent[AA_ID_MAX], run[AA_ID_MAX];
+    char         run[AA_ID_MAX];
     size_t       alen, rlen;
     const char  *a, *id, *slash;
 
@@ -806,12 +808,10 @@ ngx_http_agent_async_run_list_slot(ngx_http_agent_async_run_list_t *ls,
         return NGX_DECLINED;
     }
 
-    ngx_memcpy(agent, a, alen);
-    agent[alen] = '\0';
     ngx_memcpy(run, id, rlen);
     run[rlen] = '\0';
 
-    if (aa_key_run(slot->key, AA_KEY_MAX, prefix, agent, run) < 0) {
+    if (aa_key_run(slot->key, AA_KEY_MAX, prefix, run) < 0) {
         return NGX_DECLINED;
     }
 

@@ -13,6 +13,7 @@
 #include "aa_id.h"
 #include "aa_keys.h"
 #include "aa_request.h"
+#include "aa_slot.h"
 #include "aa_time.h"
 
 
@@ -26,7 +27,6 @@ typedef struct {
     char                queue[AA_KEY_MAX];
     char                agent_runs[AA_KEY_MAX];
     char                run_key[AA_KEY_MAX];
-    char                runloc[AA_KEY_MAX];
     char                tenant_runs[AA_KEY_MAX];
     char                ready[AA_KEY_MAX];
     char                tenant_active[AA_KEY_MAX];
@@ -144,7 +144,11 @@ ngx_http_agent_async_run_prepare(ngx_http_request_t *r,
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_agent_async_module);
 
-    if (aa_id_new("run", run->id, sizeof(run->id)) < 0) {
+    /* the id carries the agent's slot: its keys are found from it alone */
+    if (aa_run_id_new(aa_slot((char *) ctx->id.data, ctx->id.len), run->id,
+                      sizeof(run->id))
+        < 0)
+    {
         return NGX_ERROR;
     }
 
@@ -223,8 +227,7 @@ ngx_http_agent_async_run_store(ngx_http_request_t *r,
     if (aa_key_agent(run->agent_key, AA_KEY_MAX, p, run->agent) < 0
         || aa_key_queue(run->queue, AA_KEY_MAX, p, run->agent) < 0
         || aa_key_agent_runs(run->agent_runs, AA_KEY_MAX, p, run->agent) < 0
-        || aa_key_run(run->run_key, AA_KEY_MAX, p, run->agent, run->id) < 0
-        || aa_key_runloc(run->runloc, AA_KEY_MAX, p, run->id) < 0
+        || aa_key_run(run->run_key, AA_KEY_MAX, p, run->id) < 0
         || aa_key_tenant_runs(run->tenant_runs, AA_KEY_MAX, p,
                               run->tenant) < 0
         || aa_key_ready(run->ready, AA_KEY_MAX, p) < 0
@@ -240,11 +243,10 @@ ngx_http_agent_async_run_store(ngx_http_request_t *r,
     run->argv[1] = run->queue;
     run->argv[2] = run->agent_runs;
     run->argv[3] = run->run_key;
-    run->argv[4] = run->runloc;
-    run->argv[5] = run->tenant_runs;
-    run->argv[6] = run->ready;
-    run->argv[7] = run->tenant_active;
-    nkeys = 8;
+    run->argv[4] = run->tenant_runs;
+    run->argv[5] = run->ready;
+    run->argv[6] = run->tenant_active;
+    nkeys = 7;
 
     for (m = run->idem.mode; *m; m++) {
         run->argv[nkeys++] = *m == 'k' ? run->idem.key : run->idem.otids;

@@ -13,10 +13,9 @@ sub seed {
     $r->('HSET', "aa:{$A_AGENT}:agent", id => $A_AGENT, tenant => 'tenA',
         state => qq({"id":"$A_AGENT","name":"a"}));
     $r->('ZADD', 'aa:tenant:tenA:agents', 1, $A_AGENT);
-    $r->('HSET', "aa:{$A_AGENT}:run:$A_RUN", id => $A_RUN, agent_id => $A_AGENT, tenant => 'tenA',
+    $r->('HSET', run_key("aa:", $A_RUN), id => $A_RUN, agent_id => $A_AGENT, tenant => 'tenA',
         status => 'created', created_at => '2026-01-01T00:00:00.000001Z', created_us => 1767225600000001,
         background => 1, metadata => '{"run_type":"send_message_async","lettuce":null}');
-    $r->('SET', "aa:runloc:$A_RUN", $A_AGENT);
     $r->('HSET', "aa:{$B_AGENT}:agent", id => $B_AGENT, tenant => 'tenB',
         state => qq({"id":"$B_AGENT","name":"b"}));
 }
@@ -50,7 +49,7 @@ my $r = http_request('POST', "/v1/agents/$A_AGENT/messages/async",
 is($r->{status}, 404, 'B -> A messages/async: 404');
 is($r->{body}, '{"detail":"Agent not found"}', 'B -> A messages/async: body');
 is(redis('DBSIZE'), $before, 'B -> A messages/async: no key created');
-is_deeply(redis('KEYS', 'aa:runloc:*'), ["aa:runloc:$A_RUN"], 'B -> A: no new runloc');
+is_deeply(redis('KEYS', 'aa:{*}:run:*'), [run_key('aa:', $A_RUN)], 'B -> A: no new run');
 is(redis('EXISTS', 'aa:tenant:tenB:runs'), 0, 'B -> A: no tenant B runs zset');
 is(redis('LLEN', "aa:{$A_AGENT}:queue"), 0, 'B -> A: nothing queued');
 is(redis('LLEN', 'aa:ready'), 0, 'B -> A: nothing ready');
@@ -60,7 +59,7 @@ $r = http_request('POST', "/v1/agents/$A_AGENT/messages/async",
     { Authorization => 'Bearer token-aaaa-1111', 'Content-Type' => 'application/json' }, '{"input":"hi"}');
 is($r->{status}, 200, 'A -> A messages/async: 200');
 my $run = eval { json_decode($r->{body})->{id} } // '';
-is(redis('HGET', "aa:{$A_AGENT}:run:$run", 'tenant'), 'tenA', 'A -> A: run hash tenant');
+is(redis('HGET', run_key("aa:", $run), 'tenant'), 'tenA', 'A -> A: run hash tenant');
 ok(defined redis('ZSCORE', 'aa:tenant:tenA:runs', "$A_AGENT/$run"), 'A -> A: in tenant A runs');
 
 # B cannot read it; A can; a token without a tenant is tenant "default"
@@ -382,7 +381,7 @@ Authorization: Bearer token-dflt-3333
 --- init
 main::seed();
 t::AgentTest::redis('HDEL', "aa:{$main::A_AGENT}:agent", 'tenant');
-t::AgentTest::redis('HDEL', "aa:{$main::A_AGENT}:run:$main::A_RUN", 'tenant');
+t::AgentTest::redis('HDEL', t::AgentTest::run_key("aa:", $main::A_RUN), 'tenant');
 --- request eval
 ["GET /v1/agents/agent-aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa", "GET /v1/runs/run-aaaaaaaa-1111-4111-9111-aaaaaaaaaaaa", "POST /v1/agents/agent-aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa/messages/async\n{\"input\":\"x\"}"]
 --- more_headers

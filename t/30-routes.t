@@ -24,9 +24,8 @@ sub seed {
     my $r = \&t::AgentTest::redis;
     $r->('FLUSHALL');
     $r->('HSET', "aa:{$AGENT}:agent", id => $AGENT, tenant => 'default', state => qq({"id":"$AGENT"}));
-    $r->('HSET', "aa:{$AGENT}:run:$RUN", id => $RUN, agent_id => $AGENT, tenant => 'default',
+    $r->('HSET', run_key("aa:", $RUN), id => $RUN, agent_id => $AGENT, tenant => 'default',
         status => 'created', created_at => '2026-01-01T00:00:00.000001Z', background => 1);
-    $r->('SET', "aa:runloc:$RUN", $AGENT);
 }
 
 our $CONFIG = <<'EOF';

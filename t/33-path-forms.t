@@ -11,9 +11,8 @@ sub seed {
     redis('HSET', "aa:{$A}:agent", id => $A, tenant => 'default', state => qq({"id":"$A"}),
           created_at => '2026-01-01T00:00:00.000001Z');
     redis('ZADD', 'aa:tenant:default:agents', 1767225600000001, $A);
-    redis('HSET', "aa:{$A}:run:$R", id => $R, agent_id => $A, tenant => 'default',
+    redis('HSET', run_key("aa:", $R), id => $R, agent_id => $A, tenant => 'default',
           status => 'completed', created_at => '2026-01-01T00:00:00.000001Z');
-    redis('SET', "aa:runloc:$R", $A);
 }
 
 nginx_start(

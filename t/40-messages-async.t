@@ -95,8 +95,8 @@ sub us_to_ts {
 sub check_created {
     my ($name, $run, $before, $body) = @_;
     my $R = $run->{id};
-    my $rk = "aa:{$AGENT}:run:$R";
-    my @new = ($rk, "aa:{$AGENT}:queue", "aa:{$AGENT}:runs", "aa:runloc:$R", "aa:tenant:$TENANT:runs",
+    my $rk = run_key("aa:", $R);
+    my @new = ($rk, "aa:{$AGENT}:queue", "aa:{$AGENT}:runs", "aa:tenant:$TENANT:runs",
                "aa:tenant:$TENANT:active", 'aa:ready');
     # a body giving every message an otid names its run (docs/idempotency.md)
     my $in = eval { json_decode($body // '') };
@@ -152,7 +152,7 @@ sub check_created {
     is(redis('ZSCORE', "aa:{$AGENT}:runs", $R), $h{created_us}, "$name: agent runs zset, score created_us");
     is(redis('ZSCORE', "aa:tenant:$TENANT:runs", "$AGENT/$R"), $h{created_us}, "$name: tenant runs zset, A/R, score created_us");
     is(redis('ZSCORE', "aa:tenant:$TENANT:active", "$AGENT/$R"), $h{created_us}, "$name: tenant active zset, A/R, score created_us");
-    is(redis('GET', "aa:runloc:$R"), $AGENT, "$name: runloc");
+    is(AgentAsync::Keys::run_slot($R), AgentAsync::Keys::slot($AGENT), "$name: the run id carries its agent's slot");
     is_deeply(redis('LRANGE', 'aa:ready', 0, -1), [$AGENT], "$name: agent made ready");
 }
 
@@ -261,7 +261,7 @@ my (%ids, %otids);
 for (1 .. 20) {
     my $id = id_of(post($AGENT, '{"messages":[{"role":"user","content":"a"},{"role":"user","content":"b"}]}'));
     $ids{$id}++;
-    my $job = json_decode(redis('HGET', "aa:{$AGENT}:run:$id", 'request'));
+    my $job = json_decode(redis('HGET', run_key("aa:", $id), 'request'));
     $otids{ $_->{otid} }++ for @{ $job->{messages} };
 }
 is(scalar keys %ids, 20, '20 creates: 20 distinct run ids');
@@ -289,7 +289,7 @@ $res = post($AGENT);
 is($res->{status}, 503, 'queue key of the wrong type: 503');
 is($res->{headers}{'x-should-retry'}, 'false', 'queue key of the wrong type: x-should-retry: false');
 is_deeply(sorted_keys(), [sort("aa:{$AGENT}:agent", "aa:{$AGENT}:queue", "aa:tenant:$TENANT:agents")],
-    'queue key of the wrong type: no run hash, zset entry or runloc left behind');
+    'queue key of the wrong type: no run hash or zset entry left behind');
 for my $k ("aa:{$AGENT}:runs", "aa:tenant:$TENANT:runs", "aa:tenant:$TENANT:active", 'aa:ready') {
     seed();
     redis('SET', $k, 'wrong-type');
@@ -315,7 +315,7 @@ for my $lone (q(a\ud800b), q(a\udc00b), q(a\ud800\u0041), q(a\uD800)) {
     seed();
     my $res = post($AGENT, q({"input":"smile \ud83d\ude00"}));
     is($res->{status}, 200, 'surrogate pair: accepted');
-    like(redis('HGET', "aa:{$AGENT}:run:" . json_decode($res->{body})->{id}, 'request'),
+    like(redis('HGET', run_key('aa:', json_decode($res->{body})->{id}), 'request'),
          qr/smile \x{f0}\x{9f}\x{98}\x{80}/, 'surrogate pair: stored as the UTF-8 of U+1F600');
 }
 unlike(error_log(), qr/runtime error:|AddressSanitizer/, "no sanitizer report in error.log");

@@ -46,7 +46,7 @@ my $r = http_request('POST', "/v1/agents/$GHOST/messages/async",
 is($r->{status}, 200, 'upstream: the run is created');
 my $run = eval { json_decode($r->{body}) } // {};
 like($run->{id} // '', qr/^run-$UUID$/, 'upstream: a run id');
-my $key = "aa:{$GHOST}:run:$run->{id}";
+my $key = run_key("aa:", $run->{id});
 is(redis('HGET', $key, 'tenant'), $TENANT, 'upstream: the run is the caller tenant\'s');
 is(redis('HGET', $key, 'agent_id'), $GHOST, 'upstream: for the upstream agent');
 like(redis('HGET', $key, 'request'), qr/"hello upstream".*"max_steps":3/, 'upstream: the job');

@@ -23,8 +23,7 @@ our %RUN = (
 sub put_run {
     my ($key, %f) = @_;
     my $id = $RUN{$key};
-    t::AgentTest::redis('HSET', "aa:{$AGENT}:run:$id", id => $id, agent_id => $AGENT, tenant => $TENANT, %f);
-    t::AgentTest::redis('SET', "aa:runloc:$id", $AGENT);
+    t::AgentTest::redis('HSET', t::AgentTest::run_key("aa:", $id), id => $id, agent_id => $AGENT, tenant => $TENANT, %f);
 }
 
 sub seed {
@@ -51,7 +50,6 @@ sub seed {
     put_run('strings', %base, status => 'created', callback_url => "http://h/\x01\xff\"\\",
         stop_reason => "tab\there", callback_error => "caf\xc3\xa9 \xe2\x9c\x93");
     put_run('bare', status => 'created');
-    t::AgentTest::redis('SET', "aa:runloc:$RUN{dangling}", $AGENT);
     put_run('cancelled', %base, status => 'cancelled', stop_reason => 'cancelled', cancel_requested => '1',
         completed_at => '2026-05-14T10:00:02.000000Z', callback_status_code => '999999999999999999999',
         total_duration_ns => '123456789012345678901');
@@ -215,7 +213,7 @@ Content-Type: application/json
 
 
 
-=== TEST 9: runloc without its run hash: 404
+=== TEST 9: an id of the right form whose run hash is gone: 404
 --- request
 GET /v1/runs/run-50505050-0007-4007-8007-505050505050
 --- error_code: 404
@@ -302,10 +300,10 @@ GET /v1/runs/run-50505050-0001-4001-8001-505050505050
 
 
 
-=== TEST 18: a run whose runloc points to another agent's hash location finds nothing there
+=== TEST 18: a run hash whose agent_id is no agent id: 404
 --- init
 main::seed();
-t::AgentTest::redis('SET', "aa:runloc:$main::RUN{created}", 'agent-50505050-5050-4050-8050-000000000000');
+t::AgentTest::redis('HSET', t::AgentTest::run_key("aa:", $main::RUN{created}), agent_id => 'not-an-agent}:run:x');
 --- request
 GET /v1/runs/run-50505050-0001-4001-8001-505050505050
 --- error_code: 404
@@ -316,8 +314,8 @@ GET /v1/runs/run-50505050-0001-4001-8001-505050505050
 === TEST 19: run key of the wrong type: 503, logged
 --- init
 main::seed();
-t::AgentTest::redis('DEL', "aa:{$main::AGENT}:run:$main::RUN{created}");
-t::AgentTest::redis('RPUSH', "aa:{$main::AGENT}:run:$main::RUN{created}", 'x');
+t::AgentTest::redis('DEL', t::AgentTest::run_key("aa:", $main::RUN{created}));
+t::AgentTest::redis('RPUSH', t::AgentTest::run_key("aa:", $main::RUN{created}), 'x');
 --- request
 GET /v1/runs/run-50505050-0001-4001-8001-505050505050
 --- error_code: 503
@@ -330,31 +328,28 @@ agent_async: redis error: WRONGTYPE
 
 
 
-=== TEST 20: a runloc that is no agent id: 404, nothing else read
+=== TEST 20: a run hash without agent_id: 404
 --- init
 main::seed();
-t::AgentTest::redis('SET', "aa:runloc:$main::RUN{created}", 'not-an-agent}:run:x');
+t::AgentTest::redis('HDEL', t::AgentTest::run_key("aa:", $main::RUN{created}), 'agent_id');
 --- request
 GET /v1/runs/run-50505050-0001-4001-8001-505050505050
 --- error_code: 404
 --- response_body: {"detail":"Run not found with id=run-50505050-0001-4001-8001-505050505050"}
---- no_error_log
-agent_async redis send: HMGET
 
 
 
-=== TEST 21: error_log debug traces the request's round trips to Redis
+=== TEST 21: a GET is one plain command on the key the id gives: HMGET
 --- log_level: debug
 --- request
 GET /v1/runs/run-50505050-0001-4001-8001-505050505050
 --- response_body_like: ^\{"id":"run-50505050-0001-4001-8001-505050505050"
 --- error_log eval
-[qr/agent_async redis send: GET\b/,
- qr/agent_async redis reply: value/,
+[qr/agent_async: run find "aa:\{6Mc\}:run:run-50505050-0001-4001-8001-505050505050"/,
  qr/agent_async redis send: HMGET\b/,
  qr/agent_async redis reply: array/]
---- no_error_log
-[error]
+--- no_error_log eval
+[qr/\[error\]/, qr/agent_async redis send: (?!HMGET)/]
 
 
 

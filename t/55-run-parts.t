@@ -27,21 +27,20 @@ sub seed {
     $r->('HSET', "aa:{$AGENT}:agent", id => $AGENT, tenant => 'ten55', state => qq({"id":"$AGENT"}));
     my %base = (agent_id => $AGENT, tenant => 'ten55', created_at => '2026-05-14T10:00:00.000001Z',
                 background => 1);
-    $r->('HSET', "aa:{$AGENT}:run:$DONE", %base, id => $DONE, status => 'completed', stop_reason => 'end_turn',
+    $r->('HSET', run_key("aa:", $DONE), %base, id => $DONE, status => 'completed', stop_reason => 'end_turn',
          started_at => '2026-05-14T10:00:01.500000Z', total_duration_ns => '2500000000',
          usage => '{"message_type":"usage_statistics","completion_tokens":7,"prompt_tokens":5,"total_tokens":12,"step_count":2}',
          request_config => '{"include_return_message_types":null}');
-    $r->('RPUSH', "aa:{$AGENT}:run:$DONE:messages",
+    $r->('RPUSH', run_key("aa:", $DONE) . ":messages",
          msg(1, 'user_message'), msg(2, 'reasoning_message'), msg(3, 'assistant_message'),
          msg(4, 'user_message'), msg(5, 'assistant_message'));
-    $r->('RPUSH', "aa:{$AGENT}:run:$DONE:steps", step(1), step(2));
-    $r->('HSET', "aa:{$AGENT}:run:$FILT", %base, id => $FILT, status => 'completed',
+    $r->('RPUSH', run_key("aa:", $DONE) . ":steps", step(1), step(2));
+    $r->('HSET', run_key("aa:", $FILT), %base, id => $FILT, status => 'completed',
          request_config => '{"include_return_message_types":["assistant_message"]}');
-    $r->('RPUSH', "aa:{$AGENT}:run:$FILT:messages",
+    $r->('RPUSH', run_key("aa:", $FILT) . ":messages",
          msg(1, 'user_message'), msg(2, 'assistant_message'), msg(3, 'user_message'), msg(4, 'assistant_message'));
-    $r->('HSET', "aa:{$AGENT}:run:$NEW", %base, id => $NEW, status => 'created');
-    $r->('HSET', "aa:{$AGENT}:run:$OTHER", %base, id => $OTHER, tenant => 'someone-else', status => 'created');
-    $r->('SET', "aa:runloc:$_", $AGENT) for $DONE, $FILT, $NEW, $OTHER;
+    $r->('HSET', run_key("aa:", $NEW), %base, id => $NEW, status => 'created');
+    $r->('HSET', run_key("aa:", $OTHER), %base, id => $OTHER, tenant => 'someone-else', status => 'created');
 }
 
 our $CONFIG = <<'EOF';

@@ -89,11 +89,11 @@ is(status_of($runs[2]), 'cancelled', 'the other queued run: cancelled at once');
 ok(wait_for(sub { status_of($runs[0]) eq 'cancelled' }, 2), 'the running run: aborted, cancelled');
 my ($ms, $msgs) = api('GET', "/v1/runs/$runs[1]/messages");
 is_deeply($msgs, [], 'a run cancelled while queued was never executed');
-my $ttl = redis('PTTL', "aa:{$A}:run:$runs[1]");
+my $ttl = redis('PTTL', run_key("aa:", $runs[1]));
 ok($ttl > 3_500_000 && $ttl <= 3_600_000,
    "a run cancelled while queued expires after agent_async_retention 1h (PTTL $ttl)");
-is(redis('HEXISTS', "aa:{$A}:run:$runs[1]", 'request'), 0, 'and its job is dropped');
-$ttl = redis('PTTL', "aa:{$A}:run:$runs[0]");
+is(redis('HEXISTS', run_key("aa:", $runs[1]), 'request'), 0, 'and its job is dropped');
+$ttl = redis('PTTL', run_key("aa:", $runs[0]));
 ok($ttl > 6 * 86_400_000, "the run the worker finished expires after its --retention-seconds, 7 days (PTTL $ttl)");
 
 ($cs, $map) = api('POST', "/v1/agents/$A/messages/cancel");
@@ -155,9 +155,8 @@ my ($ds, $deleted) = api('DELETE', "/v1/runs/$done");
 is($ds, 200, 'DELETE: 200');
 is_deeply($deleted, $before, 'DELETE answers the Run as it was');
 is(status_of($done), 'http 404', 'then it is gone');
-my $loc = redis('GET', "aa:runloc:$done");
-ok(!defined $loc, 'its runloc is gone');
-is(redis('EXISTS', "aa:{$A}:run:$done", "aa:{$A}:run:$done:messages", "aa:{$A}:run:$done:steps"), 0,
+ok(!redis('EXISTS', run_key('aa:', $done)), 'its hash is gone');
+is(redis('EXISTS', run_key("aa:", $done), run_key("aa:", $done) . ":messages", run_key("aa:", $done) . ":steps"), 0,
    'its hash, messages and steps are gone');
 ok(!defined redis('ZSCORE', "aa:{$A}:runs", $done), 'not in the agent\'s runs');
 ok(!defined redis('ZSCORE', 'aa:tenant:ten56:runs', "$A/$done"), 'not in the tenant\'s runs');

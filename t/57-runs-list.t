@@ -50,7 +50,7 @@ sub new_run {
 
 sub finish {
     my ($agent, $run, $status, $reason) = @_;
-    redis('HSET', "aa:{$agent}:run:$run", status => $status,
+    redis('HSET', run_key("aa:", $run), status => $status,
           stop_reason => $reason, completed_at => '2026-12-01T10:00:00.000000Z');
 }
 
@@ -63,8 +63,8 @@ my @all;
 for my $i (1 .. 12) {
     push @all, new_run($i % 3 ? $a1 : $a2);
 }
-my @a1 = grep { redis('GET', "aa:runloc:$_") eq $a1 } @all;
-my @a2 = grep { redis('GET', "aa:runloc:$_") eq $a2 } @all;
+my @a1 = grep { redis('HGET', run_key('aa:', $_), 'agent_id') eq $a1 } @all;
+my @a2 = grep { redis('HGET', run_key('aa:', $_), 'agent_id') eq $a2 } @all;
 my @b = map { new_run($b1, \%B) } 1 .. 2;
 my @desc = reverse @all;
 
@@ -161,7 +161,7 @@ finish($a1, $a1[0], 'completed', 'end_turn');
 finish($a1, $a1[1], 'failed', 'error');
 finish($a2, $a2[0], 'cancelled', 'cancelled');
 finish($a2, $a2[1], 'completed', 'max_steps');
-redis('HSET', "aa:{$a1}:run:$a1[2]", status => 'running');
+redis('HSET', run_key("aa:", $a1[2]), status => 'running');
 my %st = ($a1[0] => 'completed', $a1[1] => 'failed', $a2[0] => 'cancelled', $a2[1] => 'completed',
           $a1[2] => 'running');
 my @active = grep { !$st{$_} || $st{$_} eq 'running' } @desc;
@@ -184,10 +184,10 @@ is(redis('ZCARD', 'aa:tenant:ten57:active'), scalar @active, 'listed, the finish
 is_deeply(ids('active=yes&limit=2'), [ @active[0, 1] ], 'active=yes, limited');
 is_deeply(ids('active=false'), \@desc, 'active=false: no filter');
 is_deeply(ids('active=true&statuses=failed'), [ $a1[1] ], 'statuses win over active');
-is_deeply(ids("active=true&agent_id=$a1"), [ grep { redis('GET', "aa:runloc:$_") eq $a1 } @active ],
+is_deeply(ids("active=true&agent_id=$a1"), [ grep { redis('HGET', run_key('aa:', $_), 'agent_id') eq $a1 } @active ],
           'active with agent_id');
 is_deeply(ids('', undef, '/v1/runs/active'), \@active, 'GET /v1/runs/active');
-is_deeply(ids("agent_id=$a2", undef, '/v1/runs/active/'), [ grep { redis('GET', "aa:runloc:$_") eq $a2 } @active ],
+is_deeply(ids("agent_id=$a2", undef, '/v1/runs/active/'), [ grep { redis('HGET', run_key('aa:', $_), 'agent_id') eq $a2 } @active ],
           'GET /v1/runs/active/?agent_id=');
 is_deeply(ids('limit=1&order=asc&statuses=failed', undef, '/v1/runs/active'), \@active,
           '/runs/active takes no other parameter');
@@ -219,7 +219,7 @@ is_deeply([ map { $_->{loc}[1] } @{ $ob->{detail} } ], [ 'order', 'order_by' ], 
 
 # --- runs gone: skipped, and their entries leave the index ---------------
 
-redis('DEL', "aa:{$a1}:run:$a1[3]");
+redis('DEL', run_key("aa:", $a1[3]));
 is_deeply(ids(''), [ grep { $_ ne $a1[3] } @desc ], 'a run whose hash is gone is not listed');
 ok(!defined redis('ZSCORE', 'aa:tenant:ten57:runs', "$a1/$a1[3]"), 'and its entry left the tenant index');
 is_deeply(ids("agent_id=$a1"), [ grep { $_ ne $a1[3] } reverse @a1 ], 'nor by agent');

@@ -67,7 +67,7 @@ is($again->{status}, 'created', 'as it is now');
 is(runs_of($a1), 1, 'one run made');
 is_deeply(redis('LRANGE', "aa:{$a1}:queue", 0, -1), [$R], 'one run queued');
 
-redis('HSET', "aa:{$a1}:run:$R", status => 'completed', stop_reason => 'end_turn');
+redis('HSET', run_key("aa:", $R), status => 'completed', stop_reason => 'end_turn');
 (undef, $again) = post($a1, { input => 'once' }, 'Idempotency-Key' => 'key-1');
 is($again->{status}, 'completed', 'a repeat answers the run as it is by then');
 
@@ -129,7 +129,7 @@ my ($os2, $ob2, $or2) = post($a2, $with);
 is($ob2->{id}, $ob->{id}, 'the same otids and body again: the same run');
 is($or2->{headers}{'idempotent-replayed'}, 'true', 'a replay');
 is(runs_of($a2), $n + 1, 'one run made');
-my $job = json_decode(redis('HGET', "aa:{$a2}:run:$ob->{id}", 'request'));
+my $job = json_decode(redis('HGET', run_key("aa:", $ob->{id}), 'request'));
 is_deeply([ map { $_->{otid} } @{ $job->{messages} } ], [ 'otid-58-a', 'otid-58-b' ], 'the otids kept in the job');
 is(redis('GET', "aa:{$a2}:otids:" . sha1_hex("otid-58-a\notid-58-b\n")) =~ /^\Q$ob->{id}\E /, 1,
    'P{A}:otids:<SHA-1 of the otids> names the run, in the agent\'s slot');

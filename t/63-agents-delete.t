@@ -142,7 +142,7 @@ is((api('POST', "/v1/agents/$B/messages/cancel", {}))[0], 404, 'cancel: 404');
 is((api('PATCH', "/v1/agents/$B", { name => 'x' }))[0], 404, 'PATCH: 404');
 for my $run ($done, $running, @queued) {
     is(status_of($run), 'http 404', "its run $run: gone");
-    ok(!redis('EXISTS', "aa:runloc:$run"), "its runloc $run: gone");
+    ok(!redis('EXISTS', run_key('aa:', $run)), "its hash $run: gone");
 }
 is_deeply(of_agent($B), [], 'no key of the agent is left');
 ok(!defined redis('ZSCORE', 'aa:callbacks', "$B/$done"), 'the owed callback: gone');
@@ -186,7 +186,7 @@ is_deeply(\@batches, [ 1, 101, 2, 100, 3, 50 ],
           '250 runs: three batches (the head and 100, then 100, then 50), each one script call');
 like($new, qr/agent delete "\Q$M\E": done in 3 batches/, 'then done');
 is_deeply(of_agent($M), [], '250 runs: no key of the agent left');
-is(scalar(grep { redis('EXISTS', "aa:runloc:$_") } @many), 0, '250 runs: no runloc left');
+is(scalar(grep { redis('EXISTS', run_key('aa:', $_)) } @many), 0, '250 runs: no run hash left');
 is(scalar(grep { defined redis('ZSCORE', 'aa:tenant:ten63:runs', $_) } @many), 0,
    '250 runs: none left in the tenant\'s runs');
 

@@ -182,7 +182,7 @@ redis('SCRIPT', 'FLUSH');
 $r = http_request('POST', "/v1/agents/$a3/messages/async", \%J, '{"input":"x"}');
 is($r->{status}, 200, 'after SCRIPT FLUSH: the next create succeeds');
 my $flushed_run = eval { json_decode($r->{body})->{id} } // 'none';
-is(redis('EXISTS', "aa:{$a3}:run:$flushed_run"), 1, 'after SCRIPT FLUSH: the run is stored, once');
+is(redis('EXISTS', run_key("aa:", $flushed_run)), 1, 'after SCRIPT FLUSH: the run is stored, once');
 is(redis('LLEN', "aa:{$a3}:queue"), 1, 'after SCRIPT FLUSH: queued once');
 
 redis('SCRIPT', 'FLUSH');
@@ -235,7 +235,7 @@ $r = http_request('POST', "/v1/agents/$pa/messages/async", \%J, '{"input":"x"}')
 is($r->{status}, 200, 'requirepass + right password: create a run');
 my $pr = eval { json_decode($r->{body})->{id} } // 'none';
 is(http_request('GET', "/v1/runs/$pr")->{status}, 200, 'requirepass + right password: read it back');
-my $s = redis_session(['AUTH', $PW], ['HGET', "aa:{$pa}:agent", 'name'], ['EXISTS', "aa:{$pa}:run:$pr"]);
+my $s = redis_session(['AUTH', $PW], ['HGET', "aa:{$pa}:agent", 'name'], ['EXISTS', run_key("aa:", $pr)]);
 is($s->[2], 1, 'requirepass: the run is really in redis');
 unlike(error_log(), qr/\Q$PW\E/, 'the redis password is not logged');
 unlike(error_log(), qr/runtime error:|AddressSanitizer/, "no sanitizer report in error.log");
@@ -289,8 +289,8 @@ is(redis('DBSIZE'), 0, 'db 3: nothing in db 0');
 $s = redis_session(['SELECT', 3], ['KEYS', '*']);
 is_deeply([sort @{ $s->[1] }],
     [sort("aa:{$da}:agent", "aa:tenant:default:agents", "aa:tenant:default:agent_names",
-          'aa:tenants', "aa:{$da}:run:$dr", "aa:{$da}:queue", "aa:{$da}:runs",
-          "aa:runloc:$dr", 'aa:tenant:default:runs', 'aa:tenant:default:active', 'aa:ready')],
+          'aa:tenants', run_key("aa:", $dr), "aa:{$da}:queue", "aa:{$da}:runs",
+          'aa:tenant:default:runs', 'aa:tenant:default:active', 'aa:ready')],
     'db 3: every key is in db 3');
 unlike(error_log(), qr/runtime error:|AddressSanitizer/, "no sanitizer report in error.log");
 nginx_stop();

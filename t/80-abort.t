@@ -19,8 +19,7 @@ sub seed {
     my $r = \&t::AgentTest::redis;
     $r->('FLUSHALL');
     $r->('HSET', "aa:{$AGENT}:agent", id => $AGENT, tenant => 'default', state => qq({"id":"$AGENT"}));
-    $r->('HSET', "aa:{$AGENT}:run:$RUN", id => $RUN, agent_id => $AGENT, tenant => 'default', status => 'created');
-    $r->('SET', "aa:runloc:$RUN", $AGENT);
+    $r->('HSET', run_key("aa:", $RUN), id => $RUN, agent_id => $AGENT, tenant => 'default', status => 'created');
 }
 
 our $CONFIG = <<'EOF';
@@ -135,10 +134,10 @@ ok(@$runs <= 40, 'aborted POSTs: at most one run each (' . scalar(@$runs) . ')')
 is_deeply([sort @$queue], [sort @$runs], 'aborted POSTs: every created run is queued');
 my $bad = 0;
 for my $id (@$runs) {
-    my %h = @{ redis('HGETALL', "aa:{$AGENT}:run:$id") };
-    $bad++ unless ($h{status} // '') eq 'created' && defined $h{request} && redis('GET', "aa:runloc:$id") eq $AGENT;
+    my %h = @{ redis('HGETALL', run_key("aa:", $id)) };
+    $bad++ unless ($h{status} // '') eq 'created' && defined $h{request} && $h{agent_id} eq $AGENT;
 }
-is($bad, 0, 'aborted POSTs: every created run has its hash and runloc');
+is($bad, 0, 'aborted POSTs: every created run has its hash');
 is(redis('LLEN', 'aa:ready'), @$runs ? 1 : 0, 'aborted POSTs: agent ready once');
 
 # ---------------------------------------------------------------------------

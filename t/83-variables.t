@@ -13,10 +13,9 @@ sub seed {
     $r->('HSET', "aa:{$A_AGENT}:agent", id => $A_AGENT, tenant => 'tenA',
         state => qq({"id":"$A_AGENT","name":"a"}));
     $r->('ZADD', 'aa:tenant:tenA:agents', 1, $A_AGENT);
-    $r->('HSET', "aa:{$A_AGENT}:run:$A_RUN", id => $A_RUN, agent_id => $A_AGENT, tenant => 'tenA',
+    $r->('HSET', run_key("aa:", $A_RUN), id => $A_RUN, agent_id => $A_AGENT, tenant => 'tenA',
         status => 'created', created_at => '2026-01-01T00:00:00.000001Z', created_us => 1767225600000001,
         background => 1, metadata => '{"run_type":"send_message_async","lettuce":null}');
-    $r->('SET', "aa:runloc:$A_RUN", $A_AGENT);
 }
 
 our $HTTP_CONFIG = <<'CONF';
@@ -112,16 +111,17 @@ Authorization: Bearer token-aaaa-1111
 
 
 
-=== TEST 3: another tenant's run: the id asked for, its agent, the caller's tenant
+=== TEST 3: another tenant's run: the id asked for, the caller's tenant, not its agent
 --- request
 GET /v1/runs/run-aaaaaaaa-1111-4111-9111-aaaaaaaaaaaa
 --- more_headers
 Authorization: Bearer token-bbbb-2222
 --- error_code: 404
 --- error_log
-404 run=run-aaaaaaaa-1111-4111-9111-aaaaaaaaaaaa agent=agent-aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa tenant=tenB
+404 run=run-aaaaaaaa-1111-4111-9111-aaaaaaaaaaaa agent=- tenant=tenB
 --- no_error_log
 token-bbbb-2222
+agent-aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa
 
 
 

@@ -83,7 +83,7 @@ for my $o (@order) {
     ok(($r->{ttft_ns} // 0) > 0 && ($r->{total_duration_ns} // 0) >= $r->{ttft_ns},
        "$text: ttft_ns and total_duration_ns");
 
-    my $key = "aa:{$agent}:run:$run";
+    my $key = run_key("aa:", $run);
     my @msgs = map { json_decode($_) } @{ redis('LRANGE', "$key:messages", 0, -1) };
     my @types = map { $_->{message_type} } @msgs;
     is($types[-1], 'assistant_message', "$text: ends with the assistant's answer");
@@ -94,10 +94,10 @@ for my $o (@order) {
 
 # one at a time per agent, in acceptance order
 for my $agent (keys %runs) {
-    my @r = map { scalar redis('HGET', "aa:{$agent}:run:$_", 'started_at') } @{ $runs{$agent} };
-    my @c = map { scalar redis('HGET', "aa:{$agent}:run:$_", 'completed_at') } @{ $runs{$agent} };
+    my @r = map { scalar redis('HGET', run_key("aa:", $_), 'started_at') } @{ $runs{$agent} };
+    my @c = map { scalar redis('HGET', run_key("aa:", $_), 'completed_at') } @{ $runs{$agent} };
     for my $i (1 .. $#r) {
-        ok($c[$i - 1] le $r[$i] || redis('HGET', "aa:{$agent}:run:$runs{$agent}[$i]", 'attempts') > 1,
+        ok($c[$i - 1] le $r[$i] || redis('HGET', run_key("aa:", $runs{$agent}[$i]), 'attempts') > 1,
            "agent $agent: run $i started after run " . ($i - 1) . ' completed');
     }
     is(redis('LLEN', "aa:{$agent}:queue"), 0, "agent $agent: queue drained");

@@ -54,10 +54,10 @@ for my $section (sort keys %handle) {
     my $a = create_agent($r, model => $model, llm => { model_endpoint_type => $prov });
     mock_script({ text => "answer from $section" });
     my $run = create_run($r, $a, input => 'hi');
-    is wait_status(run_key('aa:', $a, $run), 10, qw(completed failed)), 'completed',
+    is wait_status(run_key('aa:', $run), 10, qw(completed failed)), 'completed',
         "$section: a run completes with this config";
     my ($m) = grep { $_->{message_type} eq 'assistant_message' }
-        map { json->decode($_) } @{ $r->cmd('LRANGE', "aa:{$a}:run:$run:messages", 0, -1) };
+        map { json->decode($_) } @{ $r->cmd('LRANGE', run_key("aa:", $run) . ":messages", 0, -1) };
     is $m->{content}, "answer from $section", "$section: the model's answer";
     is mock_requests()->[0]{body}{model}, $model, "$section: model $model sent";
     is worker_stop($w), 0, "$section: worker exits";
@@ -111,10 +111,10 @@ my $w = worker_start(config => "$dir/letta.conf");
 my $ghost = 'agent-' . AgentAsync::Seed::uuid4();
 mock_script({ reply => 'answer from Letta' });
 my $run = create_run($r, $ghost, input => 'hi', upstream => 1);
-is wait_status(run_key('aa:', $ghost, $run), 10, qw(completed failed)),
+is wait_status(run_key('aa:', $run), 10, qw(completed failed)),
     'completed', 'Letta: a run completes with this config';
 my ($lm) = grep { $_->{message_type} eq 'assistant_message' }
-    map { json->decode($_) } @{ $r->cmd('LRANGE', "aa:{$ghost}:run:$run:messages", 0, -1) };
+    map { json->decode($_) } @{ $r->cmd('LRANGE', run_key("aa:", $run) . ":messages", 0, -1) };
 is $lm->{content}, 'answer from Letta', 'Letta: the upstream\'s answer';
 is mock_requests()->[0]{authorization}, 'Bearer docs-letta-token',
     'Letta: the token of the file';

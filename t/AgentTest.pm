@@ -208,8 +208,12 @@ BEGIN {
 
 END { local $?; redis_stop() if $$ == $Owner }    # waitpid would reset the exit status
 
+# "P{S}:run:R", the hash of run R (docs/redis-keys.md); defined before
+# Test::Nginx's -Base, which would make it a method
+sub run_key { AgentAsync::Keys::run_key(@_) }
+
 our @EXPORT = qw(redis redis_stop redis_start http_request nginx_start nginx_stop
-    error_log json_decode json_encode default_http_config free_port);
+    error_log json_decode json_encode default_http_config free_port run_key);
 
 use Test::Nginx::Socket -Base;
 
@@ -217,6 +221,12 @@ use Test::Nginx::Socket -Base;
 # must not fall back on ours (a "use lib 't/lib'" would make it)
 die "AGENT_ASYNC_REAL_TEST_NGINX is set, yet $INC{'Test/Nginx/Socket.pm'} is our own runner\n"
     if $ENV{AGENT_ASYNC_REAL_TEST_NGINX} && !real_test_nginx();
+
+# the key names of runs (after Test::Nginx is loaded: t/lib comes last)
+{
+    local @INC = (@INC, 't/lib');
+    require AgentAsync::Keys;
+}
 
 add_block_preprocessor(sub {
     my $block = shift;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "aa_keys.h"
+#include "aa_slot.h"
 
 
 /*
@@ -71,28 +72,46 @@ aa_key_agent_runs(char *out, size_t size, const char *p, const char *agent)
 }
 
 
-int
-aa_key_run(char *out, size_t size, const char *p, const char *agent,
-    const char *run)
+/* A run's keys are in its agent's slot, found from its id (aa_slot.h). */
+static int
+aa_key_run_part(char *out, size_t size, const char *p, const char *run,
+    const char *part)
 {
-    return aa_key_join(out, size, p, "{", agent, "}:run:", run, NULL);
+    int          slot;
+    const char  *tag;
+
+    slot = aa_run_slot(run, strlen(run));
+    tag = slot < 0 ? NULL : aa_slot_tag((unsigned) slot);
+
+    if (tag == NULL) {
+        if (size > 0) {
+            out[0] = '\0';
+        }
+        return -1;
+    }
+
+    return aa_key_join(out, size, p, "{", tag, "}:run:", run, part, NULL);
 }
 
 
 int
-aa_key_run_messages(char *out, size_t size, const char *p,
-    const char *agent, const char *run)
+aa_key_run(char *out, size_t size, const char *p, const char *run)
 {
-    return aa_key_join(out, size, p, "{", agent, "}:run:", run, ":messages",
-                       NULL);
+    return aa_key_run_part(out, size, p, run, "");
 }
 
 
 int
-aa_key_run_steps(char *out, size_t size, const char *p, const char *agent,
-    const char *run)
+aa_key_run_messages(char *out, size_t size, const char *p, const char *run)
 {
-    return aa_key_join(out, size, p, "{", agent, "}:run:", run, ":steps", NULL);
+    return aa_key_run_part(out, size, p, run, ":messages");
+}
+
+
+int
+aa_key_run_steps(char *out, size_t size, const char *p, const char *run)
+{
+    return aa_key_run_part(out, size, p, run, ":steps");
 }
 
 
@@ -100,13 +119,6 @@ int
 aa_key_history(char *out, size_t size, const char *p, const char *agent)
 {
     return aa_key_join(out, size, p, "{", agent, "}:history", NULL);
-}
-
-
-int
-aa_key_runloc(char *out, size_t size, const char *p, const char *run)
-{
-    return aa_key_join(out, size, p, "runloc:", run, NULL);
 }
 
 

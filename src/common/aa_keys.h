@@ -4,16 +4,17 @@
  * Redis key names: the contract between the module and the worker,
  * described in full in docs/redis-keys.md.  P is the configured prefix
  * (default "aa:"), A an agent id, R a run id, W a worker id.  All keys of
- * one agent share the Redis Cluster hash tag {A}.
+ * one agent share the Redis Cluster hash tag {A}; the keys of its runs
+ * are in the same slot, with the tag {S} of that slot, which the run id
+ * carries (aa_slot.h): a run is found from its id alone.
  *
  *   P{A}:agent              hash    the agent
  *   P{A}:queue              list    runs of A not yet finished, oldest first
  *   P{A}:runs               zset    runs of A by creation time (us)
- *   P{A}:run:R              hash    the run
- *   P{A}:run:R:messages     list    Letta messages of the run (JSON)
- *   P{A}:run:R:steps        list    its steps (JSON)
+ *   P{S}:run:R              hash    the run
+ *   P{S}:run:R:messages     list    Letta messages of the run (JSON)
+ *   P{S}:run:R:steps        list    its steps (JSON)
  *   P{A}:history            list    the agent's conversation (JSON)
- *   Prunloc:R               string  A, to find a run from its id alone
  *   Ptenants                set     tenants that have had agents
  *   Ptenant:T:agents        zset    agents of tenant T
  *   Ptenant:T:agent_names   zset    agents of tenant T by name (lex order)
@@ -45,14 +46,12 @@ int aa_key_agent(char *out, size_t size, const char *p, const char *agent);
 int aa_key_queue(char *out, size_t size, const char *p, const char *agent);
 int aa_key_agent_runs(char *out, size_t size, const char *p,
     const char *agent);
-int aa_key_run(char *out, size_t size, const char *p, const char *agent,
-    const char *run);
+/* -1 also when run does not carry a slot (aa_slot.h) */
+int aa_key_run(char *out, size_t size, const char *p, const char *run);
 int aa_key_run_messages(char *out, size_t size, const char *p,
-    const char *agent, const char *run);
-int aa_key_run_steps(char *out, size_t size, const char *p,
-    const char *agent, const char *run);
+    const char *run);
+int aa_key_run_steps(char *out, size_t size, const char *p, const char *run);
 int aa_key_history(char *out, size_t size, const char *p, const char *agent);
-int aa_key_runloc(char *out, size_t size, const char *p, const char *run);
 int aa_key_tenant_agents(char *out, size_t size, const char *p,
     const char *tenant);
 int aa_key_tenant_agent_names(char *out, size_t size, const char *p,

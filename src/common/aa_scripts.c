@@ -8,7 +8,7 @@
 const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
 
     { "callback_done",
-      "a581d4df9a3cf4e054ca7b371bf2f55c318a5d42",
+      "b75dbc5cf307407dd795c1bdc3714c2d3b734fef",
         "#!lua flags=allow-oom\n"
         "-- callback_done: the outcome of a callback attempt "
         "(docs/callbacks.md).\n"
@@ -16,7 +16,7 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "--\n"
         "-- KEYS[1]  Pcallbacks          deliveries \"A/R\" by when they are "
         "due\n"
-        "-- KEYS[2]  P{A}:run:R          the run\n"
+        "-- KEYS[2]  P{S}:run:R          the run\n"
         "-- ARGV[1]  \"A/R\"\n"
         "-- ARGV[2]  the attempt's lease, \"W#n\"\n"
         "-- ARGV[3]  \"code\": the receiver answered with HTTP status "
@@ -88,7 +88,7 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
       , 680 },
 
     { "callback_start",
-      "7bd2da023a886e6aa1c5ea97b6eeecc70d458616",
+      "036c8d5f9fea4be7d5283d87c1f5db4d0667e40a",
         "#!lua flags=allow-oom\n"
         "-- callback_start: take one callback delivery for an attempt\n"
         "-- (docs/callbacks.md).  Run by a worker's delivery loop for a member "
@@ -97,8 +97,8 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "--\n"
         "-- KEYS[1]  Pcallbacks          deliveries \"A/R\" by when they are "
         "due\n"
-        "-- KEYS[2]  P{A}:run:R          the run\n"
-        "-- KEYS[3]  P{A}:run:R:messages its messages\n"
+        "-- KEYS[2]  P{S}:run:R          the run\n"
+        "-- KEYS[3]  P{S}:run:R:messages its messages\n"
         "-- ARGV[1]  \"A/R\"\n"
         "-- ARGV[2]  worker id W\n"
         "-- ARGV[3]  how long the attempt may take, ms: the delivery is due "
@@ -159,7 +159,7 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
       , 2190 },
 
     { "cancel",
-      "816e0e0316a27bac89f53c5fb01cc54821784375",
+      "019f54d91d1ba1d54bb0b0c1731ad37e5ef2d854",
         "#!lua flags=allow-oom\n"
         "-- cancel: cancel runs of one agent (docs/redis-keys.md, "
         "\"Cancellation\").\n"
@@ -169,7 +169,7 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "--\n"
         "-- KEYS[1]  Pcallbacks          callback deliveries, by when they are "
         "due\n"
-        "-- KEYS[2..]  P{A}:run:R        each run\n"
+        "-- KEYS[2..]  P{S}:run:R        each run (S: its slot, R carries it)\n"
         "-- ARGV[1]  now, run time (YYYY-MM-DDTHH:MM:SS.ffffffZ)\n"
         "-- ARGV[2]  agent id A\n"
         "-- ARGV[3]  retention, ms: a run cancelled here expires that long "
@@ -178,7 +178,9 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "-- ARGV[4..]  run id R of each run, in the order of KEYS[2..]\n"
         "--\n"
         "-- Returns a status string per run, in order:\n"
-        "--   \"not_found\"          no such run (of this agent)\n"
+        "--   \"not_found\"          no such run of this agent (one of another "
+        "agent\n"
+        "--                        is not touched)\n"
         "--   \"cancelled\"          the run was \"created\": it is now "
         "terminal (status\n"
         "--                        and stop_reason \"cancelled\", "
@@ -199,8 +201,9 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "\n"
         "local out = {}\n"
         "for i = 2, #KEYS do\n"
-        "  local st = redis.call('HGET', KEYS[i], 'status')\n"
-        "  if not st then\n"
+        "  local st, agent = unpack(redis.call('HMGET', KEYS[i], 'status',\n"
+        "                                      'agent_id'))\n"
+        "  if not st or agent ~= ARGV[2] then\n"
         "    out[#out + 1] = 'not_found'\n"
         "  elseif st == 'completed' or st == 'failed' or st == 'cancelled' "
         "then\n"
@@ -225,10 +228,10 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "  end\n"
         "end\n"
         "return out\n"
-      , 2317 },
+      , 2493 },
 
     { "claim",
-      "584749b2c0870efa5149e678d1cf5de1cc898205",
+      "7d22480963a16f183a02b9575536f8d6f054e4d5",
         "#!lua flags=allow-oom\n"
         "-- claim: take the head run of the queue of an agent this worker "
         "holds\n"
@@ -243,13 +246,13 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "-- KEYS[4]  Pdead               runs given up\n"
         "-- KEYS[5]  Pcallbacks          callback deliveries, by when they are "
         "due\n"
-        "-- KEYS[6]  P{A}:run:R          the run seen at the head; absent, "
+        "-- KEYS[6]  P{S}:run:R          the run seen at the head; absent, "
         "with\n"
         "--                              the next two, when the worker saw "
         "the\n"
         "--                              queue empty\n"
-        "-- KEYS[7]  P{A}:run:R:messages its messages\n"
-        "-- KEYS[8]  P{A}:run:R:steps    its steps\n"
+        "-- KEYS[7]  P{S}:run:R:messages its messages\n"
+        "-- KEYS[8]  P{S}:run:R:steps    its steps\n"
         "-- ARGV[1]  agent id A\n"
         "-- ARGV[2]  run id R, or \"\" when the worker saw the queue empty\n"
         "-- ARGV[3]  worker id W\n"
@@ -440,7 +443,7 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
       , 1200 },
 
     { "create_run",
-      "7b5234171cfefe23bfd47a0282536fcb254451a2",
+      "f9d7382ad0da1e26dadaf895f098b31d00d778be",
         "-- create_run: store a new run and queue it on its agent, all or "
         "nothing\n"
         "-- (docs/redis-keys.md, \"Creation\"), unless it repeats a request "
@@ -452,14 +455,13 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "-- KEYS[1]  P{A}:agent          the agent\n"
         "-- KEYS[2]  P{A}:queue          its queue\n"
         "-- KEYS[3]  P{A}:runs           its runs\n"
-        "-- KEYS[4]  P{A}:run:R          the new run\n"
-        "-- KEYS[5]  Prunloc:R           the run's agent, found from the run "
-        "id\n"
-        "-- KEYS[6]  Ptenant:T:runs      the tenant's runs, members \"A/R\"\n"
-        "-- KEYS[7]  Pready              agents with work and no owner\n"
-        "-- KEYS[8]  Ptenant:T:active    the tenant's runs not known to be "
+        "-- KEYS[4]  P{S}:run:R          the new run, in A's slot (R carries "
+        "it)\n"
+        "-- KEYS[5]  Ptenant:T:runs      the tenant's runs, members \"A/R\"\n"
+        "-- KEYS[6]  Pready              agents with work and no owner\n"
+        "-- KEYS[7]  Ptenant:T:active    the tenant's runs not known to be "
         "finished\n"
-        "-- KEYS[9..] as ARGV[5] says: Pidem:T:H (the request's "
+        "-- KEYS[8..] as ARGV[5] says: Pidem:T:H (the request's "
         "Idempotency-Key),\n"
         "--          then P{A}:otids:H (the otids of its messages)\n"
         "-- ARGV[1]  tenant T\n"
@@ -487,8 +489,7 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "WRONGTYPE\n"
         "-- error, writing nothing, when a key it would write holds a value "
         "of\n"
-        "-- another type, or when the run or its runloc exist already; "
-        "Redis's\n"
+        "-- another type, or when the run exists already; Redis's\n"
         "-- error (OOM ...), writing nothing, when a write is refused.\n"
         "--\n"
         "-- No key's type is probed before writing: each write is made with "
@@ -525,7 +526,7 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "\n"
         "-- the same request again (the key first: it is the client's word)\n"
         "local seen = {}\n"
-        "local k = 9\n"
+        "local k = 8\n"
         "for what in string.gmatch(ARGV[5], '[ko]') do\n"
         "  seen[#seen + 1] = { what == 'k' and 'key' or 'otids', KEYS[k] }\n"
         "  k = k + 1\n"
@@ -544,28 +545,20 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "  end\n"
         "end\n"
         "\n"
-        "-- the run and its runloc must be new: a run id is never reused\n"
+        "-- the run must be new: a run id is never reused\n"
         "if redis.call('EXISTS', KEYS[4]) == 1 then\n"
         "  return fail('WRONGTYPE', KEYS[4])\n"
         "end\n"
-        "local ok, v = pcall(redis.call, 'SET', KEYS[5], ARGV[3], 'NX')\n"
-        "if not ok then\n"
-        "  return fail(v, KEYS[5])\n"
-        "end\n"
-        "if not v then\n"
-        "  return fail('WRONGTYPE', KEYS[5])\n"
-        "end\n"
-        "done[#done + 1] = { 'DEL', KEYS[5] }\n"
         "\n"
-        "ok, v = pcall(redis.call, 'HSET', KEYS[4], unpack(ARGV, 8))\n"
+        "local ok, v = pcall(redis.call, 'HSET', KEYS[4], unpack(ARGV, 8))\n"
         "if not ok then\n"
         "  return fail(v, KEYS[4])\n"
         "end\n"
         "done[#done + 1] = { 'DEL', KEYS[4] }\n"
         "\n"
         "local member = ARGV[3] .. '/' .. ARGV[2]\n"
-        "for _, z in ipairs({ { KEYS[3], ARGV[2] }, { KEYS[6], member },\n"
-        "                     { KEYS[8], member } }) do\n"
+        "for _, z in ipairs({ { KEYS[3], ARGV[2] }, { KEYS[5], member },\n"
+        "                     { KEYS[7], member } }) do\n"
         "  ok, v = pcall(redis.call, 'ZADD', z[1], ARGV[4], z[2])\n"
         "  if not ok then\n"
         "    return fail(v, z[1])\n"
@@ -589,13 +582,13 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "end\n"
         "if v == 1 then\n"
         "  done[#done + 1] = { 'RPOP', KEYS[2] }\n"
-        "  ok, v = pcall(redis.call, 'LPUSH', KEYS[7], ARGV[3])\n"
+        "  ok, v = pcall(redis.call, 'LPUSH', KEYS[6], ARGV[3])\n"
         "  if not ok then\n"
-        "    return fail(v, KEYS[7])\n"
+        "    return fail(v, KEYS[6])\n"
         "  end\n"
         "end\n"
         "return 1\n"
-      , 4674 },
+      , 4410 },
 
     { "delete_agent",
       "b9fe856c4dc7e7a442f38e4729bee9ae2a13c72b",
@@ -674,7 +667,7 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
       , 2598 },
 
     { "delete_agent_runs",
-      "f2d284c2198033ff1dd8f51777b2647bf98d7024",
+      "bf1a8b57d4875e24406fc30eb831b25e7e235f43",
         "#!lua flags=allow-oom\n"
         "-- delete_agent_runs: remove a batch of runs of an agent being "
         "deleted\n"
@@ -693,16 +686,16 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "-- KEYS[6]  P{A}:history           its conversation\n"
         "-- KEYS[7]  Pdeleting              agents being deleted\n"
         "-- KEYS[8..]  for each run id flagged \"1\" in ARGV[3], in order: "
-        "P{A}:run:R,\n"
-        "--            P{A}:run:R:messages, P{A}:run:R:steps, Prunloc:R\n"
+        "P{S}:run:R,\n"
+        "--            P{S}:run:R:messages, P{S}:run:R:steps (S: A's slot)\n"
         "-- ARGV[1]  agent id A\n"
         "-- ARGV[2]  n, how many run ids to answer at most\n"
-        "-- ARGV[3]  one character per run id: \"1\" its four keys are in "
+        "-- ARGV[3]  one character per run id: \"1\" its three keys are in "
         "KEYS, \"0\"\n"
         "--          not (an id no run can have: only its index entries go)\n"
         "-- ARGV[4..]  the run ids\n"
         "--\n"
-        "-- Each run goes with its messages, steps and runloc, and leaves the\n"
+        "-- Each run goes with its messages and steps, and leaves the\n"
         "-- agent's and the tenant's indexes (members R and A/R of "
         "Ptenant:T:runs:\n"
         "-- earlier layouts held R) and Pcallbacks.  A worker executing one "
@@ -727,9 +720,8 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "  local r = ARGV[i]\n"
         "  local ar = ARGV[1] .. '/' .. r\n"
         "  if string.sub(ARGV[3], i - 3, i - 3) == '1' then\n"
-        "    redis.call('UNLINK', KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + "
-        "3])\n"
-        "    k = k + 4\n"
+        "    redis.call('UNLINK', KEYS[k], KEYS[k + 1], KEYS[k + 2])\n"
+        "    k = k + 3\n"
         "  end\n"
         "  redis.call('ZREM', KEYS[2], r)\n"
         "  redis.call('ZREM', KEYS[3], r, ar)\n"
@@ -743,23 +735,22 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "  redis.call('HDEL', KEYS[7], ARGV[1])\n"
         "end\n"
         "return ids\n"
-      , 2341 },
+      , 2324 },
 
     { "delete_run",
-      "15697e1e71ebfe49360a3d90417ce2c3d3fede1b",
+      "91a0437d252e6327f4fc91d7d54e381199d353c0",
         "-- delete_run: remove a run, its messages, its steps and its index\n"
         "-- entries (docs/redis-keys.md, \"Deleting\").  Run by the module "
         "for\n"
         "-- DELETE /v1/runs/{run_id}.\n"
         "--\n"
-        "-- KEYS[1]  P{A}:run:R          the run\n"
-        "-- KEYS[2]  P{A}:run:R:messages its messages\n"
-        "-- KEYS[3]  P{A}:run:R:steps    its steps\n"
+        "-- KEYS[1]  P{S}:run:R          the run (S: its agent's slot)\n"
+        "-- KEYS[2]  P{S}:run:R:messages its messages\n"
+        "-- KEYS[3]  P{S}:run:R:steps    its steps\n"
         "-- KEYS[4]  P{A}:runs           its agent's runs\n"
         "-- KEYS[5]  Ptenant:T:runs      its tenant's runs\n"
-        "-- KEYS[6]  Prunloc:R           its agent, found from its id\n"
-        "-- KEYS[7]  Pcallbacks          callback deliveries\n"
-        "-- KEYS[8]  Ptenant:T:active    its tenant's runs not known to be "
+        "-- KEYS[6]  Pcallbacks          callback deliveries\n"
+        "-- KEYS[7]  Ptenant:T:active    its tenant's runs not known to be "
         "finished\n"
         "-- ARGV[1]  run id R\n"
         "-- ARGV[2]  agent id A\n"
@@ -775,30 +766,30 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "if redis.call('EXISTS', KEYS[1]) == 0 then\n"
         "  return 0\n"
         "end\n"
-        "redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[6])\n"
+        "redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])\n"
         "redis.call('ZREM', KEYS[4], ARGV[1])\n"
         "redis.call('ZREM', KEYS[5], ARGV[2] .. '/' .. ARGV[1])\n"
-        "redis.call('ZREM', KEYS[8], ARGV[2] .. '/' .. ARGV[1])\n"
         "redis.call('ZREM', KEYS[7], ARGV[2] .. '/' .. ARGV[1])\n"
+        "redis.call('ZREM', KEYS[6], ARGV[2] .. '/' .. ARGV[1])\n"
         "return 1\n"
-      , 1211 },
+      , 1163 },
 
     { "finish",
-      "82b9ccc1c1498e4dafb18e64526c821808cfb8a3",
+      "2f89c07059a2cd887e37d705b13cca2df2eb1472",
         "#!lua flags=allow-oom\n"
         "-- finish: the terminal write of a run, guarded by its lease\n"
         "-- (docs/redis-keys.md, \"Finishing\").  Run by the worker that "
         "executed it.\n"
         "--\n"
-        "-- KEYS[1]  P{A}:run:R          the run\n"
+        "-- KEYS[1]  P{S}:run:R          the run\n"
         "-- KEYS[2]  P{A}:queue          its agent's queue\n"
-        "-- KEYS[3]  P{A}:run:R:messages its messages\n"
+        "-- KEYS[3]  P{S}:run:R:messages its messages\n"
         "-- KEYS[4]  P{A}:history        the agent's conversation\n"
         "-- KEYS[5]  Pprocessing:W       the agents this worker holds\n"
         "-- KEYS[6]  Pready              agents with work and no owner\n"
         "-- KEYS[7]  Pcallbacks          callback deliveries, by when they are "
         "due\n"
-        "-- KEYS[8]  P{A}:run:R:steps    its steps\n"
+        "-- KEYS[8]  P{S}:run:R:steps    its steps\n"
         "-- KEYS[9]  P{A}:agent          the agent\n"
         "-- ARGV[1]  agent id A\n"
         "-- ARGV[2]  run id R\n"
@@ -976,7 +967,7 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
       , 521 },
 
     { "handback",
-      "40946504dbbfce86afa83df2826fb1d280e48f7d",
+      "9f0ca4e5d651ffc7e06cd7d77548efa669eb75ad",
         "#!lua flags=allow-oom\n"
         "-- handback: give an agent this worker holds back to Pready, undoing "
         "its\n"
@@ -990,7 +981,7 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "-- KEYS[1]  Pprocessing:W       the agents worker W holds\n"
         "-- KEYS[2]  Pready              agents with work and no owner\n"
         "-- KEYS[3]  P{A}:queue          the agent's queue\n"
-        "-- KEYS[4]  P{A}:run:R          the run whose claim to undo; absent "
+        "-- KEYS[4]  P{S}:run:R          the run whose claim to undo; absent "
         "when\n"
         "--                              there is none\n"
         "-- ARGV[1]  agent id A\n"
@@ -1281,7 +1272,7 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
       , 2370 },
 
     { "memory_write",
-      "ad772202f15879401c0c6ec28a7fee06eaf1413a",
+      "db9348ea7cc34d588449a68c6f09a970434c691b",
         "#!lua flags=allow-oom\n"
         "-- memory_write: store an agent's memory blocks as its run's agent "
         "loop\n"
@@ -1291,7 +1282,7 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "-- Run by the worker after each memory tool call.\n"
         "--\n"
         "-- KEYS[1]  P{A}:agent          the agent\n"
-        "-- KEYS[2]  P{A}:run:R          the run whose loop made the edit\n"
+        "-- KEYS[2]  P{S}:run:R          the run whose loop made the edit\n"
         "-- ARGV[1]  rev the worker read (\"0\" when the hash had none)\n"
         "-- ARGV[2]  the agent's new state, AgentState JSON\n"
         "-- ARGV[3]  lease of the claim, \"W#attempts\"\n"
@@ -1323,14 +1314,14 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
       , 1200 },
 
     { "read_runs",
-      "ef0a4e9812ad4b7b97ddcfabadcc102c5cf4f5fe",
+      "17fff79ea0c714b42d76b875d5c7bb9069502f62",
         "#!lua flags=no-writes\n"
         "-- read_runs: the same fields of several runs (docs/redis-keys.md,\n"
         "-- \"Listing\").  Run by the module for GET /v1/runs/, once per slice "
         "that\n"
         "-- list_runs.lua answered.\n"
         "--\n"
-        "-- KEYS[1..n]  P{A}:run:R of each run\n"
+        "-- KEYS[1..n]  P{S}:run:R of each run\n"
         "-- ARGV[1..]   the fields to read\n"
         "--\n"
         "-- Returns, per run in the order of KEYS, the HMGET of those fields "
@@ -1412,7 +1403,7 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
       , 640 },
 
     { "run_progress",
-      "b307bc2c63309f94de9c6e7730ffe338231c9dc4",
+      "21310a7814a7aa011c83ab163e2ee4774400417f",
         "#!lua flags=allow-oom\n"
         "-- run_progress: append the messages and the step of a step the "
         "agent\n"
@@ -1422,9 +1413,9 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "after\n"
         "-- each step; the finish writes the whole lists again.\n"
         "--\n"
-        "-- KEYS[1]  P{A}:run:R          the run\n"
-        "-- KEYS[2]  P{A}:run:R:messages its messages\n"
-        "-- KEYS[3]  P{A}:run:R:steps    its steps\n"
+        "-- KEYS[1]  P{S}:run:R          the run\n"
+        "-- KEYS[2]  P{S}:run:R:messages its messages\n"
+        "-- KEYS[3]  P{S}:run:R:steps    its steps\n"
         "-- ARGV[1]  lease of the claim, \"W#attempts\"\n"
         "-- ARGV[2]  \"1\" for the first step of this claim: what an earlier "
         "attempt\n"

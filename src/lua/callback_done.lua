@@ -3,7 +3,7 @@
 -- Run by the worker that started it.
 --
 -- KEYS[1]  Pcallbacks          deliveries "A/R" by when they are due
--- KEYS[2]  P{A}:run:R          the run
+-- KEYS[2]  P{S}:run:R          the run
 -- ARGV[1]  "A/R"
 -- ARGV[2]  the attempt's lease, "W#n"
 -- ARGV[3]  "code": the receiver answered with HTTP status ARGV[4];

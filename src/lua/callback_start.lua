@@ -4,8 +4,8 @@
 -- callback_due listed.
 --
 -- KEYS[1]  Pcallbacks          deliveries "A/R" by when they are due
--- KEYS[2]  P{A}:run:R          the run
--- KEYS[3]  P{A}:run:R:messages its messages
+-- KEYS[2]  P{S}:run:R          the run
+-- KEYS[3]  P{S}:run:R:messages its messages
 -- ARGV[1]  "A/R"
 -- ARGV[2]  worker id W
 -- ARGV[3]  how long the attempt may take, ms: the delivery is due again

@@ -4,7 +4,7 @@
 -- by the worker (agent-async-worker --cancel R).
 --
 -- KEYS[1]  Pcallbacks          callback deliveries, by when they are due
--- KEYS[2..]  P{A}:run:R        each run
+-- KEYS[2..]  P{S}:run:R        each run (S: its slot, R carries it)
 -- ARGV[1]  now, run time (YYYY-MM-DDTHH:MM:SS.ffffffZ)
 -- ARGV[2]  agent id A
 -- ARGV[3]  retention, ms: a run cancelled here expires that long after
@@ -12,7 +12,8 @@
 -- ARGV[4..]  run id R of each run, in the order of KEYS[2..]
 --
 -- Returns a status string per run, in order:
---   "not_found"          no such run (of this agent)
+--   "not_found"          no such run of this agent (one of another agent
+--                        is not touched)
 --   "cancelled"          the run was "created": it is now terminal (status
 --                        and stop_reason "cancelled", completed_at), and
 --                        its callback, if it has one, is due at once; its
@@ -26,8 +27,9 @@
 
 local out = {}
 for i = 2, #KEYS do
-  local st = redis.call('HGET', KEYS[i], 'status')
-  if not st then
+  local st, agent = unpack(redis.call('HMGET', KEYS[i], 'status',
+                                      'agent_id'))
+  if not st or agent ~= ARGV[2] then
     out[#out + 1] = 'not_found'
   elseif st == 'completed' or st == 'failed' or st == 'cancelled' then
     out[#out + 1] = 'already_' .. st

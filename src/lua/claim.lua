@@ -8,11 +8,11 @@
 -- KEYS[3]  P{A}:agent          the agent
 -- KEYS[4]  Pdead               runs given up
 -- KEYS[5]  Pcallbacks          callback deliveries, by when they are due
--- KEYS[6]  P{A}:run:R          the run seen at the head; absent, with
+-- KEYS[6]  P{S}:run:R          the run seen at the head; absent, with
 --                              the next two, when the worker saw the
 --                              queue empty
--- KEYS[7]  P{A}:run:R:messages its messages
--- KEYS[8]  P{A}:run:R:steps    its steps
+-- KEYS[7]  P{S}:run:R:messages its messages
+-- KEYS[8]  P{S}:run:R:steps    its steps
 -- ARGV[1]  agent id A
 -- ARGV[2]  run id R, or "" when the worker saw the queue empty
 -- ARGV[3]  worker id W

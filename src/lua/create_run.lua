@@ -6,12 +6,11 @@
 -- KEYS[1]  P{A}:agent          the agent
 -- KEYS[2]  P{A}:queue          its queue
 -- KEYS[3]  P{A}:runs           its runs
--- KEYS[4]  P{A}:run:R          the new run
--- KEYS[5]  Prunloc:R           the run's agent, found from the run id
--- KEYS[6]  Ptenant:T:runs      the tenant's runs, members "A/R"
--- KEYS[7]  Pready              agents with work and no owner
--- KEYS[8]  Ptenant:T:active    the tenant's runs not known to be finished
--- KEYS[9..] as ARGV[5] says: Pidem:T:H (the request's Idempotency-Key),
+-- KEYS[4]  P{S}:run:R          the new run, in A's slot (R carries it)
+-- KEYS[5]  Ptenant:T:runs      the tenant's runs, members "A/R"
+-- KEYS[6]  Pready              agents with work and no owner
+-- KEYS[7]  Ptenant:T:active    the tenant's runs not known to be finished
+-- KEYS[8..] as ARGV[5] says: Pidem:T:H (the request's Idempotency-Key),
 --          then P{A}:otids:H (the otids of its messages)
 -- ARGV[1]  tenant T
 -- ARGV[2]  run id R
@@ -31,7 +30,7 @@
 -- request; {"conflict", "key" | "otids", R'} when they
 -- name run R' of another request (both writing nothing); a WRONGTYPE
 -- error, writing nothing, when a key it would write holds a value of
--- another type, or when the run or its runloc exist already; Redis's
+-- another type, or when the run exists already; Redis's
 -- error (OOM ...), writing nothing, when a write is refused.
 --
 -- No key's type is probed before writing: each write is made with pcall,
@@ -62,7 +61,7 @@ end
 
 -- the same request again (the key first: it is the client's word)
 local seen = {}
-local k = 9
+local k = 8
 for what in string.gmatch(ARGV[5], '[ko]') do
   seen[#seen + 1] = { what == 'k' and 'key' or 'otids', KEYS[k] }
   k = k + 1
@@ -81,28 +80,20 @@ for _, s in ipairs(seen) do
   end
 end
 
--- the run and its runloc must be new: a run id is never reused
+-- the run must be new: a run id is never reused
 if redis.call('EXISTS', KEYS[4]) == 1 then
   return fail('WRONGTYPE', KEYS[4])
 end
-local ok, v = pcall(redis.call, 'SET', KEYS[5], ARGV[3], 'NX')
-if not ok then
-  return fail(v, KEYS[5])
-end
-if not v then
-  return fail('WRONGTYPE', KEYS[5])
-end
-done[#done + 1] = { 'DEL', KEYS[5] }
 
-ok, v = pcall(redis.call, 'HSET', KEYS[4], unpack(ARGV, 8))
+local ok, v = pcall(redis.call, 'HSET', KEYS[4], unpack(ARGV, 8))
 if not ok then
   return fail(v, KEYS[4])
 end
 done[#done + 1] = { 'DEL', KEYS[4] }
 
 local member = ARGV[3] .. '/' .. ARGV[2]
-for _, z in ipairs({ { KEYS[3], ARGV[2] }, { KEYS[6], member },
-                     { KEYS[8], member } }) do
+for _, z in ipairs({ { KEYS[3], ARGV[2] }, { KEYS[5], member },
+                     { KEYS[7], member } }) do
   ok, v = pcall(redis.call, 'ZADD', z[1], ARGV[4], z[2])
   if not ok then
     return fail(v, z[1])
@@ -126,9 +117,9 @@ if not ok then
 end
 if v == 1 then
   done[#done + 1] = { 'RPOP', KEYS[2] }
-  ok, v = pcall(redis.call, 'LPUSH', KEYS[7], ARGV[3])
+  ok, v = pcall(redis.call, 'LPUSH', KEYS[6], ARGV[3])
   if not ok then
-    return fail(v, KEYS[7])
+    return fail(v, KEYS[6])
   end
 end
 return 1

@@ -12,15 +12,15 @@
 -- KEYS[5]  Pcallbacks             callback deliveries
 -- KEYS[6]  P{A}:history           its conversation
 -- KEYS[7]  Pdeleting              agents being deleted
--- KEYS[8..]  for each run id flagged "1" in ARGV[3], in order: P{A}:run:R,
---            P{A}:run:R:messages, P{A}:run:R:steps, Prunloc:R
+-- KEYS[8..]  for each run id flagged "1" in ARGV[3], in order: P{S}:run:R,
+--            P{S}:run:R:messages, P{S}:run:R:steps (S: A's slot)
 -- ARGV[1]  agent id A
 -- ARGV[2]  n, how many run ids to answer at most
--- ARGV[3]  one character per run id: "1" its four keys are in KEYS, "0"
+-- ARGV[3]  one character per run id: "1" its three keys are in KEYS, "0"
 --          not (an id no run can have: only its index entries go)
 -- ARGV[4..]  the run ids
 --
--- Each run goes with its messages, steps and runloc, and leaves the
+-- Each run goes with its messages and steps, and leaves the
 -- agent's and the tenant's indexes (members R and A/R of Ptenant:T:runs:
 -- earlier layouts held R) and Pcallbacks.  A worker executing one aborts
 -- it (its cancel check finds the hash gone) and its finish writes nothing.
@@ -39,8 +39,8 @@ for i = 4, #ARGV do
   local r = ARGV[i]
   local ar = ARGV[1] .. '/' .. r
   if string.sub(ARGV[3], i - 3, i - 3) == '1' then
-    redis.call('UNLINK', KEYS[k], KEYS[k + 1], KEYS[k + 2], KEYS[k + 3])
-    k = k + 4
+    redis.call('UNLINK', KEYS[k], KEYS[k + 1], KEYS[k + 2])
+    k = k + 3
   end
   redis.call('ZREM', KEYS[2], r)
   redis.call('ZREM', KEYS[3], r, ar)

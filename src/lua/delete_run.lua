@@ -2,14 +2,13 @@
 -- entries (docs/redis-keys.md, "Deleting").  Run by the module for
 -- DELETE /v1/runs/{run_id}.
 --
--- KEYS[1]  P{A}:run:R          the run
--- KEYS[2]  P{A}:run:R:messages its messages
--- KEYS[3]  P{A}:run:R:steps    its steps
+-- KEYS[1]  P{S}:run:R          the run (S: its agent's slot)
+-- KEYS[2]  P{S}:run:R:messages its messages
+-- KEYS[3]  P{S}:run:R:steps    its steps
 -- KEYS[4]  P{A}:runs           its agent's runs
 -- KEYS[5]  Ptenant:T:runs      its tenant's runs
--- KEYS[6]  Prunloc:R           its agent, found from its id
--- KEYS[7]  Pcallbacks          callback deliveries
--- KEYS[8]  Ptenant:T:active    its tenant's runs not known to be finished
+-- KEYS[6]  Pcallbacks          callback deliveries
+-- KEYS[7]  Ptenant:T:active    its tenant's runs not known to be finished
 -- ARGV[1]  run id R
 -- ARGV[2]  agent id A
 --
@@ -21,9 +20,9 @@
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return 0
 end
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[6])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
 redis.call('ZREM', KEYS[4], ARGV[1])
 redis.call('ZREM', KEYS[5], ARGV[2] .. '/' .. ARGV[1])
-redis.call('ZREM', KEYS[8], ARGV[2] .. '/' .. ARGV[1])
 redis.call('ZREM', KEYS[7], ARGV[2] .. '/' .. ARGV[1])
+redis.call('ZREM', KEYS[6], ARGV[2] .. '/' .. ARGV[1])
 return 1

@@ -2,14 +2,14 @@
 -- finish: the terminal write of a run, guarded by its lease
 -- (docs/redis-keys.md, "Finishing").  Run by the worker that executed it.
 --
--- KEYS[1]  P{A}:run:R          the run
+-- KEYS[1]  P{S}:run:R          the run
 -- KEYS[2]  P{A}:queue          its agent's queue
--- KEYS[3]  P{A}:run:R:messages its messages
+-- KEYS[3]  P{S}:run:R:messages its messages
 -- KEYS[4]  P{A}:history        the agent's conversation
 -- KEYS[5]  Pprocessing:W       the agents this worker holds
 -- KEYS[6]  Pready              agents with work and no owner
 -- KEYS[7]  Pcallbacks          callback deliveries, by when they are due
--- KEYS[8]  P{A}:run:R:steps    its steps
+-- KEYS[8]  P{S}:run:R:steps    its steps
 -- KEYS[9]  P{A}:agent          the agent
 -- ARGV[1]  agent id A
 -- ARGV[2]  run id R

@@ -7,7 +7,7 @@
 -- KEYS[1]  Pprocessing:W       the agents worker W holds
 -- KEYS[2]  Pready              agents with work and no owner
 -- KEYS[3]  P{A}:queue          the agent's queue
--- KEYS[4]  P{A}:run:R          the run whose claim to undo; absent when
+-- KEYS[4]  P{S}:run:R          the run whose claim to undo; absent when
 --                              there is none
 -- ARGV[1]  agent id A
 -- ARGV[2]  run id R, or "" when there is no claim to undo

@@ -5,7 +5,7 @@
 -- Run by the worker after each memory tool call.
 --
 -- KEYS[1]  P{A}:agent          the agent
--- KEYS[2]  P{A}:run:R          the run whose loop made the edit
+-- KEYS[2]  P{S}:run:R          the run whose loop made the edit
 -- ARGV[1]  rev the worker read ("0" when the hash had none)
 -- ARGV[2]  the agent's new state, AgentState JSON
 -- ARGV[3]  lease of the claim, "W#attempts"

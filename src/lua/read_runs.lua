@@ -3,7 +3,7 @@
 -- "Listing").  Run by the module for GET /v1/runs/, once per slice that
 -- list_runs.lua answered.
 --
--- KEYS[1..n]  P{A}:run:R of each run
+-- KEYS[1..n]  P{S}:run:R of each run
 -- ARGV[1..]   the fields to read
 --
 -- Returns, per run in the order of KEYS, the HMGET of those fields (a run

@@ -4,9 +4,9 @@
 -- running under this claim.  Run by the worker (openai backend) after
 -- each step; the finish writes the whole lists again.
 --
--- KEYS[1]  P{A}:run:R          the run
--- KEYS[2]  P{A}:run:R:messages its messages
--- KEYS[3]  P{A}:run:R:steps    its steps
+-- KEYS[1]  P{S}:run:R          the run
+-- KEYS[2]  P{S}:run:R:messages its messages
+-- KEYS[3]  P{S}:run:R:steps    its steps
 -- ARGV[1]  lease of the claim, "W#attempts"
 -- ARGV[2]  "1" for the first step of this claim: what an earlier attempt
 --          left is removed first; "0" otherwise

@@ -251,7 +251,7 @@ aw_store_claim_decode(redisReply *reply, const char *agent, const char *run,
         || e[7]->type != REDIS_REPLY_STRING
         || e[8]->type != REDIS_REPLY_STRING
         || aa_key_run(claim->run_key, sizeof(claim->run_key),
-                      aw_worker.cf.prefix, agent, run) < 0)
+                      aw_worker.cf.prefix, run) < 0)
     {
         return AW_CLAIM_ERROR;
     }
@@ -325,10 +325,9 @@ aw_store_claim(aw_redis_t *r, const char *agent, aw_claim_t *claim,
 
     if (reply->type == REDIS_REPLY_STRING) {
         if (aw_reply_copy(reply, run, sizeof(run)) != 0
-            || aa_key_run(run_key, sizeof(run_key), p, agent, run) < 0
-            || aa_key_run_messages(messages, sizeof(messages), p, agent,
-                                   run) < 0
-            || aa_key_run_steps(steps, sizeof(steps), p, agent, run) < 0)
+            || aa_key_run(run_key, sizeof(run_key), p, run) < 0
+            || aa_key_run_messages(messages, sizeof(messages), p, run) < 0
+            || aa_key_run_steps(steps, sizeof(steps), p, run) < 0)
         {
             /* not even a key can be made of it: it cannot be a run */
             aw_log_error(NULL, agent, "dropped a bad run id (%zu bytes) "
@@ -406,15 +405,14 @@ aw_store_finish(aw_redis_t *r, const aw_claim_t *claim,
     p = aw_worker.cf.prefix;
 
     if (aa_key_queue(queue, sizeof(queue), p, claim->agent) < 0
-        || aa_key_run_messages(messages, sizeof(messages), p, claim->agent,
-                               claim->run) < 0
+        || aa_key_run_messages(messages, sizeof(messages), p, claim->run)
+           < 0
         || aa_key_history(history, sizeof(history), p, claim->agent) < 0
         || aa_key_processing(processing, sizeof(processing), p,
                              aw_worker.id) < 0
         || aa_key_ready(ready, sizeof(ready), p) < 0
         || aa_key_callbacks(callbacks, sizeof(callbacks), p) < 0
-        || aa_key_run_steps(steps, sizeof(steps), p, claim->agent,
-                            claim->run) < 0
+        || aa_key_run_steps(steps, sizeof(steps), p, claim->run) < 0
         || aa_key_agent(agent, sizeof(agent), p, claim->agent) < 0)
     {
         aw_log_error(claim->run, claim->agent, "finish: key too long");
@@ -548,7 +546,7 @@ aw_store_handback(aw_redis_t *r, const char *agent, const char *run,
 
     p = aw_worker.cf.prefix;
     undoing = undo != AW_UNDO_NONE && run != NULL && run[0] != '\0'
-              && aa_key_run(run_key, sizeof(run_key), p, agent, run) >= 0;
+              && aa_key_run(run_key, sizeof(run_key), p, run) >= 0;
 
     if (aa_key_processing(processing, sizeof(processing), p,
                           aw_worker.id) < 0
@@ -843,13 +841,19 @@ aw_store_cancel(aw_redis_t *r, const char *run, char *out, size_t size)
     redisReply  *reply;
     int          rc;
 
-    aa_key_runloc(key, sizeof(key), aw_worker.cf.prefix, run);
+    if (aa_key_run(key, sizeof(key), aw_worker.cf.prefix, run) < 0) {
+        snprintf(out, size, "not_found");
+        return 0;
+    }
+
     aa_key_callbacks(callbacks, sizeof(callbacks), aw_worker.cf.prefix);
 
-    argv[0] = "GET";
+    /* the run's agent, from its hash: cancel.lua wants it */
+    argv[0] = "HGET";
     argv[1] = key;
+    argv[2] = "agent_id";
 
-    reply = aw_redis_argv(r, 2, argv, NULL);
+    reply = aw_redis_argv(r, 3, argv, NULL);
 
     if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
         snprintf(out, size, "redis: %s", aw_redis_what(reply));
@@ -857,9 +861,7 @@ aw_store_cancel(aw_redis_t *r, const char *run, char *out, size_t size)
         return -1;
     }
 
-    if (aw_reply_copy(reply, agent, sizeof(agent)) != 0
-        || aa_key_run(key, sizeof(key), aw_worker.cf.prefix, agent, run) < 0)
-    {
+    if (aw_reply_copy(reply, agent, sizeof(agent)) != 0) {
         freeReplyObject(reply);
         snprintf(out, size, "not_found");
         return 0;

@@ -198,10 +198,8 @@ aw_store_progress(aw_redis_t *r, const aw_claim_t *claim, int first,
 
     p = aw_worker.cf.prefix;
 
-    if (aa_key_run_messages(mkey, sizeof(mkey), p, claim->agent,
-                            claim->run) < 0
-        || aa_key_run_steps(skey, sizeof(skey), p, claim->agent,
-                            claim->run) < 0)
+    if (aa_key_run_messages(mkey, sizeof(mkey), p, claim->run) < 0
+        || aa_key_run_steps(skey, sizeof(skey), p, claim->run) < 0)
     {
         return -1;
     }

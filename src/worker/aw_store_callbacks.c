@@ -115,8 +115,8 @@ aw_store_attempt_start(aw_redis_t *r, const char *member, int lease_ms,
     p = aw_worker.cf.prefix;
 
     if (aw_store_member(member, a) != 0
-        || aa_key_run(run_key, sizeof(run_key), p, a->agent, a->run) < 0
-        || aa_key_run_messages(msgs, sizeof(msgs), p, a->agent, a->run) < 0)
+        || aa_key_run(run_key, sizeof(run_key), p, a->run) < 0
+        || aa_key_run_messages(msgs, sizeof(msgs), p, a->run) < 0)
     {
         aw_store_drop_member(r, member);
         return AW_ATTEMPT_GONE;
@@ -226,8 +226,7 @@ aw_store_attempt_done(aw_redis_t *r, const aw_attempt_t *a,
     int          rc;
 
     aa_key_callbacks(key, sizeof(key), aw_worker.cf.prefix);
-    aa_key_run(run_key, sizeof(run_key), aw_worker.cf.prefix, a->agent,
-               a->run);
+    aa_key_run(run_key, sizeof(run_key), aw_worker.cf.prefix, a->run);
 
     next[0] = '\0';
     if (next_ms >= 0) {

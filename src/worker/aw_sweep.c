@@ -86,7 +86,7 @@ aw_sweep_status(aw_sweep_t *s, const char *agent, const char *run,
     char         key[AA_KEY_MAX];
     redisReply  *reply;
 
-    if (aa_key_run(key, sizeof(key), aw_worker.cf.prefix, agent, run) < 0) {
+    if (aa_key_run(key, sizeof(key), aw_worker.cf.prefix, run) < 0) {
         buf[0] = '\0';
         return buf;
     }
@@ -134,14 +134,6 @@ aw_sweep_forget(aw_sweep_t *s, const char *m, const char *agent,
     {
         argv[1] = key;
         if (aw_sweep_cmd(s, 3, argv) != 0) {
-            return -1;
-        }
-    }
-
-    argv[0] = "DEL";
-    if (aa_key_runloc(key, sizeof(key), aw_worker.cf.prefix, run) >= 0) {
-        argv[1] = key;
-        if (aw_sweep_cmd(s, 2, argv) != 0) {
             return -1;
         }
     }
@@ -317,8 +309,8 @@ aw_sweep_delete_batch(aw_redis_t *r, const char *agent, const char *tenant,
         n = AW_SWEEP_DEL;
     }
 
-    argv = malloc((7 + 4 * n + 3 + n) * sizeof(char *));
-    keys = malloc((7 + 4 * n) * AA_KEY_MAX);
+    argv = malloc((7 + 3 * n + 3 + n) * sizeof(char *));
+    keys = malloc((7 + 3 * n) * AA_KEY_MAX);
 
     if (argv == NULL || keys == NULL) {
         free(argv);
@@ -343,17 +335,14 @@ aw_sweep_delete_batch(aw_redis_t *r, const char *agent, const char *tenant,
         flags[i] = '0';
 
         if (ids[i]->type == REDIS_REPLY_STRING
-            && aa_key_run(AW_KEY(nkeys), AA_KEY_MAX, p, agent,
-                          ids[i]->str) >= 0
-            && aa_key_run_messages(AW_KEY(nkeys + 1), AA_KEY_MAX, p, agent,
+            && aa_key_run(AW_KEY(nkeys), AA_KEY_MAX, p, ids[i]->str) >= 0
+            && aa_key_run_messages(AW_KEY(nkeys + 1), AA_KEY_MAX, p,
                                    ids[i]->str) >= 0
-            && aa_key_run_steps(AW_KEY(nkeys + 2), AA_KEY_MAX, p, agent,
-                                ids[i]->str) >= 0
-            && aa_key_runloc(AW_KEY(nkeys + 3), AA_KEY_MAX, p,
-                             ids[i]->str) >= 0)
+            && aa_key_run_steps(AW_KEY(nkeys + 2), AA_KEY_MAX, p,
+                                ids[i]->str) >= 0)
         {
             flags[i] = '1';
-            nkeys += 4;
+            nkeys += 3;
         }
     }
 

@@ -6,7 +6,7 @@
  * the indexes cannot expire with it, so every --sweep-interval-ms one
  * worker of the deployment (whoever takes Psweep) walks the indexes of
  * every tenant of Ptenants and removes the entries of runs that are gone:
- * from Ptenant:T:runs, Ptenant:T:active and P{A}:runs, and their Prunloc:R.
+ * from Ptenant:T:runs, Ptenant:T:active and P{A}:runs.
  * It also removes the entries of finished runs from Ptenant:T:active, and
  * finishes the deletions of agents left in Pdeleting (a DELETE cut short).
  * Every step is one single-key command that can be repeated, so a sweep

@@ -38,7 +38,7 @@ sub create_run_raw {
                   (defined $o{otids} ? $o{otids} : ()));
     my $rep = eval {
         rs('create_run',
-           [ $k->{agent}, $k->{queue}, $k->{runs}, $k->{run}, $k->{runloc},
+           [ $k->{agent}, $k->{queue}, $k->{runs}, $k->{run},
              $k->{tenant_runs}, $k->{ready}, $k->{tenant_active}, @dedupe ],
            $t, $o{run}, $o{agent}, $US, $mode, $o{fp} // 'f',
            $o{window} // 1000, @fields);
@@ -85,8 +85,8 @@ sub create_run_raw {
     is create_run_raw(agent => $a, run => $run), 1, 'create_run answers 1';
     my $after = dump_all();
     is_deeply changed($before, $after),
-        [ sort @$k{qw(queue ready run runloc runs tenant_runs tenant_active)} ],
-        'create_run writes the run, queue, runs, tenant indexes, runloc, ready';
+        [ sort @$k{qw(queue ready run runs tenant_runs tenant_active)} ],
+        'create_run writes the run, queue, runs, tenant indexes, ready';
     is_deeply $r->hgetall($k->{run}),
         { id => $run, agent_id => $a, tenant => 'default',
           status => 'created', created_at => $NOW, created_us => $US,
@@ -100,7 +100,6 @@ sub create_run_raw {
         [ "$a/$run", $US ], 'in the tenant\'s runs as A/R, score = µs';
     is_deeply $r->cmd('ZRANGE', $k->{tenant_active}, 0, -1, 'WITHSCORES'),
         [ "$a/$run", $US ], 'in the tenant\'s active runs as A/R, score = µs';
-    is $r->cmd('GET', $k->{runloc}), $a, 'runloc names the agent';
     is_deeply $r->cmd('LRANGE', $k->{ready}, 0, -1), [$a],
         'the agent entered Pready (its queue was empty)';
     inv_ok('aa:', [$a], 'after the first run');
@@ -186,7 +185,6 @@ my @wrong = (
     [ queue       => 'string', [ 'SET',  'x' ] ],
     [ runs        => 'list',   [ 'RPUSH', 'x' ] ],
     [ run         => 'string', [ 'SET',  'x' ] ],
-    [ runloc      => 'list',   [ 'RPUSH', 'x' ] ],
     [ tenant_runs => 'set',    [ 'SADD', 'x' ] ],
     [ ready       => 'hash',   [ 'HSET', 'f', 'v' ] ],
     [ tenant_active => 'list', [ 'RPUSH', 'x' ] ],
@@ -214,18 +212,14 @@ for my $up (0, 1) {
     }
 }
 
-# an existing run hash or runloc of the right type is refused alike (the
-# run must be new): the script wants them absent
-for my $what (qw(run runloc)) {
+# an existing run hash of the right type is refused alike (the run must
+# be new): the script wants it absent
+for my $what (qw(run)) {
     fresh();
     my $a = create_agent($r);
     my $run = 'run-' . uuid4();
     my $k = ks(agent => $a, run => $run);
-    if ($what eq 'run') {
-        $r->cmd('HSET', $k->{run}, 'status', 'completed');
-    } else {
-        $r->cmd('SET', $k->{runloc}, $a);
-    }
+    $r->cmd('HSET', $k->{run}, 'status', 'completed');
     my $before = dump_all();
     like create_run_raw(agent => $a, run => $run),
         qr/^ERROR: redis error: WRONGTYPE \Q$k->{$what}\E is a /,
@@ -295,8 +289,7 @@ for my $what (qw(run runloc)) {
                       upstream => 1), 1,
         'upstream: a run for an agent with no hash here';
     is_deeply [ sort keys %{ dump_all() } ],
-        [ sort @$k{qw(queue runs run runloc tenant_runs tenant_active
-                      ready)} ],
+        [ sort @$k{qw(queue runs run tenant_runs tenant_active ready)} ],
         'upstream: the run\'s keys written, no agent hash made';
     is $r->cmd('HGET', $k->{run}, 'tenant'), 'acme',
         'upstream: the run is the caller tenant\'s';
@@ -345,7 +338,7 @@ for my $what (qw(run runloc)) {
     my $k = ks(prefix => 'tst:', agent => $a, run => $run, tenant => 't1');
     is_deeply [ sort keys %{ dump_all() } ],
         [ sort @$k{qw(agent tenant_agents tenant_names tenants queue runs run
-                      runloc tenant_runs tenant_active ready)} ],
+                      tenant_runs tenant_active ready)} ],
         'prefix tst: every key written is a tst: key of the contract';
     is_deeply $r->cmd('LRANGE', 'tst:ready', 0, -1), [$a],
         'prefix tst: the agent is in tst:ready';

@@ -407,7 +407,7 @@ for my $status (qw(completed failed cancelled)) {
     my $c = claim($a, $run, $w, prefix => 'px:');
     is_deeply [ @$c[0 .. 2] ], [ 'claimed', 1, "$w#1" ],
         'prefix px: claimed';
-    is $r->cmd('HGET', run_key('px:', $a, $run), 'status'), 'running',
+    is $r->cmd('HGET', run_key('px:', $run), 'status'), 'running',
         'prefix px: the px: run is running';
     is_deeply [ grep { !/^px:/ } @{ $r->cmd('KEYS', '*') } ], [],
         'prefix px: no key outside px:';

@@ -10,6 +10,7 @@ use lib 't/scripts';
 use AgentAsync::WorkerTest;
 use AgentAsync::Seed qw(create_agent create_run uuid4);
 use ScriptsTest;
+use AgentAsync::Keys qw(run_key);
 
 redis_start();
 my $r = redis();
@@ -190,7 +191,7 @@ for my $status (qw(completed failed cancelled)) {
         'a cx: run is not found under aa:';
     is cancel($a, $run, $T, prefix => 'cx:'), 'cancelled',
         'prefix cx: cancelled';
-    is $r->cmd('HGET', "cx:{$a}:run:$run", 'status'), 'cancelled',
+    is $r->cmd('HGET', run_key("cx:", $run), 'status'), 'cancelled',
         'prefix cx: the cx: run is cancelled';
 }
 

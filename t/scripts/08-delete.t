@@ -1,5 +1,5 @@
 # delete_run.lua against a real Redis (docs/redis-keys.md, "Deleting"):
-# the run, its messages, steps, runloc and index entries go, its id stays
+# the run, its messages, steps and index entries go, its id stays
 # in the queue, for the claim (queued) or the finish (running) to pop.
 
 use strict;
@@ -18,7 +18,7 @@ sub del {
     my ($a, $run, %o) = @_;
     my $k = ks(agent => $a, run => $run, tenant => $o{tenant});
     return ScriptsTest::rs('delete_run',
-        [ @$k{qw(run messages steps runs tenant_runs runloc callbacks tenant_active)} ],
+        [ @$k{qw(run messages steps runs tenant_runs callbacks tenant_active)} ],
         $run, $a);
 }
 
@@ -39,11 +39,11 @@ sub del {
     my $before = dump_all();
     is del($a, $run), 1, 'delete: 1';
     is_deeply changed($before, dump_all()),
-        [ sort @$k{qw(run messages steps runs tenant_runs runloc callbacks
+        [ sort @$k{qw(run messages steps runs tenant_runs callbacks
                       tenant_active)} ],
-        'the run, messages, steps, runloc, and the index entries change';
-    is $r->cmd('EXISTS', @$k{qw(run messages steps runloc)}), 0,
-        'run, messages, steps, runloc gone';
+        'the run, messages, steps, and the index entries change';
+    is $r->cmd('EXISTS', @$k{qw(run messages steps)}), 0,
+        'run, messages, steps gone';
     is $r->cmd('ZSCORE', $k->{runs}, $run), undef, 'not in the agent\'s runs';
     is $r->cmd('ZSCORE', $k->{tenant_runs}, "$a/$run"), undef,
         'not in the tenant\'s runs';

@@ -11,7 +11,7 @@ use Test::More;
 use lib 't/lib';
 use lib 't/scripts';
 use AgentAsync::WorkerTest;
-use AgentAsync::Seed qw(create_agent create_run uuid4 json);
+use AgentAsync::Seed qw(create_agent create_run uuid4 json run_key);
 use ScriptsTest;
 
 redis_start();
@@ -226,7 +226,7 @@ sub del_runs {
     for my $id (@$ids) {
         if ($id =~ /^run-/) {
             my $rk = ks(agent => $a, run => $id);
-            push @keys, @$rk{qw(run messages steps runloc)};
+            push @keys, @$rk{qw(run messages steps)};
             $flags .= '1';
         } else {
             $flags .= '0';
@@ -238,9 +238,15 @@ sub del_runs {
               $a, $o{n} // 100, $flags // '', @$ids);
 }
 
+# the keys of agent A: {A}, and those of runs that carry its slot
 sub of_agent {
     my ($a) = @_;
-    return [ sort grep { index($_, "{$a}") >= 0 } @{ $r->cmd('KEYS', '*') } ];
+    my $slot = AgentAsync::Keys::slot($a);
+    return [ sort grep {
+        index($_, "{$a}") >= 0
+            || (/:run:(run-[^:]+)/
+                && AgentAsync::Keys::run_slot($1) == $slot)
+    } @{ $r->cmd('KEYS', '*') } ];
 }
 
 {
@@ -337,8 +343,8 @@ sub of_agent {
         'batch 1 (the head and the first 3): the next 3 run ids';
     for my $run (@done, $running) {
         my $rk = ks(agent => $a, run => $run);
-        ok !$r->cmd('EXISTS', @$rk{qw(run messages steps runloc)}),
-            "batch 1: run $run, messages, steps, runloc gone";
+        ok !$r->cmd('EXISTS', @$rk{qw(run messages steps)}),
+            "batch 1: run $run, messages, steps gone";
         ok !defined $r->cmd('ZSCORE', $k->{tenant_runs}, $run)
             && !defined $r->cmd('ZSCORE', $k->{tenant_runs}, "$a/$run")
             && !defined $r->cmd('ZSCORE', $k->{tenant_active}, "$a/$run")
@@ -364,7 +370,7 @@ sub of_agent {
     is_deeply $next, [], 'batch 3: none left: done';
     is_deeply of_agent($a), [], 'done: no key of the agent is left';
     for my $run (@done, $running, @queued) {
-        ok !$r->cmd('EXISTS', "aa:runloc:$run"), "done: no runloc of $run";
+        ok !$r->cmd('EXISTS', run_key('aa:', $run)), "done: no hash of $run";
     }
     is $r->cmd('ZCARD', $k->{tenant_runs}), 1,
         'done: the tenant\'s runs hold the bystander\'s only';

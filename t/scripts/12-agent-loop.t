@@ -51,8 +51,8 @@ is_deeply changed($before, dump_all()), [], "nothing made again";
 my $b = create_agent($r);
 my $run2 = create_run($r, $b);
 my $k2 = ks(agent => $b, run => $run2);
-my $msgs = "aa:{$b}:run:$run2:messages";
-my $steps = "aa:{$b}:run:$run2:steps";
+my $msgs = run_key("aa:", $run2) . ":messages";
+my $steps = run_key("aa:", $run2) . ":steps";
 $r->cmd('HSET', $k2->{run}, 'status', 'running', 'lease', 'w1#2');
 $r->cmd('RPUSH', $msgs, 'left by attempt 1');
 

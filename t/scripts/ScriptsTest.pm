@@ -5,7 +5,7 @@ package ScriptsTest;
 #
 #   ks(prefix => 'aa:', agent => A, run => R, worker => W, tenant => T)
 #       the key names of docs/redis-keys.md, as a hash ref: agent, queue,
-#       runs, run, messages, history, runloc, tenant_agents, tenant_names,
+#       runs, run, messages, history, tenant_agents, tenant_names,
 #       tenant_runs, tenant_active, deleting, ready, processing, workers,
 #       worker, dead
 #   claim / finish / handback / heartbeat / reap / retire / cancel
@@ -30,6 +30,7 @@ use Exporter 'import';
 use Test::More;
 use AgentAsync::WorkerTest qw(redis invariant_errors);
 use AgentAsync::Scripts qw(run_script);
+use AgentAsync::Keys qw(run_key);
 
 our @EXPORT = qw(ks claim finish handback heartbeat reap retire cancel take
                  dump_all changed inv_ok rtype wid fresh rs);
@@ -60,13 +61,12 @@ sub ks {
         $k{queue} = "$p\{$a}:queue";
         $k{runs} = "$p\{$a}:runs";
         $k{history} = "$p\{$a}:history";
-        if (defined $r) {
-            $k{run} = "$p\{$a}:run:$r";
-            $k{messages} = "$p\{$a}:run:$r:messages";
-            $k{steps} = "$p\{$a}:run:$r:steps";
+        if (defined $r && $r ne '') {
+            $k{run} = run_key($p, $r);
+            $k{messages} = run_key($p, $r) . ":messages";
+            $k{steps} = run_key($p, $r) . ":steps";
         }
     }
-    $k{runloc} = "${p}runloc:$r" if defined $r;
     if (defined $w) {
         $k{processing} = "${p}processing:$w";
         $k{worker} = "${p}worker:$w";

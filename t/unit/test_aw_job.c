@@ -122,7 +122,7 @@ test_claimed(void **state)
 
     assert_string_equal(c.agent, AGENT);
     assert_string_equal(c.run, RUN);
-    aa_key_run(key, sizeof(key), "aa:", AGENT, RUN);
+    aa_key_run(key, sizeof(key), "aa:", RUN);
     assert_string_equal(c.run_key, key);
     assert_string_equal(c.lease, "host:1:abcdef01#2");
     assert_int_equal(c.attempts, 2);

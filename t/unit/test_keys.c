@@ -31,12 +31,14 @@ test_agent_keys(void **state)
     expect_key(aa_key_agent(k, sizeof(k), P, A), k, "aa:{" A "}:agent");
     expect_key(aa_key_queue(k, sizeof(k), P, A), k, "aa:{" A "}:queue");
     expect_key(aa_key_agent_runs(k, sizeof(k), P, A), k, "aa:{" A "}:runs");
-    expect_key(aa_key_run(k, sizeof(k), P, A, R), k,
-               "aa:{" A "}:run:" R);
-    expect_key(aa_key_run_messages(k, sizeof(k), P, A, R), k,
-               "aa:{" A "}:run:" R ":messages");
-    expect_key(aa_key_run_steps(k, sizeof(k), P, A, R), k,
-               "aa:{" A "}:run:" R ":steps");
+    /* R carries slot 0x1d21 = 7457, whose tag is "6yA" (test_slot.c) */
+    expect_key(aa_key_run(k, sizeof(k), P, R), k, "aa:{6yA}:run:" R);
+    expect_key(aa_key_run_messages(k, sizeof(k), P, R), k,
+               "aa:{6yA}:run:" R ":messages");
+    expect_key(aa_key_run_steps(k, sizeof(k), P, R), k,
+               "aa:{6yA}:run:" R ":steps");
+    assert_int_equal(aa_key_run(k, sizeof(k), P, "run-x"), -1);
+    assert_string_equal(k, "");
     expect_key(aa_key_history(k, sizeof(k), P, A), k,
                "aa:{" A "}:history");
 }
@@ -47,7 +49,6 @@ test_global_keys(void **state)
 {
     char  k[AA_KEY_MAX];
 
-    expect_key(aa_key_runloc(k, sizeof(k), P, R), k, "aa:runloc:" R);
     expect_key(aa_key_tenant_agents(k, sizeof(k), P, "acme"), k,
                "aa:tenant:acme:agents");
     expect_key(aa_key_tenant_agent_names(k, sizeof(k), P, "acme"), k,
@@ -89,13 +90,11 @@ test_all_agent_keys_share_hash_tag(void **state)
     char         k[AA_KEY_MAX];
     const char  *open, *close;
 
-    for (i = 0; i < 6; i++) {
+    for (i = 0; i < 4; i++) {
         switch (i) {
         case 0: aa_key_agent(k, sizeof(k), P, A); break;
         case 1: aa_key_queue(k, sizeof(k), P, A); break;
         case 2: aa_key_agent_runs(k, sizeof(k), P, A); break;
-        case 3: aa_key_run(k, sizeof(k), P, A, R); break;
-        case 4: aa_key_run_messages(k, sizeof(k), P, A, R); break;
         default: aa_key_history(k, sizeof(k), P, A); break;
         }
 
@@ -121,7 +120,7 @@ test_truncation(void **state)
     /* exactly enough room for the NUL, then one byte short */
     assert_int_equal(aa_key_ready(k, (size_t) len + 1, P), len);
     assert_int_equal(aa_key_ready(k, (size_t) len, P), -1);
-    assert_int_equal(aa_key_run(k, 20, P, A, R), -1);
+    assert_int_equal(aa_key_run(k, 20, P, R), -1);
     assert_int_equal(aa_key_dead(k, 1, P), -1);
 }
 

@@ -17,7 +17,7 @@ my $run = create_run($r, $agent, messages => [
     { role => 'user', otid => $otid,
       content => [ { type => 'text', text => 'hello ' },
                    { type => 'text', text => 'big  world' } ] } ]);
-my $key = run_key('aa:', $agent, $run);
+my $key = run_key('aa:', $run);
 
 is $r->cmd('HGET', $key, 'status'), 'created', 'seeded run is created';
 is_deeply $r->cmd('LRANGE', 'aa:ready', 0, -1), [$agent], 'agent is ready';
@@ -53,7 +53,7 @@ is_deeply $usage, {
 }, 'usage: words as tokens';
 
 my @msgs = map { json->decode($_) }
-    @{ $r->cmd('LRANGE', "aa:{$agent}:run:$run:messages", 0, -1) };
+    @{ $r->cmd('LRANGE', run_key("aa:", $run) . ":messages", 0, -1) };
 is scalar @msgs, 2, 'two messages';
 my ($u, $a) = @msgs;
 is $u->{message_type}, 'user_message', 'first is the user message';
@@ -95,7 +95,7 @@ is $r->cmd('LLEN', "aa:processing:$workers->[0]"), 0,
     'agent left processing';
 
 # the raw message text keeps Letta's key order
-my $raw = $r->cmd('LINDEX', "aa:{$agent}:run:$run:messages", 1);
+my $raw = $r->cmd('LINDEX', run_key("aa:", $run) . ":messages", 1);
 like $raw, qr/^\{"id":"message-[^"]+","date":"[^"]+","name":null,"message_type":"assistant_message","otid":"[^"]+","sender_id":null,"step_id":"step-[^"]+","is_err":null,"seq_id":null,"run_id":"\Q$run\E","content":"hello big  world"\}$/,
     'assistant message JSON in Letta order';
 
@@ -109,9 +109,9 @@ like $log, qr/run=\Q$run\E agent=\Q$agent\E completed stop_reason=end_turn/,
 # a big job: 5000 user messages, 10000 Letta messages in one terminal write
 my $big = create_run($r, $agent, messages => [
     map { { role => 'user', content => "line $_" } } 1 .. 5000 ]);
-ok wait_status(run_key('aa:', $agent, $big), 20, 'completed'),
+ok wait_status(run_key('aa:', $big), 20, 'completed'),
     'a run with 5000 messages completes';
-is $r->cmd('LLEN', "aa:{$agent}:run:$big:messages"), 10000,
+is $r->cmd('LLEN', run_key("aa:", $big) . ":messages"), 10000,
     '10000 Letta messages stored';
 is $r->cmd('LLEN', "aa:{$agent}:history"), 1000,
     'history kept to its bound, --history-max 1000 by default';

@@ -15,7 +15,7 @@ my $r = redis();
 my $agent = create_agent($r);
 my $run = create_run($r, $agent, input => 'survive the crash');
 my $run2 = create_run($r, $agent, input => 'and then this');
-my $key = run_key('aa:', $agent, $run);
+my $key = run_key('aa:', $run);
 
 my $a = worker_start('echo-delay-ms' => 5000, concurrency => 1);
 ok wait_status($key, 10, 'running'), 'worker A runs it';
@@ -35,10 +35,10 @@ my $h = $r->hgetall($key);
 is $h->{attempts}, 2, 'attempts 2';
 like $h->{lease}, qr/#2$/, 'lease of the second claim';
 isnt $h->{lease} =~ s/#2$//r, $wa, 'claimed by another worker';
-is $r->cmd('LLEN', "aa:{$agent}:run:$run:messages"), 2,
+is $r->cmd('LLEN', run_key("aa:", $run) . ":messages"), 2,
     'messages written once';
 
-ok wait_status(run_key('aa:', $agent, $run2), 10, 'completed'),
+ok wait_status(run_key('aa:', $run2), 10, 'completed'),
     'the next run of the agent follows';
 is $r->cmd('LLEN', "aa:{$agent}:history"), 4, 'history: two exchanges';
 

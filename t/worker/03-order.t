@@ -29,14 +29,14 @@ my $all = [ [ $main, \@runs ], map { [ $_, $other_runs{$_} ] } @others ];
 ok wait_for(sub {
     for my $x (@$all) {
         for my $run (@{ $x->[1] }) {
-            return 0 unless ($r->cmd('HGET', run_key('aa:', $x->[0], $run),
+            return 0 unless ($r->cmd('HGET', run_key('aa:', $run),
                                      'status') // '') eq 'completed';
         }
     }
     1;
 }, 30), 'all runs completed';
 
-my @h = map { $r->hgetall(run_key('aa:', $main, $_)) } @runs;
+my @h = map { $r->hgetall(run_key('aa:', $_)) } @runs;
 my $ordered = 1;
 for my $i (1 .. $#h) {
     if ($h[$i]{started_at} lt $h[$i - 1]{completed_at}) {
@@ -62,7 +62,7 @@ is((grep { $_->{attempts} != 1 } @h), 0, 'every run claimed once');
 my $overlap = 0;
 for my $o (@others) {
     for my $run (@{ $other_runs{$o} }) {
-        my $x = $r->hgetall(run_key('aa:', $o, $run));
+        my $x = $r->hgetall(run_key('aa:', $run));
         for my $y (@h) {
             $overlap++ if $x->{started_at} lt $y->{completed_at}
                           && $y->{started_at} lt $x->{completed_at};

@@ -32,7 +32,7 @@ ok wait_for(sub {
 
 my ($bad_status, $bad_order) = (0, 0);
 for my $a (@agents) {
-    my @h = map { $r->hgetall(run_key('aa:', $a, $_)) } @{ $runs{$a} };
+    my @h = map { $r->hgetall(run_key('aa:', $_)) } @{ $runs{$a} };
     $bad_status += grep { $_->{status} ne 'completed' || $_->{attempts} != 1 }
                    @h;
     for my $i (1 .. $#h) {

@@ -23,7 +23,7 @@ redis_start();
 my $r = redis();
 my $agent = create_agent($r);
 my $run = create_run($r, $agent, input => 'first');
-ok wait_status(run_key('aa:', $agent, $run), 15, 'completed'),
+ok wait_status(run_key('aa:', $run), 15, 'completed'),
     'run completes once Redis is up';
 
 # restart Redis (empty: no persistence) while the worker blocks in BLMOVE
@@ -35,7 +35,7 @@ $r = redis();
 
 $agent = create_agent($r);
 $run = create_run($r, $agent, input => 'after the restart');
-ok wait_status(run_key('aa:', $agent, $run), 15, 'completed'),
+ok wait_status(run_key('aa:', $run), 15, 'completed'),
     'run after the restart completes (scripts reloaded)';
 ok wait_for(sub { $r->cmd('SCARD', 'aa:workers') == 1 }, 5),
     'worker registered again';

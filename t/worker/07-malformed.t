@@ -37,11 +37,11 @@ my $good = create_run($r, $agent, input => 'I am fine');
 
 my $w = worker_start(concurrency => 2);
 
-ok wait_status(run_key('aa:', $agent, $good), 10, 'completed'),
+ok wait_status(run_key('aa:', $good), 10, 'completed'),
     'the valid run after them completes';
 
 for my $name (sort keys %case) {
-    my $h = $r->hgetall(run_key('aa:', $agent, $run{$name}));
+    my $h = $r->hgetall(run_key('aa:', $run{$name}));
     is $h->{status}, 'failed', "$name: failed";
     is $h->{stop_reason}, 'error', "$name: stop_reason error";
     my $md = json->decode($h->{metadata});
@@ -49,13 +49,13 @@ for my $name (sort keys %case) {
     is $md->{run_type}, 'send_message_async', "$name: metadata merged";
     ok $h->{completed_at} && $h->{total_duration_ns} > 0,
         "$name: completed_at, total_duration_ns";
-    is $r->cmd('EXISTS', "aa:{$agent}:run:$run{$name}:messages"), 0,
+    is $r->cmd('EXISTS', run_key("aa:", $run{$name}) . ":messages"), 0,
         "$name: no messages";
 }
 
-ok wait_status(run_key('aa:', $gone, $gone_run), 10, 'failed'),
+ok wait_status(run_key('aa:', $gone_run), 10, 'failed'),
     'run of a deleted agent fails';
-my $md = json->decode($r->cmd('HGET', run_key('aa:', $gone, $gone_run),
+my $md = json->decode($r->cmd('HGET', run_key('aa:', $gone_run),
                               'metadata'));
 is $md->{error}, "agent $gone not found", 'metadata.error: agent not found';
 

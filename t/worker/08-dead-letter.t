@@ -14,7 +14,7 @@ my $r = redis();
 my $agent = create_agent($r);
 my $poison = create_run($r, $agent, input => 'poison');
 my $next = create_run($r, $agent, input => 'next');
-my $key = run_key('aa:', $agent, $poison);
+my $key = run_key('aa:', $poison);
 
 for my $attempt (1 .. 2) {
     my $w = worker_start('echo-delay-ms' => 10000, 'max-attempts' => 2);
@@ -36,7 +36,7 @@ is $md->{run_type}, 'send_message_async', 'metadata merged';
 ok $h->{completed_at}, 'completed_at';
 is_deeply $r->cmd('LRANGE', 'aa:dead', 0, -1), [$poison], 'in the dead list';
 
-ok wait_status(run_key('aa:', $agent, $next), 10, 'completed'),
+ok wait_status(run_key('aa:', $next), 10, 'completed'),
     'the next run completes';
 like worker_log($w), qr/WARN  slot\d run=\Q$poison\E agent=\Q$agent\E dead-lettered/,
     'log: dead-lettered';

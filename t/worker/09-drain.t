@@ -16,7 +16,7 @@ my $r = redis();
 # 1. the in-flight run finishes within the grace
 my $agent = create_agent($r);
 my $run = create_run($r, $agent, input => 'finish me');
-my $key = run_key('aa:', $agent, $run);
+my $key = run_key('aa:', $run);
 
 my $w = worker_start('echo-delay-ms' => 1000, 'drain-ms' => 5000,
                      concurrency => 2);
@@ -30,7 +30,7 @@ my $late = create_run($r, $other, input => 'too late');
 
 is worker_wait($w, 10), 0, 'exit 0 after the drain';
 is $r->cmd('HGET', $key, 'status'), 'completed', 'in-flight run completed';
-is $r->cmd('HGET', run_key('aa:', $other, $late), 'status'), 'created',
+is $r->cmd('HGET', run_key('aa:', $late), 'status'), 'created',
     'no new agent taken while draining';
 is_deeply $r->cmd('LRANGE', 'aa:ready', 0, -1), [$other],
     'the late agent still ready';
@@ -39,7 +39,7 @@ is $r->cmd('SISMEMBER', 'aa:workers', $wid), 0, 'left the workers set';
 like worker_log($w), qr/draining/, 'log: draining';
 
 $w = worker_start();
-ok wait_status(run_key('aa:', $other, $late), 10, 'completed'),
+ok wait_status(run_key('aa:', $late), 10, 'completed'),
     'late run done by the next worker';
 is worker_stop($w), 0, 'which stops';
 
@@ -47,7 +47,7 @@ is worker_stop($w), 0, 'which stops';
 $w = worker_start('echo-delay-ms' => 10000, 'drain-ms' => 500);
 my $slow_agent = create_agent($r);
 my $slow = create_run($r, $slow_agent, input => 'too slow');
-my $skey = run_key('aa:', $slow_agent, $slow);
+my $skey = run_key('aa:', $slow);
 ok wait_status($skey, 10, 'running'), 'slow run running';
 
 my $t0 = time;

@@ -36,16 +36,16 @@ is cancel_run($queued), 'cancelled', 'one run cancelled while queued';
 my $w = worker_start(concurrency => 2, 'callback-allow' => '127.0.0.0/8',
                      'callback-attempts' => 2, 'callback-backoff-ms' => 200);
 
-ok wait_for(sub { ($r->cmd('HGET', run_key('aa:', $agent, $scheme),
+ok wait_for(sub { ($r->cmd('HGET', run_key('aa:', $scheme),
                            'callback_error') // '') ne '' }, 15),
     'all runs done';
-ok wait_status(run_key('aa:', $agent, $plain), 10, 'completed'),
+ok wait_status(run_key('aa:', $plain), 10, 'completed'),
     'last run done';
 sleep 1;
 
-ok wait_for(sub { ($r->cmd('HGET', run_key('aa:', $agent, $err_run),
+ok wait_for(sub { ($r->cmd('HGET', run_key('aa:', $err_run),
                            'callback_attempts') // 0) == 2
-                  && !$r->cmd('HEXISTS', run_key('aa:', $agent, $err_run),
+                  && !$r->cmd('HEXISTS', run_key('aa:', $err_run),
                               'callback_lease') }, 10),
     'the 500 answered twice (the attempts allowed)';
 my (%req, %count);
@@ -84,7 +84,7 @@ is $res->{messages}[1]{content}, 'call me back', 'assistant content';
 is $res->{usage}{total_tokens}, 6, 'usage';
 ok !defined $res->{logprobs} && !defined $res->{turns},
     'logprobs, turns null';
-my $h = $r->hgetall(run_key('aa:', $agent, $ok_run));
+my $h = $r->hgetall(run_key('aa:', $ok_run));
 like $h->{callback_sent_at}, qr/^\d{4}-.*\.\d{6}Z$/, 'callback_sent_at';
 is $h->{callback_status_code}, 200, 'callback_status_code 200';
 ok !exists $h->{callback_error}, 'no callback_error';
@@ -100,7 +100,7 @@ like $p->{metadata}{error}, qr/^invalid job/, 'metadata.error in payload';
 is $p->{metadata}{result}{stop_reason}{stop_reason}, 'error',
     'stop_reason error';
 is_deeply $p->{metadata}{result}{messages}, [], 'no messages';
-$h = $r->hgetall(run_key('aa:', $agent, $err_run));
+$h = $r->hgetall(run_key('aa:', $err_run));
 is $h->{callback_status_code}, 500, 'status 500 recorded';
 ok !exists $h->{callback_error}, 'no callback_error for an HTTP answer';
 
@@ -121,7 +121,7 @@ is_deeply [ map { $_->{message_type} } @{ $p->{metadata}{result}{messages} } ],
     ['assistant_message'], 'messages filtered by include_return_message_types';
 
 # nobody listening
-$h = $r->hgetall(run_key('aa:', $agent, $refused));
+$h = $r->hgetall(run_key('aa:', $refused));
 ok $h->{callback_sent_at}, 'refused: callback_sent_at';
 ok !exists $h->{callback_status_code}, 'refused: no status code';
 like $h->{callback_error},
@@ -129,11 +129,11 @@ like $h->{callback_error},
     "refused: callback_error: $h->{callback_error}";
 
 # not http(s)
-$h = $r->hgetall(run_key('aa:', $agent, $scheme));
+$h = $r->hgetall(run_key('aa:', $scheme));
 like $h->{callback_error}, qr/^Failed to dispatch callback for run/,
     'ftp: refused';
 
-$h = $r->hgetall(run_key('aa:', $agent, $plain));
+$h = $r->hgetall(run_key('aa:', $plain));
 ok !exists $h->{callback_sent_at}, 'no callback_url: nothing sent';
 
 is worker_stop($w), 0, 'worker stops';

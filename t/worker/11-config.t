@@ -91,7 +91,7 @@ ok wait_for(sub { $r->cmd('SCARD', 'flag:workers') == 1 }, 10),
 
 my $agent = create_agent($r, prefix => 'file:');
 my $run = create_run($r, $agent, prefix => 'file:', input => 'prefixed');
-ok wait_status(run_key('file:', $agent, $run), 10, 'completed'),
+ok wait_status(run_key('file:', $run), 10, 'completed'),
     'a run under the configured prefix completes';
 
 is worker_stop($_), 0, 'worker stops' for @w;

@@ -61,7 +61,7 @@ sub timed_stop {
 # 1. running, then draining with a run in flight: one beat per period
 my $agent = create_agent($r);
 my $run = create_run($r, $agent, input => 'slow');
-my $key = run_key('aa:', $agent, $run);
+my $key = run_key('aa:', $run);
 
 my $w = worker_start(concurrency => 2, 'echo-delay-ms' => 4000,
                      'drain-ms' => 2500);
@@ -119,7 +119,7 @@ my $hole = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
 my $cb = create_run($r, $agent, input => 'call back into the void',
                     callback_url => 'http://127.0.0.1:' . $hole->sockport
                                     . '/hook');
-my $cbkey = run_key('aa:', $agent, $cb);
+my $cbkey = run_key('aa:', $cb);
 $w = worker_start(concurrency => 2, 'callback-timeout-ms' => 120000,
                   'drain-ms' => 1500, 'callback-allow' => '127.0.0.0/8');
 ok wait_for(sub { $r->cmd('HGET', $cbkey, 'callback_lease') }, 10),
@@ -146,7 +146,7 @@ close $hole;
 #    proto-max-bulk-len): reconnects back off instead of spinning, the
 #    heartbeat goes on at its pace, SIGTERM hands the run back
 my $big = create_run($r, $agent, input => 'x' x 1_200_000);
-my $bigkey = run_key('aa:', $agent, $big);
+my $bigkey = run_key('aa:', $big);
 $r->cmd('CONFIG', 'SET', 'proto-max-bulk-len', 1024 * 1024);
 $w = worker_start(concurrency => 2, 'drain-ms' => 300);
 ok wait_for(sub { worker_log($w) =~ /Connection reset|Broken pipe|closed/ },

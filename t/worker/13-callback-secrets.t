@@ -24,10 +24,10 @@ my $refused = create_run($r, $agent, input => 'nobody listens', callback_url =>
 my $w = worker_start('log-level' => 'debug',
                      'callback-allow' => '127.0.0.0/8');
 
-ok wait_for(sub { ($r->cmd('HGET', run_key('aa:', $agent, $refused),
+ok wait_for(sub { ($r->cmd('HGET', run_key('aa:', $refused),
                            'callback_error') // '') ne '' }, 15),
     'both callbacks done';
-ok wait_for(sub { $r->cmd('HGET', run_key('aa:', $agent, $sent),
+ok wait_for(sub { $r->cmd('HGET', run_key('aa:', $sent),
                           'callback_status_code') }, 5),
     'the first one recorded';
 
@@ -40,10 +40,10 @@ is $req[0]{headers}{authorization},
     'Basic ' . encode_base64('hook-user:pass-secret', ''),
     'and its user-info, as Basic credentials';
 
-my $h = $r->hgetall(run_key('aa:', $agent, $sent));
+my $h = $r->hgetall(run_key('aa:', $sent));
 is $h->{callback_status_code}, 200, 'callback_status_code 200';
 
-$h = $r->hgetall(run_key('aa:', $agent, $refused));
+$h = $r->hgetall(run_key('aa:', $refused));
 like $h->{callback_error},
     qr/^Failed to dispatch callback for run \Q$refused\E to http:\/\/127\.0\.0\.1:$dead_port\/x: \S/,
     "callback_error names the URL without its secrets: $h->{callback_error}";

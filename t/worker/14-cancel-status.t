@@ -38,9 +38,9 @@ my $failing = create_agent($r);
 my $failed = create_run($r, $failing, request => 'not json');
 
 my $w = worker_start('echo-delay-ms' => 3000, concurrency => 2);
-ok wait_status(run_key('aa:', $agent, $running), 10, 'running'),
+ok wait_status(run_key('aa:', $running), 10, 'running'),
     'one run running';
-ok wait_status(run_key('aa:', $failing, $failed), 10, 'failed'),
+ok wait_status(run_key('aa:', $failed), 10, 'failed'),
     'one run failed';
 
 my @ok = (
@@ -55,14 +55,14 @@ for my $c (@ok) {
     is_deeply [ cancel($run) ], [ 0, $want, '' ], "$what: exit 0, $answer";
 }
 
-ok wait_status(run_key('aa:', $agent, $running), 10, 'cancelled'),
+ok wait_status(run_key('aa:', $running), 10, 'cancelled'),
     'the running run ends cancelled';
 is worker_stop($w), 0, 'worker stopped';
 # created once that worker is gone, so that the next one, not a draining
 # one, completes it: a stop before the new one is up would kill it
 my $done = create_run($r, $agent, input => 'quick');
 $w = worker_start(concurrency => 1);
-ok wait_status(run_key('aa:', $agent, $done), 10, 'completed'),
+ok wait_status(run_key('aa:', $done), 10, 'completed'),
     'a run completed';
 is_deeply [ cancel($done) ], [ 0, "already_completed\n", '' ],
     'a completed run: exit 0, already_completed';
@@ -72,10 +72,10 @@ my $unknown = 'run-' . AgentAsync::Seed::uuid4();
 is_deeply [ cancel($unknown) ], [ 1, "not_found\n", '' ],
     'an unknown run: exit 1, not_found';
 
-# the run's location is there, its hash is not
-$r->cmd('SET', "aa:runloc:$unknown", $agent);
+# a hash where the run would be, naming no agent
+$r->cmd('HSET', run_key('aa:', $unknown), 'status', 'created');
 is_deeply [ cancel($unknown) ], [ 1, "not_found\n", '' ],
-    'a run without its hash: exit 1, not_found';
+    'a run hash without agent_id: exit 1, not_found';
 
 for my $bad ('run-123', 'agent-' . AgentAsync::Seed::uuid4(), '',
              uc "run-" . AgentAsync::Seed::uuid4()) {

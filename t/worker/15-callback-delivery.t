@@ -37,7 +37,7 @@ sub wait_requests {
 # a run's hash once its delivery is over (no attempt in flight or due)
 sub delivered {
     my ($agent, $run, $timeout) = @_;
-    my $key = run_key('aa:', $agent, $run);
+    my $key = run_key('aa:', $run);
     return wait_for(sub {
         my $h = $r->hgetall($key);
         $h->{callback_attempts} && !$h->{callback_lease}
@@ -78,7 +78,7 @@ is join(',', sort keys %$p), 'completed_at,metadata,run_id,status',
     'Letta\'s payload: run_id, status, completed_at, metadata';
 is $p->{status}, 'completed', 'status completed';
 is $p->{completed_at},
-   $r->cmd('HGET', run_key('aa:', $agent, $completed), 'completed_at'),
+   $r->cmd('HGET', run_key('aa:', $completed), 'completed_at'),
    'completed_at: the run\'s';
 is $p->{metadata}{result}{stop_reason}{stop_reason}, 'end_turn',
     'result.stop_reason';
@@ -107,12 +107,12 @@ my $slow = create_run($r, $agent, input => 'slow',
                       callback_url => "$base/slow-run");
 my $queued = create_run($r, $agent, input => 'never',
                         callback_url => "$base/cancelled-queued");
-ok wait_status(run_key('aa:', $agent, $slow), 10, 'running'),
+ok wait_status(run_key('aa:', $slow), 10, 'running'),
     'a slow run holds the agent';
 is cancel_run($queued), 'cancelled', 'the run behind it is cancelled';
 ok wait_requests('/cancelled-queued', 1, 2.5),
     'its callback arrives at once, not when a worker reaches it';
-is $r->cmd('HGET', run_key('aa:', $agent, $slow), 'status'), 'running',
+is $r->cmd('HGET', run_key('aa:', $slow), 'status'), 'running',
     'the slow run still running meanwhile';
 ($q) = requests_to('/cancelled-queued');
 $p = json->decode($q->{body});
@@ -198,13 +198,13 @@ my $other = create_agent($r);
 my $t0 = time;
 my $quick = create_run($r, $other, input => 'quick',
                        callback_url => "$base/quick");
-ok wait_status(run_key('aa:', $other, $quick), 5, 'completed'),
+ok wait_status(run_key('aa:', $quick), 5, 'completed'),
     'another run completes';
 ok wait_requests('/quick', 1, 5), 'and its callback arrives';
 my $dt = time - $t0;
 ok $dt < 1, sprintf('at its normal speed (%.2f s) while 20 receivers hang', $dt);
 is scalar(grep { $r->cmd('HEXISTS',
-                         run_key('aa:', $r->cmd('GET', "aa:runloc:$_"), $_),
+                         run_key('aa:', $_),
                          'callback_lease') } @hung),
     20, 'all 20 still in flight';
 is worker_stop($w), 0, 'worker stops with callbacks hanging';
@@ -217,7 +217,7 @@ my $a3 = create_agent($r);
 my $between = create_run($r, $a3, input => 'x',
                          callback_url => "$base/flaky/1/between");
 ok wait_requests('/flaky/1/between', 1), 'first attempt: 503';
-ok wait_for(sub { $r->cmd('HGET', run_key('aa:', $a3, $between),
+ok wait_for(sub { $r->cmd('HGET', run_key('aa:', $between),
                           'callback_status_code') }, 5),
     'its outcome recorded, the next attempt scheduled';
 is worker_kill($w), 137, 'worker killed between attempts';

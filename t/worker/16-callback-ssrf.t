@@ -56,13 +56,13 @@ my %run = map { $_ => create_run($r, $agent, input => 'x', callback_url => $_) }
 my $w = worker_start(concurrency => 2, 'callback-backoff-ms' => 100);
 
 ok wait_for(sub {
-    !grep { !$r->cmd('HEXISTS', run_key('aa:', $agent, $_), 'callback_error') }
+    !grep { !$r->cmd('HEXISTS', run_key('aa:', $_), 'callback_error') }
         values %run
 }, 15), 'every callback attempted';
 sleep 0.5;
 
 for my $url (sort keys %REFUSED) {
-    my $h = $r->hgetall(run_key('aa:', $agent, $run{$url}));
+    my $h = $r->hgetall(run_key('aa:', $run{$url}));
     like $h->{callback_error},
         qr/^Failed to dispatch callback for run \Q$run{$url}\E to \S+: not sent: .*\Q$REFUSED{$url}\E/,
         "$url: refused ($REFUSED{$url})";
@@ -88,7 +88,7 @@ SKIP: {
     my $named = create_run($r, $agent, input => 'x',
                            callback_url => "http://hooks.internal.test:$port/n");
     $w = worker_start(wrap => \@wrap);
-    my $key = run_key('aa:', $agent, $named);
+    my $key = run_key('aa:', $named);
     ok wait_for(sub { $r->cmd('HGET', $key, 'callback_error') }, 10),
         'a name resolving to loopback: attempted';
     like $r->cmd('HGET', $key, 'callback_error'),
@@ -111,17 +111,17 @@ my $ten = create_run($r, $a2, input => 'x',
                      callback_url => 'http://10.0.0.1/not-named');
 $w = worker_start('callback-allow' => [ '127.0.0.0/8', '192.168.0.0/16' ]);
 ok wait_for(sub {
-    !grep { my $h = $r->hgetall(run_key('aa:', $a2, $_));
+    !grep { my $h = $r->hgetall(run_key('aa:', $_));
             !($h->{callback_status_code} // $h->{callback_error}) }
         $ok1, $ok2, $v6, $ten
 }, 10), 'allow-list: every callback attempted, its outcome recorded';
-is $r->cmd('HGET', run_key('aa:', $a2, $ok1), 'callback_status_code'), 200,
+is $r->cmd('HGET', run_key('aa:', $ok1), 'callback_status_code'), 200,
     '127.0.0.1 named: delivered';
-is $r->cmd('HGET', run_key('aa:', $a2, $ok2), 'callback_status_code'), 200,
+is $r->cmd('HGET', run_key('aa:', $ok2), 'callback_status_code'), 200,
     'the same address spelled otherwise: delivered';
-like $r->cmd('HGET', run_key('aa:', $a2, $v6), 'callback_error'),
+like $r->cmd('HGET', run_key('aa:', $v6), 'callback_error'),
     qr/not sent: ::1 is a loopback address/, '::1, not named: refused';
-like $r->cmd('HGET', run_key('aa:', $a2, $ten), 'callback_error'),
+like $r->cmd('HGET', run_key('aa:', $ten), 'callback_error'),
     qr/not sent: 10\.0\.0\.1 is a private address/,
     '10.0.0.1, not named: refused';
 is listener_accepts(), 2, 'the listener got exactly the two allowed';

@@ -68,7 +68,7 @@ my $run = create_run($r, $agent, input => 'verify me',
                      callback_url => "http://127.0.0.1:$port/hook");
 my $w = worker_start('callback-secret' => $SECRET,
                      'callback-allow' => '127.0.0.0/8');
-my $key = run_key('aa:', $agent, $run);
+my $key = run_key('aa:', $run);
 ok wait_for(sub { $r->cmd('HGET', $key, 'callback_status_code') }, 10),
     'the callback is answered';
 is $r->cmd('HGET', $key, 'callback_status_code'), 204,

@@ -24,18 +24,18 @@ like $@, qr/OOM/, 'a new run is refused: OOM';
 is $r->cmd('ZCARD', "aa:{$agent}:runs"), 3, 'and nothing of it written';
 
 my $w = worker_start(concurrency => 2, 'echo-delay-ms' => 200);
-ok wait_status(run_key('aa:', $agent, $runs[0]), 10, 'running'),
+ok wait_status(run_key('aa:', $runs[0]), 10, 'running'),
     'the first accepted run runs';
 is cancel_run($runs[2]), 'cancelled', 'a queued run can be cancelled';
 for my $i (0, 1) {
-    ok wait_status(run_key('aa:', $agent, $runs[$i]), 10, 'completed'),
+    ok wait_status(run_key('aa:', $runs[$i]), 10, 'completed'),
         "accepted run $i completes while Redis is full";
 }
 ok wait_for(sub { !$r->cmd('LLEN', "aa:{$agent}:queue") }, 10),
     'the queue drains, the cancelled run popped unexecuted';
-is $r->cmd('HGET', run_key('aa:', $agent, $runs[2]), 'status'), 'cancelled',
+is $r->cmd('HGET', run_key('aa:', $runs[2]), 'status'), 'cancelled',
     'the cancelled run stays cancelled';
-ok $r->cmd('LLEN', "aa:{$agent}:run:$runs[1]:messages") >= 2,
+ok $r->cmd('LLEN', run_key("aa:", $runs[1]) . ":messages") >= 2,
     'messages written';
 my @beats = grep { /^aa:worker:/ } @{ $r->cmd('KEYS', 'aa:worker:*') };
 is scalar @beats, 1, 'the heartbeat is kept';

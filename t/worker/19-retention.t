@@ -1,7 +1,7 @@
 # Retention (docs/redis-keys.md, "Retention"): a run that ended expires
 # --retention-seconds later, its messages and steps with it; the sweep
 # then removes what named it (the tenant's runs and active indexes, the
-# agent's runs, its runloc) and the active entries of finished runs, and
+# agent's runs) and the active entries of finished runs, and
 # finishes deletions of agents cut short; one worker of several sweeps at
 # a time; --retention-seconds 0 keeps runs.
 
@@ -23,7 +23,7 @@ sub members { $r->cmd('ZRANGE', $_[0], 0, -1) }
 
 my $agent = create_agent($r, tenant => 'acme');
 my $done = create_run($r, $agent, tenant => 'acme', input => 'one');
-my $k = run_key('aa:', $agent, $done);
+my $k = run_key('aa:', $done);
 is_deeply $r->cmd('SMEMBERS', 'aa:tenants'), ['acme'],
     'the agent\'s tenant is in Ptenants';
 
@@ -45,7 +45,6 @@ ok wait_for(sub { !$r->cmd('EXISTS', $k) }, 5), 'the run expired';
 ok wait_for(sub { !@{ members('aa:tenant:acme:runs') } }, 5),
     'the sweep removes it from the tenant\'s runs';
 is_deeply members("aa:{$agent}:runs"), [], 'and from the agent\'s runs';
-is $r->cmd('EXISTS', "aa:runloc:$done"), 0, 'its runloc is deleted';
 is $r->cmd('EXISTS', "$k:messages"), 0, 'its messages are gone';
 like worker_log($w), qr/sweep: \d+ index entries of runs gone or finished /,
     'the sweep logs what it removed';
@@ -59,9 +58,9 @@ my $us = ($r->cmd('ZSCORE', 'aa:tenant:acme:runs', "$agent/$old"))
 $r->cmd('ZADD', $_, 'XX', $us, "$agent/$old")
     for 'aa:tenant:acme:runs', 'aa:tenant:acme:active';
 $r->cmd('ZADD', "aa:{$agent}:runs", 'XX', $us, $old);
-ok wait_status(run_key('aa:', $agent, $old), 10, 'completed'),
+ok wait_status(run_key('aa:', $old), 10, 'completed'),
     'an old run runs and completes';
-ok $r->cmd('EXISTS', run_key('aa:', $agent, $old)),
+ok $r->cmd('EXISTS', run_key('aa:', $old)),
     'swept while old but alive: still there';
 is_deeply members('aa:tenant:acme:runs'), ["$agent/$old"],
     'its entry stays while its hash lives';
@@ -73,7 +72,7 @@ $r->cmd('FLUSHALL');
 $agent = create_agent($r, tenant => 't2');
 my @runs = map { create_run($r, $agent, tenant => 't2') } 1 .. 3;
 # runs that vanished (deleted by hand): only the sweep can repair
-$r->cmd('DEL', run_key('aa:', $agent, $_)) for @runs[0, 1];
+$r->cmd('DEL', run_key('aa:', $_)) for @runs[0, 1];
 $r->cmd('LREM', "aa:{$agent}:queue", 0, $_) for @runs[0, 1];
 $r->cmd('ZADD', 'aa:tenant:t2:runs', 1, 'not-a-member');
 for my $run (@runs[0, 1]) {
@@ -82,7 +81,7 @@ for my $run (@runs[0, 1]) {
 }
 $r->cmd('SET', 'aa:sweep', 'another-worker', 'PX', 1500);
 $w = worker_start('retention-seconds' => 60, 'sweep-interval-ms' => 200);
-ok wait_status(run_key('aa:', $agent, $runs[2]), 10, 'completed'),
+ok wait_status(run_key('aa:', $runs[2]), 10, 'completed'),
     'the third run completes';
 sleep 0.6;
 is scalar @{ members('aa:tenant:t2:runs') }, 4,
@@ -93,7 +92,6 @@ is_deeply members('aa:tenant:t2:runs'), ["$agent/$runs[2]"],
     'the vanished runs and the junk entry are gone, the live run stays';
 is_deeply members('aa:tenant:t2:active'), [],
     'the active index is empty (the third run finished)';
-is $r->cmd('EXISTS', "aa:runloc:$runs[0]"), 0, 'a vanished run\'s runloc too';
 is worker_stop($w), 0, 'worker stopped';
 
 # --- a deletion cut short is finished by the sweep ----------------------
@@ -114,11 +112,11 @@ $w = worker_start('retention-seconds' => 60, 'sweep-interval-ms' => 200);
 ok wait_for(sub { !$r->cmd('HEXISTS', 'aa:deleting', $gone) }, 10),
     'the sweep finishes the deletion';
 is_deeply $r->cmd('KEYS', "aa:{$gone}:*"), [], 'no key of the agent is left';
-is scalar(grep { $r->cmd('EXISTS', "aa:runloc:$_") } @its), 0,
-    'nor a runloc of its 250 runs';
+is scalar(grep { $r->cmd('EXISTS', run_key('aa:', $_)) } @its), 0,
+    'nor a hash of its 250 runs';
 is_deeply [ grep { m{^\Q$gone\E/} } @{ members('aa:tenant:t3:runs') } ], [],
     'nor an entry in the tenant\'s runs';
-ok wait_status(run_key('aa:', $kept_agent, $theirs), 10, 'completed'),
+ok wait_status(run_key('aa:', $theirs), 10, 'completed'),
     'the other agent\'s run is untouched: it completes';
 like worker_log($w), qr/sweep: finished the deletion of agent \Q$gone\E/,
     'logged';
@@ -128,9 +126,9 @@ is worker_stop($w), 0, 'worker stopped';
 
 my $kept = create_run($r, $kept_agent, tenant => 't3');
 $w = worker_start('retention-seconds' => 0, 'sweep-interval-ms' => 200);
-ok wait_status(run_key('aa:', $kept_agent, $kept), 10, 'completed'),
+ok wait_status(run_key('aa:', $kept), 10, 'completed'),
     'retention 0: the run completes';
-is $r->cmd('PTTL', run_key('aa:', $kept_agent, $kept)), -1, 'and never expires';
+is $r->cmd('PTTL', run_key('aa:', $kept)), -1, 'and never expires';
 ok wait_for(sub { !@{ members('aa:tenant:t3:active') } }, 5),
     'the active index is still swept';
 is worker_stop($w), 0, 'worker stopped';

@@ -23,7 +23,7 @@ my $w = worker_start(backend => 'openai', concurrency => 2,
 sub run_once {
     my ($agent, $input, %o) = @_;
     my $run = create_run($r, $agent, input => $input, %o);
-    my $key = run_key('aa:', $agent, $run);
+    my $key = run_key('aa:', $run);
     my $st = wait_status($key, 15, qw(completed failed cancelled));
     return ($run, $key, $st);
 }
@@ -31,7 +31,7 @@ sub run_once {
 sub messages {
     my ($agent, $run) = @_;
     return [ map { json->decode($_) }
-             @{ $r->cmd('LRANGE', "aa:{$agent}:run:$run:messages", 0, -1) } ];
+             @{ $r->cmd('LRANGE', run_key("aa:", $run) . ":messages", 0, -1) } ];
 }
 
 my $agent = create_agent($r, model => 'gpt-4o-mini', system => 'You are Sam.',
@@ -58,7 +58,7 @@ like $m->[1]{id}, qr/^message-[0-9a-f-]{36}$/, 'message id';
 like $m->[1]{step_id}, qr/^step-/, 'step id';
 is $m->[1]{run_id}, $run, 'run id';
 like $m->[1]{otid}, qr/^[0-9a-f-]{36}$/, 'otid';
-my $steps = $r->cmd('LRANGE', "aa:{$agent}:run:$run:steps", 0, -1);
+my $steps = $r->cmd('LRANGE', run_key("aa:", $run) . ":steps", 0, -1);
 is scalar @$steps, 1, 'one step stored';
 
 my $req = mock_requests()->[0];
@@ -142,17 +142,17 @@ mock_script({ tool_calls => [ { name => 'memory_insert', arguments =>
                 '{"label":"none","new_string":"x"}' } ] },
             { text => 'after a while', delay_ms => 1500 });
 $run = create_run($r, $agent, input => 'two steps');
-$key = run_key('aa:', $agent, $run);
-ok wait_for(sub { $r->cmd('LLEN', "aa:{$agent}:run:$run:steps") == 1 }, 10),
+$key = run_key('aa:', $run);
+ok wait_for(sub { $r->cmd('LLEN', run_key("aa:", $run) . ":steps") == 1 }, 10),
     'the first step is stored';
 is $r->cmd('HGET', $key, 'status'), 'running', 'while the run goes on';
 is_deeply [ map { json->decode($_)->{message_type} }
-            @{ $r->cmd('LRANGE', "aa:{$agent}:run:$run:messages", 0, -1) } ],
+            @{ $r->cmd('LRANGE', run_key("aa:", $run) . ":messages", 0, -1) } ],
     [qw(user_message tool_call_message tool_return_message)],
     'with its messages';
 is wait_status($key, 10, qw(completed failed)), 'completed', 'then completed';
-is $r->cmd('LLEN', "aa:{$agent}:run:$run:messages"), 4, 'all four, once';
-is $r->cmd('LLEN', "aa:{$agent}:run:$run:steps"), 2, 'both steps, once';
+is $r->cmd('LLEN', run_key("aa:", $run) . ":messages"), 4, 'all four, once';
+is $r->cmd('LLEN', run_key("aa:", $run) . ":steps"), 2, 'both steps, once';
 
 unlike worker_log($w), qr/sk-test-secret/, 'the key is never logged';
 is worker_stop($w), 0, 'worker exits cleanly';

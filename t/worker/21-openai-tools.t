@@ -32,7 +32,7 @@ sub agent {
 sub run_once {
     my ($agent, $input, %o) = @_;
     my $run = create_run($r, $agent, input => $input, %o);
-    my $key = run_key('aa:', $agent, $run);
+    my $key = run_key('aa:', $run);
     my $st = wait_status($key, 15, qw(completed failed cancelled));
     return ($run, $key, $st);
 }
@@ -40,7 +40,7 @@ sub run_once {
 sub messages {
     my ($agent, $run) = @_;
     return [ map { json->decode($_) }
-             @{ $r->cmd('LRANGE', "aa:{$agent}:run:$run:messages", 0, -1) } ];
+             @{ $r->cmd('LRANGE', run_key("aa:", $run) . ":messages", 0, -1) } ];
 }
 
 sub types { [ map { $_->{message_type} } @{ $_[0] } ] }
@@ -77,7 +77,7 @@ is block($a, 'human'), 'Name: Ann', 'the edit is in the agent state';
 is $r->cmd('HGET', "aa:{$a}:agent", 'rev'), 1, 'rev incremented';
 is json->decode($r->cmd('HGET', $key, 'usage'))->{step_count}, 2,
     'two steps counted';
-is $r->cmd('LLEN', "aa:{$a}:run:$run:steps"), 2, 'two steps stored';
+is $r->cmd('LLEN', run_key("aa:", $run) . ":steps"), 2, 'two steps stored';
 my $reqs = mock_requests();
 is scalar @$reqs, 2, 'two model calls';
 my @second = @{ $reqs->[1]{body}{messages} };
@@ -133,7 +133,7 @@ is $st, 'completed', 'max_steps run completed';
 is $r->cmd('HGET', $key, 'stop_reason'), 'max_steps', 'stop_reason max_steps';
 is json->decode($r->cmd('HGET', $key, 'usage'))->{step_count}, 3, '3 steps';
 is scalar @{ mock_requests() }, 3, 'three calls';
-my @steps = map { json->decode($_) } @{ $r->cmd('LRANGE', "aa:{$a}:run:$run:steps", 0, -1) };
+my @steps = map { json->decode($_) } @{ $r->cmd('LRANGE', run_key("aa:", $run) . ":steps", 0, -1) };
 is_deeply [ map { $_->{stop_reason} } @steps ], [undef, undef, 'max_steps'],
     'only the last step has the stop reason';
 

@@ -35,7 +35,7 @@ sub agent {
 sub run_once {
     my ($agent, %o) = @_;
     my $run = create_run($r, $agent, input => 'hi', %o);
-    my $key = run_key('aa:', $agent, $run);
+    my $key = run_key('aa:', $run);
     my $st = wait_status($key, 20, qw(completed failed cancelled));
     my $h = $r->hgetall($key);
     my $md = json->decode($h->{metadata} // '{}');
@@ -146,7 +146,7 @@ $w = worker_start(backend => 'openai', provider => 'local=' . mock_url(),
 mock_script({ text => 'slow', delay_ms => 5000 });
 my $c = agent();
 my $run = create_run($r, $c, input => 'hi');
-my $key = run_key('aa:', $c, $run);
+my $key = run_key('aa:', $run);
 ok wait_for(sub { @{ mock_requests() } == 1 }, 10), 'the call is in flight';
 $t0 = time;
 is cancel_run($run), 'cancel_requested', 'cancel requested';
@@ -160,7 +160,7 @@ my $e = create_agent($r, model => 'openai/gpt-4o-mini',
 mock_script({ text => 'not me' });
 ($st, $sr, $err, $run) = run_once($e);
 is $st, 'completed', 'fallback echo completes';
-my @m = map { json->decode($_) } @{ $r->cmd('LRANGE', "aa:{$e}:run:$run:messages", 0, -1) };
+my @m = map { json->decode($_) } @{ $r->cmd('LRANGE', run_key("aa:", $run) . ":messages", 0, -1) };
 is $m[1]{content}, 'hi', 'echo answered';
 is scalar @{ mock_requests() }, 0, 'the model was not called';
 

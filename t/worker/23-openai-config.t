@@ -60,7 +60,7 @@ my $w = worker_start(config => "$dir/w.conf");
 my $a = create_agent($r, model => 'qwen', llm => { model_endpoint_type => 'vllm' });
 mock_script({ text => 'from the file' });
 my $run = create_run($r, $a, input => 'hi');
-is wait_status(run_key('aa:', $a, $run), 10, qw(completed failed)), 'completed',
+is wait_status(run_key('aa:', $run), 10, qw(completed failed)), 'completed',
     'completed with the config file\'s provider';
 my $req = mock_requests()->[0];
 is $req->{authorization}, 'Bearer sk-from-file-77', 'the key from the file, trimmed';

@@ -39,7 +39,7 @@ mock_script({ delay_ms => 800, tool_calls => [ { name => 'memory_replace',
                 arguments => '{"label":"human","old_string":"unknown","new_string":"Ann"}' } ] },
             { text => 'ok' });
 my $run = create_run($r, $a, input => 'hi');
-my $key = run_key('aa:', $a, $run);
+my $key = run_key('aa:', $run);
 ok wait_for(sub { @{ mock_requests() } == 1 }, 10), 'the call is in flight';
 # what a PATCH does: the state rebuilt, rev incremented
 my $state = json->decode($r->cmd('HGET', "aa:{$a}:agent", 'state'));
@@ -57,7 +57,7 @@ is $r->cmd('HGET', "aa:{$a}:agent", 'rev'), 2, 'rev: both writes';
 # bytes keep coming, but the call takes too long
 mock_script({ text => 'x' x 60, chunk => 5, drip_ms => 150 });
 $run = create_run($r, $a, input => 'slow');
-$key = run_key('aa:', $a, $run);
+$key = run_key('aa:', $run);
 is wait_status($key, 10, qw(completed failed)), 'failed', 'a call over --model-timeout-ms fails';
 is $r->cmd('HGET', $key, 'stop_reason'), 'llm_api_error', 'llm_api_error';
 like json->decode($r->cmd('HGET', $key, 'metadata'))->{error}, qr/timed out/i,
@@ -70,7 +70,7 @@ $w = worker_start(backend => 'openai', provider => 'local=' . mock_url(),
 mock_script({ text => 'first try', delay_ms => 3000 }, { text => 'second try' });
 my $b = agent();
 $run = create_run($r, $b, input => 'hi');
-$key = run_key('aa:', $b, $run);
+$key = run_key('aa:', $run);
 ok wait_for(sub { @{ mock_requests() } == 1 }, 10), 'the call is in flight';
 is worker_stop($w, 10), 0, 'SIGTERM: the worker exits';
 is $r->cmd('HGET', $key, 'status'), 'running', 'the run is left running';
@@ -78,7 +78,7 @@ ok !defined $r->cmd('HGET', $key, 'lease'), 'its lease handed back';
 is $r->cmd('HGET', $key, 'attempts'), 0, 'its attempt refunded';
 $w = worker_start(backend => 'openai', provider => 'local=' . mock_url());
 is wait_status($key, 10, qw(completed failed)), 'completed', 'the next worker completes it';
-my @m = map { json->decode($_) } @{ $r->cmd('LRANGE', "aa:{$b}:run:$run:messages", 0, -1) };
+my @m = map { json->decode($_) } @{ $r->cmd('LRANGE', run_key("aa:", $run) . ":messages", 0, -1) };
 is $m[-1]{content}, 'second try', 'with its own answer';
 is scalar @m, 2, 'messages once';
 
@@ -87,13 +87,13 @@ mock_script({ text => 'late', delay_ms => 1000 });
 my $c = agent();
 $run = create_run($r, $c, input => 'hi');
 ok wait_for(sub { @{ mock_requests() } == 1 }, 10), 'in flight';
-$r->cmd('DEL', "aa:{$c}:agent", run_key('aa:', $c, $run), "aa:{$c}:queue");
+$r->cmd('DEL', "aa:{$c}:agent", run_key('aa:', $run), "aa:{$c}:queue");
 ok wait_for(sub { worker_log($w) =~ /\Q$run\E.*deleted while it ran/ }, 5),
     'the run is aborted when its hash goes';
 my $d = agent();
 mock_script({ text => 'next' });
 $run = create_run($r, $d, input => 'hi');
-is wait_status(run_key('aa:', $d, $run), 10, qw(completed failed)), 'completed',
+is wait_status(run_key('aa:', $run), 10, qw(completed failed)), 'completed',
     'the worker goes on';
 is worker_stop($w), 0, 'exits';
 

@@ -56,7 +56,7 @@ my $w = worker_start(concurrency => 2, 'runs-in-flight' => 1000,
 my @keys;
 for (1 .. $n) {
     my $a = create_agent($r);
-    push @keys, run_key('aa:', $a, create_run($r, $a, input => 'hi'));
+    push @keys, run_key('aa:', create_run($r, $a, input => 'hi'));
 }
 ok all_done(\@keys, 60), "$n runs of 2 s done";
 is scalar(grep { $r->cmd('HGET', $_, 'status') eq 'completed' } @keys), $n,
@@ -80,7 +80,7 @@ my @agents;
 for (1 .. $n) {
     my $a = create_agent($r, model => 'm', llm => { model_endpoint_type => 'local' });
     push @agents, $a;
-    push @keys, run_key('aa:', $a, create_run($r, $a, input => 'hi'));
+    push @keys, run_key('aa:', create_run($r, $a, input => 'hi'));
 }
 ok all_done(\@keys, 60), "$n openai runs done";
 is scalar(grep { $r->cmd('HGET', $_, 'status') eq 'completed' } @keys), $n,
@@ -88,7 +88,7 @@ is scalar(grep { $r->cmd('HGET', $_, 'status') eq 'completed' } @keys), $n,
 $t = span(\@keys);
 ok $t < 2 + ($san ? 8 : 4), sprintf('in %.2f s (ideal 2 s)', $t);
 my ($m) = grep { $_->{message_type} eq 'assistant_message' } map { json->decode($_) }
-    @{ $r->cmd('LRANGE', "aa:{$agents[0]}:run:" . (split /:/, $keys[0])[-1] . ':messages', 0, -1) };
+    @{ $r->cmd('LRANGE', "$keys[0]:messages", 0, -1) };
 is $m->{content}, 'slow answer', 'the model\'s answer';
 diag sprintf('%d openai runs of 2 s: %.2f s, peak %d kB', $n, $t, peak_kb($w));
 
@@ -96,7 +96,7 @@ diag sprintf('%d openai runs of 2 s: %.2f s, peak %d kB', $n, $t, peak_kb($w));
 mock_script({ text => 'never', delay_ms => 5000 });
 my $a = create_agent($r, model => 'm', llm => { model_endpoint_type => 'local' });
 my $run = create_run($r, $a, input => 'hi');
-my $key = run_key('aa:', $a, $run);
+my $key = run_key('aa:', $run);
 ok wait_for(sub { $r->cmd('HGET', $key, 'status') eq 'running' }, 10), 'running';
 sleep 0.3;
 my $t0 = time;

@@ -25,7 +25,7 @@ sub run_once {
     my ($agent, %o) = @_;
     my $run = create_run($r, $agent, input => $o{input} // 'hi',
                          upstream => 1, %o);
-    my $key = run_key('aa:', $agent, $run);
+    my $key = run_key('aa:', $run);
     my $st = wait_status($key, 20, qw(completed failed cancelled));
     my $h = $r->hgetall($key);
     my $md = json->decode($h->{metadata} // '{}');
@@ -35,7 +35,7 @@ sub run_once {
 sub messages {
     my ($agent, $run) = @_;
     return [ map { json->decode($_) }
-             @{ $r->cmd('LRANGE', "aa:{$agent}:run:$run:messages", 0, -1) } ];
+             @{ $r->cmd('LRANGE', run_key("aa:", $run) . ":messages", 0, -1) } ];
 }
 
 sub fails {
@@ -154,7 +154,7 @@ for my $loop (0, 1) {
     mock_script({ reply => 'slow', delay_ms => 5000 });
     my $c = 'agent-' . uuid4();
     $run = create_run($r, $c, input => 'hi', upstream => 1);
-    my $key = run_key('aa:', $c, $run);
+    my $key = run_key('aa:', $run);
     ok wait_for(sub { @{ mock_requests() } == 1 }, 10),
         "$mode: the call is in flight";
     my $t0 = time;

@@ -12,6 +12,7 @@ use JSON::PP ();
 use Time::HiRes ();
 use POSIX ();
 use AgentAsync::Scripts qw(run_script);
+use AgentAsync::Keys qw(run_key run_id);
 
 our @EXPORT_OK = qw(uuid4 run_time create_agent create_run job_json
                     run_key json);
@@ -46,11 +47,6 @@ sub run_us {
         && $t =~ /^(\d+)-(\d+)-(\d+)T(\d+):(\d+):(\d+)\.(\d{6})Z$/;
     require Time::Local;
     return Time::Local::timegm($6, $5, $4, $3, $2 - 1, $1) * 1e6 + $7;
-}
-
-sub run_key {
-    my ($p, $agent, $run) = @_;
-    return "$p\{$agent}:run:$run";
 }
 
 # create_agent($redis, prefix => 'aa:', tenant => 'default', system => '',
@@ -110,7 +106,7 @@ sub create_run {
     my ($r, $agent, %o) = @_;
     my $p = $o{prefix} // 'aa:';
     my $tenant = $o{tenant} // 'default';
-    my $id = 'run-' . uuid4();
+    my $id = run_id($agent);
     my $us = now_us();
     my $request = exists $o{request} ? $o{request} : job_json(%o);
     my $rc = $JSON->encode({
@@ -130,8 +126,8 @@ sub create_run {
     push @fields, callback_url => $o{callback_url} if defined $o{callback_url};
     my $ok = run_script(sub { $r->cmd(@_) }, 'create_run',
                         [ "$p\{$agent}:agent", "$p\{$agent}:queue",
-                          "$p\{$agent}:runs", run_key($p, $agent, $id),
-                          "${p}runloc:$id", "${p}tenant:$tenant:runs",
+                          "$p\{$agent}:runs", run_key($p, $id),
+                          "${p}tenant:$tenant:runs",
                           "${p}ready", "${p}tenant:$tenant:active" ],
                         $tenant, $id, $agent, $us, $o{upstream} ? 'u' : '',
                         'seed', 86400000, @fields);

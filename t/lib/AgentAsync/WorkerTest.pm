@@ -65,7 +65,9 @@ sub _set_port { $REDIS_PORT = $_[0] }
 # given).  A port free when chosen can be taken by a parallel suite's
 # Redis before ours binds it: ours is known by its process_id, and a
 # Redis that could not listen is started again on another port.
+# redis_start(cluster => 1): in cluster mode (a node of no cluster yet).
 sub redis_start {
+    my (%o) = @_;
     my $fixed = defined $REDIS_PORT;
     for my $try (1 .. 5) {
         $REDIS_PORT = free_port() unless $fixed;
@@ -75,7 +77,10 @@ sub redis_start {
             open STDERR, '>&', \*STDOUT;
             exec 'redis-server', '--port', $REDIS_PORT, '--bind', '127.0.0.1',
                 '--save', '', '--appendonly', 'no', '--dir', "$TMP",
-                '--daemonize', 'no';
+                '--daemonize', 'no',
+                ($o{cluster} ? ('--cluster-enabled', 'yes',
+                                '--cluster-config-file',
+                                "nodes-$REDIS_PORT.conf") : ());
             die "exec redis-server: $!";
         }
         my $up = wait_for(sub {
