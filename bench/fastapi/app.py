@@ -7,10 +7,13 @@ doing the work the module does:
         (messages or input, roles, content, max_steps, the request
         config); the job re-encoded with each message given its type and
         an otid; one EVALSHA of bench/create_run.lua (check the agent's
-        tenant, HSET the run hash, 3 ZADD, SET runloc, RPUSH the queue,
-        LPUSH ready when the queue was empty); the Run (response_model).
+        tenant, HSET the run hash, 3 ZADD, RPUSH the queue, LPUSH ready
+        when the queue was empty); the Run (response_model).
   GET   /v1/runs/{run_id}
-        Bearer token; GET Prunloc:R, HMGET P{A}:run:R; the Run.
+        Bearer token; HMGET P{S}:run:R; the Run.
+
+The key layout is the module's (docs/redis-keys.md, "Slots"): a run id
+carries its agent's Redis Cluster slot, its keys the tag of that slot.
 
 Settings from the environment: BENCH_REDIS_PORT, BENCH_TOKEN.  Written for
 the comparison; not part of the service.
@@ -36,6 +39,52 @@ pool = aioredis.Redis(host="127.0.0.1", port=int(os.environ["BENCH_REDIS_PORT"])
                       decode_responses=True, max_connections=256)
 create_run = pool.register_script(SCRIPT)
 app = FastAPI()
+
+
+def crc16(data: bytes, crc: int = 0) -> int:
+    """CRC-16/XMODEM, Redis Cluster's hash."""
+    for b in data:
+        crc ^= b << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021 if crc & 0x8000 else crc << 1) & 0xFFFF
+    return crc
+
+
+def slot_tags() -> dict:
+    """The tag of each slot: the first of [0-9a-zA-Z]{1,3}, shortest first."""
+    alphabet = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    tags: dict = {}
+    prefixes = [""]
+    while len(tags) < 16384:
+        grown = []
+        for p in prefixes:
+            pc = crc16(p.encode())
+            for c in alphabet:
+                crc = crc16(c.encode(), pc)
+                tags.setdefault(crc & 0x3FFF, p + c)
+                grown.append(p + c)
+        prefixes = grown
+    return tags
+
+
+TAGS = slot_tags()
+
+
+def run_key(run_id: str) -> Optional[str]:
+    try:
+        slot = int(run_id[-4:], 16) & 0x3FFF
+    except ValueError:
+        return None
+    return f"{PREFIX}{{{TAGS[slot]}}}:run:{run_id}"
+
+
+def new_run_id(agent_id: str) -> str:
+    """A uuid4 run id carrying the agent's slot in its last 14 bits."""
+    b = bytearray(uuid.uuid4().bytes)
+    slot = crc16(agent_id.encode()) & 0x3FFF
+    b[14] = (b[14] & 0xC0) | (slot >> 8)
+    b[15] = slot & 0xFF
+    return "run-" + str(uuid.UUID(bytes=bytes(b)))
 
 
 class TextContent(BaseModel):
@@ -126,13 +175,13 @@ async def create_message_async(agent_id: str, request: LettaAsyncRequest,
         "include_return_message_types": request.include_return_message_types,
     }
     config = LettaRequestConfig(**request.dict(include=set(LettaRequestConfig.__fields__)))
-    run_id = "run-" + str(uuid.uuid4())
+    run_id = new_run_id(agent_id)
     now = time.time()
     us = int(now * 1_000_000)
     created_at = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + ".%06dZ" % (us % 1_000_000)
     a = f"{PREFIX}{{{agent_id}}}:"
-    keys = [a + "agent", a + "queue", a + "runs", a + "run:" + run_id,
-            PREFIX + "runloc:" + run_id, f"{PREFIX}tenant:{TENANT}:runs",
+    keys = [a + "agent", a + "queue", a + "runs", run_key(run_id),
+            f"{PREFIX}tenant:{TENANT}:runs",
             PREFIX + "ready", f"{PREFIX}tenant:{TENANT}:active"]
     args = [TENANT, run_id, agent_id, us,
             "id", run_id, "agent_id", agent_id, "tenant", TENANT,
@@ -151,10 +200,10 @@ async def create_message_async(agent_id: str, request: LettaAsyncRequest,
 @app.get("/v1/runs/{run_id}", response_model=Run)
 async def retrieve_run(run_id: str, authorization: Optional[str] = Header(None)):
     authorize(authorization)
-    agent_id = await pool.get(PREFIX + "runloc:" + run_id)
+    key = run_key(run_id)
     values = None
-    if agent_id is not None:
-        values = await pool.hmget(f"{PREFIX}{{{agent_id}}}:run:{run_id}", FIELDS)
+    if key is not None:
+        values = await pool.hmget(key, FIELDS)
     if not values or values[0] != TENANT:
         raise HTTPException(status_code=404, detail=f"Run {run_id} not found")
     run = {k: v for k, v in zip(FIELDS[1:], values[1:]) if v is not None}

@@ -8,10 +8,13 @@
 --         (messages or input, roles, content, max_steps, the request
 --         config), the job re-encoded with each message given its type and
 --         an otid; one EVALSHA of bench/create_run.lua (check the agent's
---         tenant, HSET the run hash, 3 ZADD, SET runloc, RPUSH the queue,
---         LPUSH ready when the queue was empty); the Run JSON (cjson).
---   GET   Bearer token; GET Prunloc:R, HMGET P{A}:run:R (the rendered
---         fields and tenant); the Run JSON (cjson).
+--         tenant, HSET the run hash, 3 ZADD, RPUSH the queue, LPUSH
+--         ready when the queue was empty); the Run JSON (cjson).
+--   GET   Bearer token; HMGET P{S}:run:R (the rendered fields and
+--         tenant); the Run JSON (cjson).
+--
+-- The key layout is the module's (docs/redis-keys.md, "Slots"): a run id
+-- carries its agent's Redis Cluster slot, its keys the tag of that slot.
 --
 -- Ids are uuid4 from OpenSSL's RAND_bytes through the FFI (what
 -- lua-resty-random does), hex by nginx's ngx_hex_dump (what
@@ -49,12 +52,70 @@ function M.init(conf)
     sha = hex(ngx.sha1_bin(script))
 end
 
+-- CRC-16/XMODEM by byte, Redis Cluster's hash
+local crc_t = {}
+for b = 0, 255 do
+    local c = bit.lshift(b, 8)
+    for _ = 1, 8 do
+        if bit.band(c, 0x8000) ~= 0 then
+            c = bit.bxor(bit.lshift(c, 1), 0x1021)
+        else
+            c = bit.lshift(c, 1)
+        end
+        c = bit.band(c, 0xffff)
+    end
+    crc_t[b] = c
+end
+
+local function crc16(s, c)
+    c = c or 0
+    for i = 1, #s do
+        c = bit.bxor(bit.band(bit.lshift(c, 8), 0xffff),
+                     crc_t[bit.band(bit.bxor(bit.rshift(c, 8), s:byte(i)), 0xff)])
+    end
+    return c
+end
+
+-- the tag of each slot: the first of [0-9a-zA-Z]{1,3}, shortest first
+local tags = {}
+do
+    local al, left = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", 16384
+    local function put(s, c)
+        local slot = bit.band(c, 0x3fff)
+        if not tags[slot] then tags[slot] = s; left = left - 1 end
+    end
+    local one = {}
+    for i = 1, #al do one[i] = al:sub(i, i); put(one[i], crc16(one[i])) end
+    for i = 1, #al do
+        for j = 1, #al do put(one[i] .. one[j], crc16(one[i] .. one[j])) end
+    end
+    for i = 1, #al do
+        for j = 1, #al do
+            local p = one[i] .. one[j]
+            local pc = crc16(p)
+            for k = 1, #al do put(p .. one[k], crc16(one[k], pc)) end
+        end
+    end
+    assert(left == 0)
+end
+
+-- "P{S}:run:R", or nil for an id that carries no slot
+local function run_key(run)
+    local slot = tonumber(run:sub(-4), 16)
+    if not slot then return nil end
+    return cfg.prefix .. "{" .. tags[bit.band(slot, 0x3fff)] .. "}:run:" .. run
+end
+
 local rnd = ffi.new("unsigned char[16]")
 local hexbuf = ffi.new("unsigned char[32]")
-local function uuid4()
+local function uuid4(slot)   -- with slot, if given, in its last 14 bits
     assert(ffi.C.RAND_bytes(rnd, 16) == 1)
     rnd[6] = bit.bor(bit.band(rnd[6], 0x0f), 0x40)
     rnd[8] = bit.bor(bit.band(rnd[8], 0x3f), 0x80)
+    if slot then
+        rnd[14] = bit.bor(bit.band(rnd[14], 0xc0), bit.rshift(slot, 8))
+        rnd[15] = bit.band(slot, 0xff)
+    end
     ffi.C.ngx_hex_dump(hexbuf, rnd, 16)
     local h = ffi.string(hexbuf, 32)
     return h:sub(1, 8) .. "-" .. h:sub(9, 12) .. "-" .. h:sub(13, 16) .. "-"
@@ -240,14 +301,14 @@ function M.create_run(agent)
     local job, rc, callback = validate(req)
     if not job then return end
 
-    local run = "run-" .. uuid4()
+    local run = "run-" .. uuid4(bit.band(crc16(agent), 0x3fff))
     local us, created = now()
     local rc_json = cjson.encode(rc)
     local p, t = cfg.prefix, cfg.tenant
     local a = p .. "{" .. agent .. "}:"
-    -- the 8 keys, then the arguments (bench/create_run.lua)
-    local args = { a .. "agent", a .. "queue", a .. "runs", a .. "run:" .. run,
-        p .. "runloc:" .. run, p .. "tenant:" .. t .. ":runs",
+    -- the 7 keys, then the arguments (bench/create_run.lua)
+    local args = { a .. "agent", a .. "queue", a .. "runs", run_key(run),
+        p .. "tenant:" .. t .. ":runs",
         p .. "ready", p .. "tenant:" .. t .. ":active",
         t, run, agent, us,
         "id", run, "agent_id", agent, "tenant", t, "status", "created",
@@ -261,9 +322,9 @@ function M.create_run(agent)
 
     local red = connect()
     if not red then return end
-    local res, err = red:evalsha(sha, 8, unpack(args))
+    local res, err = red:evalsha(sha, 7, unpack(args))
     if not res and err and err:find("NOSCRIPT", 1, true) then
-        res, err = red:eval(script, 8, unpack(args))
+        res, err = red:eval(script, 7, unpack(args))
     end
     if not res then
         ngx.log(ngx.ERR, "redis: ", err)
@@ -294,11 +355,9 @@ function M.get_run(run)
     if not authorized() then return end
     local red = connect()
     if not red then return end
-    local agent, err = red:get(cfg.prefix .. "runloc:" .. run)
-    local vals
-    if agent and agent ~= null then
-        vals, err = red:hmget(cfg.prefix .. "{" .. agent .. "}:run:" .. run,
-                              unpack(fields))
+    local key, vals, err = run_key(run)
+    if key then
+        vals, err = red:hmget(key, unpack(fields))
     end
     if err then
         ngx.log(ngx.ERR, "redis: ", err)
