@@ -11,6 +11,11 @@
  * directly: the request may be gone when the reply comes, and hiredis
  * calls every pending callback (with a NULL reply) when the connection is
  * freed, so the callback is the one place that frees the op.
+ *
+ * A request's commands are written in RESP by the module, into the
+ * request's pool, and handed to hiredis formatted: its own formatting
+ * (sdscatfmt into a new sds per command) is one malloc, a printf-like
+ * pass and a copy more, on every request.
  */
 
 
@@ -50,9 +55,8 @@ typedef struct {
     /* a script's EVALSHA, kept in r->pool to be sent again after NOSCRIPT */
     ngx_int_t                            script;    /* -1: no script */
     ngx_uint_t                           loads;     /* loads[] when sent */
-    int                                  argc;
-    const char                         **argv;
-    size_t                              *argvlen;
+    u_char                              *cmd;       /* in RESP */
+    size_t                               len;
     unsigned                             resent:1;
     unsigned                             probe:1;   /* handler answers all */
 } ngx_http_agent_async_op_t;
@@ -74,9 +78,14 @@ static void ngx_http_agent_async_redis_setup_reply(redisAsyncContext *ac,
     void *r, void *privdata);
 static ngx_http_agent_async_op_t *ngx_http_agent_async_redis_op(
     ngx_http_request_t *r, ngx_http_agent_async_reply_pt handler);
-static ngx_int_t ngx_http_agent_async_redis_send(
-    ngx_http_agent_async_op_t *op, int argc, const char **argv,
+static ngx_int_t ngx_http_agent_async_redis_format(
+    ngx_http_agent_async_op_t *op, int nhead, const char **head,
+    const size_t *headlen, int argc, const char **argv,
     const size_t *argvlen);
+static u_char *ngx_http_agent_async_redis_header(u_char *p, u_char type,
+    size_t n);
+static ngx_int_t ngx_http_agent_async_redis_send(
+    ngx_http_agent_async_op_t *op);
 static ngx_int_t ngx_http_agent_async_redis_resend(
     ngx_http_agent_async_op_t *op, redisReply *reply);
 static void ngx_http_agent_async_redis_reply(redisAsyncContext *ac,
@@ -460,7 +469,15 @@ ngx_http_agent_async_redis_command(ngx_http_request_t *r,
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "agent_async redis send: %*s", argvlen[0], argv[0]);
 
-    return ngx_http_agent_async_redis_send(op, argc, argv, argvlen);
+    if (ngx_http_agent_async_redis_format(op, 0, NULL, NULL, argc, argv,
+                                          argvlen)
+        != NGX_OK)
+    {
+        ngx_free(op);
+        return NGX_ERROR;
+    }
+
+    return ngx_http_agent_async_redis_send(op);
 }
 
 
@@ -481,7 +498,15 @@ ngx_http_agent_async_redis_probe(ngx_http_request_t *r,
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "agent_async redis probe: %*s", argvlen[0], argv[0]);
 
-    return ngx_http_agent_async_redis_send(op, argc, argv, argvlen);
+    if (ngx_http_agent_async_redis_format(op, 0, NULL, NULL, argc, argv,
+                                          argvlen)
+        != NGX_OK)
+    {
+        ngx_free(op);
+        return NGX_ERROR;
+    }
+
+    return ngx_http_agent_async_redis_send(op);
 }
 
 
@@ -490,28 +515,17 @@ ngx_http_agent_async_redis_eval(ngx_http_request_t *r,
     ngx_http_agent_async_reply_pt handler, aa_script_e script, int nkeys,
     int argc, const char **argv, const size_t *argvlen)
 {
-    u_char                     *numkeys;
-    size_t                     *lens;
-    const char                **args;
+    u_char                      numkeys[NGX_INT_T_LEN];
+    size_t                      lens[3];
+    const char                 *head[3];
     ngx_http_agent_async_op_t  *op;
 
-    args = ngx_palloc(r->pool, (argc + 3) * sizeof(char *));
-    lens = ngx_palloc(r->pool, (argc + 3) * sizeof(size_t));
-    numkeys = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
-
-    if (args == NULL || lens == NULL || numkeys == NULL) {
-        return NGX_ERROR;
-    }
-
-    args[0] = "EVALSHA";
+    head[0] = "EVALSHA";
     lens[0] = 7;
-    args[1] = aa_scripts[script].sha1;
+    head[1] = aa_scripts[script].sha1;
     lens[1] = 40;
-    args[2] = (const char *) numkeys;
+    head[2] = (const char *) numkeys;
     lens[2] = ngx_sprintf(numkeys, "%d", nkeys) - numkeys;
-
-    ngx_memcpy(&args[3], argv, argc * sizeof(char *));
-    ngx_memcpy(&lens[3], argvlen, argc * sizeof(size_t));
 
     op = ngx_http_agent_async_redis_op(r, handler);
     if (op == NULL) {
@@ -520,15 +534,99 @@ ngx_http_agent_async_redis_eval(ngx_http_request_t *r,
 
     op->script = script;
     op->loads = ngx_http_agent_async_redis.loads[script];
-    op->argc = argc + 3;
-    op->argv = args;
-    op->argvlen = lens;
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "agent_async redis send: EVALSHA \"%s\"",
                    aa_scripts[script].name);
 
-    return ngx_http_agent_async_redis_send(op, op->argc, args, lens);
+    if (ngx_http_agent_async_redis_format(op, 3, head, lens, argc, argv,
+                                          argvlen)
+        != NGX_OK)
+    {
+        ngx_free(op);
+        return NGX_ERROR;
+    }
+
+    return ngx_http_agent_async_redis_send(op);
+}
+
+
+/*
+ * The command of head[] then argv[] in RESP, in the request's pool:
+ * "*<n>\r\n", then "$<len>\r\n<bytes>\r\n" for each argument.
+ */
+
+static ngx_int_t
+ngx_http_agent_async_redis_format(ngx_http_agent_async_op_t *op, int nhead,
+    const char **head, const size_t *headlen, int argc, const char **argv,
+    const size_t *argvlen)
+{
+    int      i;
+    u_char  *p;
+    size_t   len;
+
+    /* "$", at most 20 digits and CRLF, the bytes and CRLF, for each */
+    len = 1 + NGX_SIZE_T_LEN + 2;
+
+    for (i = 0; i < nhead; i++) {
+        len += 1 + NGX_SIZE_T_LEN + 2 + headlen[i] + 2;
+    }
+
+    for (i = 0; i < argc; i++) {
+        len += 1 + NGX_SIZE_T_LEN + 2 + argvlen[i] + 2;
+    }
+
+    p = ngx_pnalloc(op->request->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    op->cmd = p;
+
+    p = ngx_http_agent_async_redis_header(p, '*', (size_t) (nhead + argc));
+
+    for (i = 0; i < nhead; i++) {
+        p = ngx_http_agent_async_redis_header(p, '$', headlen[i]);
+        p = ngx_cpymem(p, head[i], headlen[i]);
+        *p++ = CR;
+        *p++ = LF;
+    }
+
+    for (i = 0; i < argc; i++) {
+        p = ngx_http_agent_async_redis_header(p, '$', argvlen[i]);
+        p = ngx_cpymem(p, argv[i], argvlen[i]);
+        *p++ = CR;
+        *p++ = LF;
+    }
+
+    op->len = p - op->cmd;
+
+    return NGX_OK;
+}
+
+
+/* "<type><n>\r\n", n in decimal: a per-argument ngx_sprintf() costs */
+
+static u_char *
+ngx_http_agent_async_redis_header(u_char *p, u_char type, size_t n)
+{
+    u_char  digits[NGX_SIZE_T_LEN], *d;
+
+    *p++ = type;
+
+    d = digits + NGX_SIZE_T_LEN;
+
+    do {
+        *--d = (u_char) ('0' + n % 10);
+        n /= 10;
+    } while (n);
+
+    p = ngx_cpymem(p, d, digits + NGX_SIZE_T_LEN - d);
+
+    *p++ = CR;
+    *p++ = LF;
+
+    return p;
 }
 
 
@@ -565,8 +663,7 @@ ngx_http_agent_async_redis_op(ngx_http_request_t *r,
 
 
 static ngx_int_t
-ngx_http_agent_async_redis_send(ngx_http_agent_async_op_t *op, int argc,
-    const char **argv, const size_t *argvlen)
+ngx_http_agent_async_redis_send(ngx_http_agent_async_op_t *op)
 {
     ngx_http_request_t            *r;
     ngx_http_agent_async_redis_t  *rd;
@@ -577,8 +674,9 @@ ngx_http_agent_async_redis_send(ngx_http_agent_async_op_t *op, int argc,
     if (rd->ac == NULL
         || (rd->state != NGX_HTTP_AGENT_ASYNC_REDIS_READY
             && rd->state != NGX_HTTP_AGENT_ASYNC_REDIS_CONNECTING)
-        || redisAsyncCommandArgv(rd->ac, ngx_http_agent_async_redis_reply,
-                                 op, argc, argv, argvlen)
+        || redisAsyncFormattedCommand(rd->ac,
+                                      ngx_http_agent_async_redis_reply, op,
+                                      (char *) op->cmd, op->len)
            != REDIS_OK)
     {
         ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
@@ -643,8 +741,8 @@ ngx_http_agent_async_redis_resend(ngx_http_agent_async_op_t *op,
     op->resent = 1;
     op->loads = rd->loads[op->script];
 
-    if (redisAsyncCommandArgv(rd->ac, ngx_http_agent_async_redis_reply, op,
-                              op->argc, op->argv, op->argvlen)
+    if (redisAsyncFormattedCommand(rd->ac, ngx_http_agent_async_redis_reply,
+                                   op, (char *) op->cmd, op->len)
         != REDIS_OK)
     {
         return NGX_DECLINED;
