@@ -371,7 +371,7 @@ ngx_http_agent_async_delete_done(ngx_http_request_t *r)
                    "agent_async agent delete \"%s\": done in %ui batches",
                    d->agent, d->batches);
 
-    aa_buf_init(&out);
+    ngx_http_agent_async_buf_init(r, &out);
     aa_buf_puts(&out, "{\"message\":\"Agent id=");
     aa_buf_puts(&out, d->agent);
     aa_buf_puts(&out, " successfully deleted\"}");

@@ -454,7 +454,7 @@ ngx_http_agent_async_list_got(ngx_http_request_t *r, redisReply *reply)
         return;
     }
 
-    aa_buf_init(&out);
+    ngx_http_agent_async_buf_init(r, &out);
     aa_buf_putc(&out, '[');
 
     for (count = 0, i = 0; i < reply->elements; i++) {

@@ -356,7 +356,7 @@ ngx_http_agent_async_updated(ngx_http_request_t *r, redisReply *reply)
         len[i] = v[i] ? m->len : 0;
     }
 
-    aa_buf_init(&out);
+    ngx_http_agent_async_buf_init(r, &out);
     aa_agent_render(&out, (char *) u->state.data, u->state.len, v[0],
                     len[0], v[1], len[1], v[2], len[2]);
 

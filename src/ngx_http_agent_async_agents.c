@@ -132,7 +132,7 @@ ngx_http_agent_async_agent_store(ngx_http_request_t *r, aa_agent_t *agent,
     name = ngx_http_agent_async_pool_copy(r, &agent->name);
 
     /* the answer: the state stored, with no run yet */
-    aa_buf_init(&out);
+    ngx_http_agent_async_buf_init(r, &out);
     aa_agent_render(&out, agent->state.data, agent->state.len, NULL, 0,
                     NULL, 0, NULL, 0);
 
@@ -375,7 +375,7 @@ ngx_http_agent_async_agent_got(ngx_http_request_t *r, redisReply *reply)
         return;
     }
 
-    aa_buf_init(&out);
+    ngx_http_agent_async_buf_init(r, &out);
     ngx_http_agent_async_agent_render(&out, &reply->element[1]);
 
     ngx_http_finalize_request(r,

@@ -33,7 +33,7 @@ ngx_http_agent_async_args(ngx_http_request_t *r, const char *const *lists,
         return NULL;
     }
 
-    aa_buf_init(&b);
+    ngx_http_agent_async_buf_init(r, &b);
 
     if (aa_query_json((char *) r->args.data, r->args.len, lists, &b) != 0
         || aa_buf_cstr(&b) != 0)

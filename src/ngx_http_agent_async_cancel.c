@@ -283,7 +283,7 @@ ngx_http_agent_async_cancel_queue(ngx_http_request_t *r, redisReply *reply)
     }
 
     if (c->n == 0) {
-        aa_buf_init(&out);
+        ngx_http_agent_async_buf_init(r, &out);
         aa_buf_puts(&out, "{\"detail\":\"CONFLICT: No active runs to cancel "
                           "for agent ");
         aa_buf_append(&out, (char *) ctx->id.data, ctx->id.len);
@@ -420,7 +420,7 @@ ngx_http_agent_async_cancel_answer(ngx_http_request_t *r, redisReply *reply)
     ctx = ngx_http_get_module_ctx(r, ngx_http_agent_async_module);
     c = ctx->data;
 
-    aa_buf_init(&out);
+    ngx_http_agent_async_buf_init(r, &out);
     aa_buf_putc(&out, '{');
 
     for (k = 0, i = 0; i < c->n; i++) {
@@ -534,7 +534,7 @@ ngx_http_agent_async_run_found(ngx_http_request_t *r, ngx_str_t *agent,
         }
     }
 
-    aa_buf_init(&out);
+    ngx_http_agent_async_buf_init(r, &out);
     aa_run_render(&out, fields, n);
 
     answer = ngx_palloc(r->pool, sizeof(ngx_str_t));

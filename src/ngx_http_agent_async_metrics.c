@@ -703,7 +703,7 @@ ngx_http_agent_async_metrics_render(ngx_http_request_t *r)
     sc = ngx_http_get_module_ctx(r, ngx_http_agent_async_metrics_module);
     sh = ngx_http_agent_async_metrics_sh;
 
-    aa_buf_init(&b);
+    ngx_http_agent_async_buf_init(r, &b);
 
     aa_buf_puts(&b, "# HELP agent_async_requests_total Requests the module "
                     "answered on this nginx node, by route and status\n"

@@ -93,6 +93,20 @@ ngx_http_agent_async_send_json(ngx_http_request_t *r, ngx_uint_t status,
 }
 
 
+static void *
+ngx_http_agent_async_buf_alloc(void *pool, size_t size)
+{
+    return ngx_pnalloc(pool, size);
+}
+
+
+void
+ngx_http_agent_async_buf_init(ngx_http_request_t *r, aa_buf_t *b)
+{
+    aa_buf_init_alloc(b, ngx_http_agent_async_buf_alloc, r->pool);
+}
+
+
 ngx_int_t
 ngx_http_agent_async_send_buf(ngx_http_request_t *r, ngx_uint_t status,
     aa_buf_t *b)
@@ -106,6 +120,13 @@ ngx_http_agent_async_send_buf(ngx_http_request_t *r, ngx_uint_t status,
     }
 
     len = b->len;
+
+    if (b->alloc == ngx_http_agent_async_buf_alloc && b->ctx == r->pool
+        && len)
+    {
+        return ngx_http_agent_async_send_json(r, status, (u_char *) b->data,
+                                              len);
+    }
 
     p = ngx_pnalloc(r->pool, len ? len : 1);
     if (p == NULL) {
@@ -126,7 +147,7 @@ ngx_http_agent_async_send_detail(ngx_http_request_t *r, ngx_uint_t status,
 {
     aa_buf_t  b;
 
-    aa_buf_init(&b);
+    ngx_http_agent_async_buf_init(r, &b);
     aa_buf_puts(&b, "{\"detail\":");
     aa_buf_json_string(&b, detail, ngx_strlen(detail));
     aa_buf_putc(&b, '}');
@@ -153,7 +174,7 @@ ngx_http_agent_async_send_invalid(ngx_http_request_t *r, aa_errors_t *errors)
 {
     aa_buf_t  out;
 
-    aa_buf_init(&out);
+    ngx_http_agent_async_buf_init(r, &out);
     aa_errors_render(errors, &out, NULL);
 
     return ngx_http_agent_async_send_buf(r, NGX_HTTP_UNPROCESSABLE_ENTITY,
@@ -187,7 +208,7 @@ ngx_http_agent_async_send_path_error(ngx_http_request_t *r,
 
     /* Letta's shape for a malformed path id, in our FastAPI list form */
 
-    aa_buf_init(&b);
+    ngx_http_agent_async_buf_init(r, &b);
     aa_buf_printf(&b, "{\"detail\":[{\"type\":\"string_pattern_mismatch\","
                       "\"loc\":[\"path\",\"%s_id\"],"
                       "\"msg\":\"String should match pattern "

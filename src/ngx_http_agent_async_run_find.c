@@ -43,7 +43,7 @@ ngx_http_agent_async_run_find(ngx_http_request_t *r,
     }
 
     if (!aa_id_valid("run", (char *) ctx->id.data, ctx->id.len)) {
-        aa_buf_init(&b);
+        ngx_http_agent_async_buf_init(r, &b);
         aa_buf_puts(&b, "{\"detail\":\"INVALID_ARGUMENT: Invalid run ID "
                         "format: ");
         ngx_http_agent_async_json_escape(&b, ctx->id.data, ctx->id.len);
@@ -150,7 +150,7 @@ ngx_http_agent_async_run_not_found(ngx_http_request_t *r)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_agent_async_module);
 
-    aa_buf_init(&out);
+    ngx_http_agent_async_buf_init(r, &out);
     aa_buf_puts(&out, "{\"detail\":\"Run not found with id=");
     aa_buf_append(&out, (char *) ctx->id.data, ctx->id.len);
     aa_buf_puts(&out, "\"}");

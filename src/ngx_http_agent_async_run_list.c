@@ -167,7 +167,7 @@ ngx_http_agent_async_runs_serve(ngx_http_request_t *r,
         return ngx_http_agent_async_send_oom(r);
     }
 
-    aa_buf_init(&ls->runs);
+    ngx_http_agent_async_buf_init(r, &ls->runs);
     cln->handler = ngx_http_agent_async_run_list_cleanup;
     cln->data = ls;
 
@@ -375,7 +375,7 @@ ngx_http_agent_async_run_list_statuses(ngx_http_request_t *r,
         if (names[k] == NULL) {
             len = YAJL_IS_STRING(s) ? ngx_strlen(s->u.string) : 0;
 
-            aa_buf_init(&b);
+            ngx_http_agent_async_buf_init(r, &b);
             aa_buf_puts(&b, "{\"detail\":\"'");
             ngx_http_agent_async_json_escape(&b,
                 (u_char *) (YAJL_IS_STRING(s) ? s->u.string : ""), len);
@@ -1106,7 +1106,7 @@ ngx_http_agent_async_run_list_answer(ngx_http_request_t *r)
                    "agent_async runs list: %ui runs of %ui read",
                    ls->found.nelts, ls->scanned);
 
-    aa_buf_init(&out);
+    ngx_http_agent_async_buf_init(r, &out);
     aa_buf_putc(&out, '[');
 
     for (i = 0; i < ls->found.nelts; i++) {

@@ -298,7 +298,7 @@ ngx_http_agent_async_slice(ngx_http_request_t *r, redisReply *items,
     cursor = page->after ? page->after : page->before;
 
     if (cursor != NULL) {
-        aa_buf_init(&out);
+        ngx_http_agent_async_buf_init(r, &out);
         aa_buf_printf(&out, "{\"detail\":\"No %s found with id '", what);
         ngx_http_agent_async_json_escape(&out, (u_char *) cursor,
                                          ngx_strlen(cursor));
@@ -319,7 +319,7 @@ ngx_http_agent_async_slice(ngx_http_request_t *r, redisReply *items,
         }
     }
 
-    aa_buf_init(&out);
+    ngx_http_agent_async_buf_init(r, &out);
     aa_buf_putc(&out, '[');
 
     for (count = 0, i = 0; i < to - from; i++) {
@@ -373,7 +373,7 @@ ngx_http_agent_async_usage_found(ngx_http_request_t *r, ngx_str_t *agent,
 
     usage = ngx_http_agent_async_reply_json(reply->element[1]);
 
-    aa_buf_init(&out);
+    ngx_http_agent_async_buf_init(r, &out);
     aa_buf_puts(&out, "{\"completion_tokens\":");
     ngx_http_agent_async_put_int(&out, usage, "completion_tokens");
     aa_buf_puts(&out, ",\"prompt_tokens\":");
@@ -418,7 +418,7 @@ ngx_http_agent_async_metrics_found(ngx_http_request_t *r, ngx_str_t *agent,
     usage = ngx_http_agent_async_reply_json(reply->element[3]);
     steps = aa_json_get(usage, "step_count");
 
-    aa_buf_init(&out);
+    ngx_http_agent_async_buf_init(r, &out);
     aa_buf_puts(&out, "{\"id\":");
     aa_buf_json_string(&out, (char *) ctx->id.data, ctx->id.len);
     aa_buf_puts(&out, ",\"organization_id\":null,\"agent_id\":");

@@ -159,17 +159,20 @@ ngx_http_agent_async_run_prepare(ngx_http_request_t *r,
     ngx_cpystrn((u_char *) run->tenant, ctx->tenant.data,
                 ctx->tenant.len + 1);
 
-    aa_buf_init(&meta);
+    ngx_http_agent_async_buf_init(r, &meta);
     aa_buf_puts(&meta, "{\"run_type\":\"send_message_async\",\"lettuce\":");
     aa_buf_puts(&meta, ngx_http_agent_async_lettuce(r, req));
     aa_buf_putc(&meta, '}');
 
-    metadata = ngx_http_agent_async_pool_buf(r, &meta);
+    /*
+     * The job, maybe as large as the body, is not copied: req outlives the
+     * command's formatting, and the answer does not show the job.
+     */
+    metadata = meta.failed ? NULL : (u_char *) meta.data;
     config = ngx_http_agent_async_pool_buf(r, &req->request_config);
-    job = ngx_http_agent_async_pool_buf(r, &req->job);
+    job = req->job.failed ? NULL : (u_char *) req->job.data;
 
     if (metadata == NULL || config == NULL || job == NULL) {
-        aa_buf_free(&meta);
         return NGX_ERROR;
     }
 
@@ -187,9 +190,6 @@ ngx_http_agent_async_run_prepare(ngx_http_request_t *r,
     ngx_http_agent_async_field(f++, "metadata", (char *) metadata, meta.len);
     ngx_http_agent_async_field(f++, "request_config", (char *) config,
                                req->request_config.len);
-    ngx_http_agent_async_field(f++, "request", (char *) job, req->job.len);
-
-    aa_buf_free(&meta);
 
     if (req->callback_url_len) {
         url = ngx_pnalloc(r->pool, req->callback_url_len);
@@ -202,10 +202,13 @@ ngx_http_agent_async_run_prepare(ngx_http_request_t *r,
                                    req->callback_url_len);
     }
 
-    run->nfields = f - run->fields;
-
+    /* what the answer renders: all but the job, which goes last */
     ctx->fields = run->fields;
-    ctx->nfields = run->nfields;
+    ctx->nfields = f - run->fields;
+
+    ngx_http_agent_async_field(f++, "request", (char *) job, req->job.len);
+
+    run->nfields = f - run->fields;
 
     return NGX_OK;
 }
@@ -311,7 +314,7 @@ ngx_http_agent_async_run_created(ngx_http_request_t *r, redisReply *reply)
         ctx->run_id.len = ctx->fields[0].value_len;
         ctx->run_created = 1;
 
-        aa_buf_init(&out);
+        ngx_http_agent_async_buf_init(r, &out);
         aa_run_render(&out, ctx->fields, ctx->nfields);
         rc = ngx_http_agent_async_send_buf(r, NGX_HTTP_OK, &out);
     }
@@ -363,7 +366,7 @@ ngx_http_agent_async_run_repeated(ngx_http_request_t *r, redisReply *reply)
                    ngx_http_agent_async_run_replayed);
     }
 
-    aa_buf_init(&out);
+    ngx_http_agent_async_buf_init(r, &out);
 
     if (reply->elements == 3 && reply->element[1]->type == REDIS_REPLY_STRING
         && reply->element[1]->len == 3)
@@ -455,7 +458,7 @@ ngx_http_agent_async_run_got(ngx_http_request_t *r, ngx_str_t *agent,
                                    v->len);
     }
 
-    aa_buf_init(&out);
+    ngx_http_agent_async_buf_init(r, &out);
     aa_run_render(&out, fields, n);
 
     ngx_http_finalize_request(r,

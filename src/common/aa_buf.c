@@ -13,18 +13,30 @@
 void
 aa_buf_init(aa_buf_t *b)
 {
+    aa_buf_init_alloc(b, NULL, NULL);
+}
+
+
+void
+aa_buf_init_alloc(aa_buf_t *b, aa_buf_alloc_pt alloc, void *ctx)
+{
     b->data = NULL;
     b->len = 0;
     b->cap = 0;
     b->failed = 0;
+    b->alloc = alloc;
+    b->ctx = ctx;
 }
 
 
 void
 aa_buf_free(aa_buf_t *b)
 {
-    free(b->data);
-    aa_buf_init(b);
+    if (b->alloc == NULL) {
+        free(b->data);
+    }
+
+    aa_buf_init_alloc(b, b->alloc, b->ctx);
 }
 
 
@@ -60,7 +72,16 @@ aa_buf_reserve(aa_buf_t *b, size_t n)
         cap *= 2;
     }
 
-    p = realloc(b->data, cap);
+    if (b->alloc == NULL) {
+        p = realloc(b->data, cap);
+
+    } else {
+        p = b->alloc(b->ctx, cap);
+        if (p != NULL && b->len) {
+            memcpy(p, b->data, b->len);
+        }
+    }
+
     if (p == NULL) {
         b->failed = 1;
         return -1;

@@ -1,10 +1,11 @@
 /*
  * Copyright (C) 2026, the ngx_http_agent_async_module authors.
  *
- * A growable byte buffer.  Shared by the nginx module and the worker, so it
- * uses malloc: the module copies results into its request pool and frees.
- * Once an allocation fails the buffer stays "failed" and every later append
- * is a no-op, so builders check once, at the end.
+ * A growable byte buffer.  Shared by the nginx module and the worker: it
+ * uses malloc, or an allocator of the caller's (the module's request pool,
+ * aa_buf_init_alloc), whose memory it never frees.  Once an allocation
+ * fails the buffer stays "failed" and every later append is a no-op, so
+ * builders check once, at the end.
  */
 
 #ifndef AA_BUF_H
@@ -13,14 +14,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* size bytes that live as long as ctx says, or NULL */
+typedef void *(*aa_buf_alloc_pt)(void *ctx, size_t size);
+
 typedef struct {
-    char    *data;
-    size_t   len;
-    size_t   cap;
-    int      failed;
+    char             *data;
+    size_t            len;
+    size_t            cap;
+    int               failed;
+    aa_buf_alloc_pt   alloc;     /* NULL: malloc */
+    void             *ctx;
 } aa_buf_t;
 
 void aa_buf_init(aa_buf_t *b);
+/* Growing takes a new block of alloc(ctx) and copies; free forgets. */
+void aa_buf_init_alloc(aa_buf_t *b, aa_buf_alloc_pt alloc, void *ctx);
 void aa_buf_free(aa_buf_t *b);
 void aa_buf_reset(aa_buf_t *b);
 

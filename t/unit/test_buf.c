@@ -299,6 +299,71 @@ test_int(void **state)
 }
 
 
+/* an arena of the test's: what the module does with its request pool */
+typedef struct {
+    char    mem[8192];
+    size_t  used;
+    int     calls;
+} arena_t;
+
+
+static void *
+arena_alloc(void *ctx, size_t size)
+{
+    arena_t  *a = ctx;
+    void     *p;
+
+    a->calls++;
+
+    if (size > sizeof(a->mem) - a->used) {
+        return NULL;
+    }
+
+    p = a->mem + a->used;
+    a->used += size;
+
+    return p;
+}
+
+
+static void
+test_alloc(void **state)
+{
+    int       i;
+    arena_t   a;
+    aa_buf_t  b;
+
+    memset(&a, 0, sizeof(a));
+    aa_buf_init_alloc(&b, arena_alloc, &a);
+
+    /* 256, then 512, 1024, 2048: each grow a new block, the text copied */
+    for (i = 0; i < 150; i++) {
+        assert_int_equal(aa_buf_puts(&b, "0123456789"), 0);
+    }
+
+    assert_int_equal(b.len, 1500);
+    assert_int_equal(a.calls, 4);
+    assert_true(b.data >= a.mem && b.data < a.mem + sizeof(a.mem));
+    assert_memory_equal(b.data + 1490, "0123456789", 10);
+    assert_memory_equal(b.data, "0123456789", 10);
+
+    /* free forgets the memory and keeps the allocator */
+    aa_buf_free(&b);
+    assert_null(b.data);
+    assert_int_equal(b.len, 0);
+    assert_ptr_equal(b.ctx, &a);
+
+    /* the arena running out fails the buffer, stickily */
+    for (i = 0; i < 1000 && !b.failed; i++) {
+        aa_buf_puts(&b, "0123456789");
+    }
+
+    assert_true(b.failed);
+    assert_int_equal(aa_buf_putc(&b, 'x'), -1);
+    aa_buf_free(&b);
+}
+
+
 int
 main(void)
 {
@@ -315,6 +380,7 @@ main(void)
         cmocka_unit_test(test_escape_roundtrip),
         cmocka_unit_test(test_utf8_len),
         cmocka_unit_test(test_string_or_null),
+        cmocka_unit_test(test_alloc),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
