@@ -33,10 +33,12 @@
 -- another type, or when the run exists already; Redis's
 -- error (OOM ...), writing nothing, when a write is refused.
 --
--- No key's type is probed before writing: each write is made with pcall,
--- and one that fails has the writes before it undone (each undo takes
--- away exactly what its write added: the keys were new, or the members
--- and items new), so that the common case costs the writes alone.
+-- No key's type is probed before writing: each write is made with
+-- redis.pcall, and one that fails has the writes before it undone, newest
+-- first (each undo takes away exactly what its write added: the keys were
+-- new, or the members and items new), so that the common case costs the
+-- writes alone.  The writes are numbered, not listed in tables: a table
+-- or a closure per write is a good part of the script's own cost.
 
 local owner = redis.call('HGET', KEYS[1], 'tenant')
 if owner ~= ARGV[1]
@@ -44,13 +46,27 @@ if owner ~= ARGV[1]
   return 0
 end
 
-local done = {}
+local run, agent, mode = ARGV[2], ARGV[3], ARGV[5]
+local member = agent .. '/' .. run
+-- the Pidem / otids keys, KEYS[8 .. 7 + nseen], in the order of mode
+local nseen = #mode - (string.find(mode, 'u', 1, true) and 1 or 0)
 
--- a write failed: undo the ones before it, newest first, and say why
-local function fail(err, key)
-  for i = #done, 1, -1 do
-    local u = done[i]
-    redis.call(unpack(u))
+-- write i failed (or a check): undo writes 1 .. made, say why
+local function fail(err, key, made)
+  for i = made, 1, -1 do
+    if i == 1 then
+      redis.call('DEL', KEYS[4])
+    elseif i == 2 then
+      redis.call('ZREM', KEYS[3], run)
+    elseif i == 3 then
+      redis.call('ZREM', KEYS[5], member)
+    elseif i == 4 then
+      redis.call('ZREM', KEYS[7], member)
+    elseif i <= 4 + nseen then
+      redis.call('DEL', KEYS[3 + i])
+    else
+      redis.call('RPOP', KEYS[2])
+    end
   end
   local msg = type(err) == 'table' and err.err or tostring(err)
   if string.sub(msg, 1, 9) == 'WRONGTYPE' then
@@ -60,66 +76,63 @@ local function fail(err, key)
 end
 
 -- the same request again (the key first: it is the client's word)
-local seen = {}
-local k = 8
-for what in string.gmatch(ARGV[5], '[ko]') do
-  seen[#seen + 1] = { what == 'k' and 'key' or 'otids', KEYS[k] }
-  k = k + 1
-end
-for _, s in ipairs(seen) do
-  local ok, v = pcall(redis.call, 'GET', s[2])
-  if not ok then
-    return fail(v, s[2])
+for j = 1, nseen do
+  local key = KEYS[7 + j]
+  local v = redis.pcall('GET', key)
+  if type(v) == 'table' then
+    return fail(v, key, 0)
   end
   if v then
-    local run, fp = string.match(v, '^(%S+) (%S+)$')
-    if run and fp == ARGV[6] then
-      return { 'replay', run }
+    local r, fp = string.match(v, '^(%S+) (%S+)$')
+    if r and fp == ARGV[6] then
+      return { 'replay', r }
     end
-    return { 'conflict', s[1], run or '' }
+    return { 'conflict', string.sub(mode, j, j) == 'k' and 'key' or 'otids',
+             r or '' }
   end
 end
 
 -- the run must be new: a run id is never reused
 if redis.call('EXISTS', KEYS[4]) == 1 then
-  return fail('WRONGTYPE', KEYS[4])
+  return fail('WRONGTYPE', KEYS[4], 0)
 end
 
-local ok, v = pcall(redis.call, 'HSET', KEYS[4], unpack(ARGV, 8))
-if not ok then
-  return fail(v, KEYS[4])
+local v = redis.pcall('HSET', KEYS[4], unpack(ARGV, 8))
+if type(v) == 'table' then
+  return fail(v, KEYS[4], 0)
 end
-done[#done + 1] = { 'DEL', KEYS[4] }
 
-local member = ARGV[3] .. '/' .. ARGV[2]
-for _, z in ipairs({ { KEYS[3], ARGV[2] }, { KEYS[5], member },
-                     { KEYS[7], member } }) do
-  ok, v = pcall(redis.call, 'ZADD', z[1], ARGV[4], z[2])
-  if not ok then
-    return fail(v, z[1])
+v = redis.pcall('ZADD', KEYS[3], ARGV[4], run)
+if type(v) == 'table' then
+  return fail(v, KEYS[3], 1)
+end
+
+v = redis.pcall('ZADD', KEYS[5], ARGV[4], member)
+if type(v) == 'table' then
+  return fail(v, KEYS[5], 2)
+end
+
+v = redis.pcall('ZADD', KEYS[7], ARGV[4], member)
+if type(v) == 'table' then
+  return fail(v, KEYS[7], 3)
+end
+
+for j = 1, nseen do
+  v = redis.pcall('SET', KEYS[7 + j], run .. ' ' .. ARGV[6], 'PX', ARGV[7])
+  if type(v) == 'table' and v.err then
+    return fail(v, KEYS[7 + j], 3 + j)
   end
-  done[#done + 1] = { 'ZREM', z[1], z[2] }
-end
-
-for _, s in ipairs(seen) do
-  ok, v = pcall(redis.call, 'SET', s[2], ARGV[2] .. ' ' .. ARGV[6],
-                'PX', ARGV[7])
-  if not ok then
-    return fail(v, s[2])
-  end
-  done[#done + 1] = { 'DEL', s[2] }
 end
 
 -- the agent enters the ready list when its queue stops being empty
-ok, v = pcall(redis.call, 'RPUSH', KEYS[2], ARGV[2])
-if not ok then
-  return fail(v, KEYS[2])
+v = redis.pcall('RPUSH', KEYS[2], run)
+if type(v) == 'table' then
+  return fail(v, KEYS[2], 4 + nseen)
 end
 if v == 1 then
-  done[#done + 1] = { 'RPOP', KEYS[2] }
-  ok, v = pcall(redis.call, 'LPUSH', KEYS[6], ARGV[3])
-  if not ok then
-    return fail(v, KEYS[6])
+  v = redis.pcall('LPUSH', KEYS[6], agent)
+  if type(v) == 'table' then
+    return fail(v, KEYS[6], 5 + nseen)
   end
 end
 return 1
