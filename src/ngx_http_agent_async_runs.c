@@ -218,9 +218,14 @@ static ngx_int_t
 ngx_http_agent_async_run_store(ngx_http_request_t *r,
     ngx_http_agent_async_new_run_t *run)
 {
+    static const char *const           stored[] = {
+        "created_at", "metadata", "request_config", "request", "callback_url"
+    };
+
     int                                argc, nkeys;
     size_t                             i;
     const char                        *p, *m;
+    const aa_field_t                  *f;
     ngx_http_agent_async_main_conf_t  *amcf;
 
     amcf = ngx_http_get_module_main_conf(r, ngx_http_agent_async_module);
@@ -275,11 +280,15 @@ ngx_http_agent_async_run_store(ngx_http_request_t *r,
         run->argvlen[i] = ngx_strlen(run->argv[i]);
     }
 
-    for (i = 0; i < run->nfields; i++) {
-        run->argv[argc] = run->fields[i].name;
-        run->argvlen[argc++] = run->fields[i].name_len;
-        run->argv[argc] = run->fields[i].value;
-        run->argvlen[argc++] = run->fields[i].value_len;
+    /* the values of the run hash the script does not know: no names */
+    for (i = 0; i < sizeof(stored) / sizeof(stored[0]); i++) {
+        f = aa_field_find(run->fields, run->nfields, stored[i]);
+        if (f == NULL) {
+            continue;    /* callback_url, the last, when there is none */
+        }
+
+        run->argv[argc] = f->value;
+        run->argvlen[argc++] = f->value_len;
     }
 
     return ngx_http_agent_async_query_script(r,

@@ -443,7 +443,7 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
       , 1200 },
 
     { "create_run",
-      "a7a60c4b04899e92efc6fd97ec7d4641a106495a",
+      "f82e62d27c7502162a2d38bd6ac0a6da48b090b9",
         "-- create_run: store a new run and queue it on its agent, all or "
         "nothing\n"
         "-- (docs/redis-keys.md, \"Creation\"), unless it repeats a request "
@@ -476,7 +476,14 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "--          (docs/directives.md)\n"
         "-- ARGV[6]  the request's fingerprint (hex SHA-1 of A and the body)\n"
         "-- ARGV[7]  the idempotency window, ms\n"
-        "-- ARGV[8..] field, value, ... of the run hash\n"
+        "-- ARGV[8..] the run hash's values that vary, without their names "
+        "(each\n"
+        "--          argument costs the script): created_at, metadata,\n"
+        "--          request_config, request (the job), then callback_url when "
+        "the\n"
+        "--          run has one; its id, agent_id, tenant and created_us are\n"
+        "--          ARGV[1..4], status \"created\" and background \"1\" "
+        "constants\n"
         "--\n"
         "-- Returns 1; 0, writing nothing, when the agent does not exist "
         "(unless\n"
@@ -564,9 +571,20 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "  return fail('WRONGTYPE', KEYS[4], 0)\n"
         "end\n"
         "\n"
-        "local v = redis.pcall('HSET', KEYS[4], unpack(ARGV, 8))\n"
+        "local v = redis.pcall('HSET', KEYS[4], 'id', run, 'agent_id', agent,\n"
+        "                      'tenant', ARGV[1], 'status', 'created',\n"
+        "                      'created_at', ARGV[8], 'created_us', ARGV[4],\n"
+        "                      'background', '1', 'metadata', ARGV[9],\n"
+        "                      'request_config', ARGV[10], 'request', "
+        "ARGV[11])\n"
         "if type(v) == 'table' then\n"
         "  return fail(v, KEYS[4], 0)\n"
+        "end\n"
+        "if ARGV[12] then\n"
+        "  v = redis.pcall('HSET', KEYS[4], 'callback_url', ARGV[12])\n"
+        "  if type(v) == 'table' then\n"
+        "    return fail(v, KEYS[4], 1)\n"
+        "  end\n"
         "end\n"
         "\n"
         "v = redis.pcall('ZADD', KEYS[3], ARGV[4], run)\n"
@@ -604,7 +622,7 @@ const aa_script_t  aa_scripts[AA_SCRIPT_N] = {
         "  end\n"
         "end\n"
         "return 1\n"
-      , 4937 },
+      , 5661 },
 
     { "delete_agent",
       "b9fe856c4dc7e7a442f38e4729bee9ae2a13c72b",

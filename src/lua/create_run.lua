@@ -22,7 +22,11 @@
 --          (docs/directives.md)
 -- ARGV[6]  the request's fingerprint (hex SHA-1 of A and the body)
 -- ARGV[7]  the idempotency window, ms
--- ARGV[8..] field, value, ... of the run hash
+-- ARGV[8..] the run hash's values that vary, without their names (each
+--          argument costs the script): created_at, metadata,
+--          request_config, request (the job), then callback_url when the
+--          run has one; its id, agent_id, tenant and created_us are
+--          ARGV[1..4], status "created" and background "1" constants
 --
 -- Returns 1; 0, writing nothing, when the agent does not exist (unless
 -- "u") or belongs to another tenant (a hash here is checked even so);
@@ -97,9 +101,19 @@ if redis.call('EXISTS', KEYS[4]) == 1 then
   return fail('WRONGTYPE', KEYS[4], 0)
 end
 
-local v = redis.pcall('HSET', KEYS[4], unpack(ARGV, 8))
+local v = redis.pcall('HSET', KEYS[4], 'id', run, 'agent_id', agent,
+                      'tenant', ARGV[1], 'status', 'created',
+                      'created_at', ARGV[8], 'created_us', ARGV[4],
+                      'background', '1', 'metadata', ARGV[9],
+                      'request_config', ARGV[10], 'request', ARGV[11])
 if type(v) == 'table' then
   return fail(v, KEYS[4], 0)
+end
+if ARGV[12] then
+  v = redis.pcall('HSET', KEYS[4], 'callback_url', ARGV[12])
+  if type(v) == 'table' then
+    return fail(v, KEYS[4], 1)
+  end
 end
 
 v = redis.pcall('ZADD', KEYS[3], ARGV[4], run)

@@ -27,10 +27,9 @@ sub create_run_raw {
     my $p = $o{prefix} // 'aa:';
     my $t = $o{tenant} // 'default';
     my $k = ks(prefix => $p, agent => $o{agent}, run => $o{run}, tenant => $t);
-    my @fields = (id => $o{run}, agent_id => $o{agent}, tenant => $t,
-                  status => 'created', created_at => $NOW, created_us => $US,
-                  background => 1, metadata => '{"run_type":"x"}',
-                  request_config => '{}', request => '{"messages":[]}');
+    # created_at, metadata, request_config, request (and callback_url)
+    my @values = ($NOW, '{"run_type":"x"}', '{}', '{"messages":[]}',
+                  defined $o{callback_url} ? $o{callback_url} : ());
     # the dedupe records: key => 'Pidem:...', otids => 'P{A}:otids:...'
     my $mode = join '', ($o{key} ? 'k' : ()), ($o{otids} ? 'o' : ()),
                         ($o{upstream} ? 'u' : ());
@@ -41,7 +40,7 @@ sub create_run_raw {
            [ $k->{agent}, $k->{queue}, $k->{runs}, $k->{run},
              $k->{tenant_runs}, $k->{ready}, $k->{tenant_active}, @dedupe ],
            $t, $o{run}, $o{agent}, $US, $mode, $o{fp} // 'f',
-           $o{window} // 1000, @fields);
+           $o{window} // 1000, @values);
     };
     return defined $rep ? $rep : "ERROR: $@";
 }
@@ -103,6 +102,19 @@ sub create_run_raw {
     is_deeply $r->cmd('LRANGE', $k->{ready}, 0, -1), [$a],
         'the agent entered Pready (its queue was empty)';
     inv_ok('aa:', [$a], 'after the first run');
+
+    # a callback_url, the optional last value, is a field of the hash
+    my $cb = 'run-' . uuid4();
+    is create_run_raw(agent => $a, run => $cb,
+                      callback_url => 'https://example.test/h'), 1,
+        'create_run with a callback_url answers 1';
+    my $ck = ks(agent => $a, run => $cb);
+    is $r->cmd('HGET', $ck->{run}, 'callback_url'), 'https://example.test/h',
+        'the callback_url is stored';
+    is $r->cmd('HLEN', $ck->{run}), 11, 'with the 10 fields of every run';
+    $r->cmd('DEL', $ck->{run});
+    $r->cmd('ZREM', $_, $cb, "$a/$cb") for @$k{qw(runs tenant_runs tenant_active)};
+    $r->cmd('RPOP', $k->{queue});
 
     # a second run: queued behind, the agent is not pushed again
     my $run2 = 'run-' . uuid4();

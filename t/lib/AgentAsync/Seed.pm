@@ -115,23 +115,22 @@ sub create_run {
         assistant_message_tool_kwarg => 'message',
         include_return_message_types => $o{include_types},
     });
-    my @fields = (
-        id => $id, agent_id => $agent, tenant => $tenant,
-        status => 'created', created_at => run_time($us), created_us => $us,
-        background => 1,
-        metadata => '{"run_type":"send_message_async","lettuce":null}',
-        request_config => $rc,
-    );
-    push @fields, request => $request if defined $request;
-    push @fields, callback_url => $o{callback_url} if defined $o{callback_url};
+    # the values create_run.lua takes: created_at, metadata,
+    # request_config, request, callback_url
+    my @values = (run_time($us),
+                  '{"run_type":"send_message_async","lettuce":null}', $rc,
+                  $request // '');
+    push @values, $o{callback_url} if defined $o{callback_url};
     my $ok = run_script(sub { $r->cmd(@_) }, 'create_run',
                         [ "$p\{$agent}:agent", "$p\{$agent}:queue",
                           "$p\{$agent}:runs", run_key($p, $id),
                           "${p}tenant:$tenant:runs",
                           "${p}ready", "${p}tenant:$tenant:active" ],
                         $tenant, $id, $agent, $us, $o{upstream} ? 'u' : '',
-                        'seed', 86400000, @fields);
+                        'seed', 86400000, @values);
     die "create_run: agent $agent not found\n" unless $ok;
+    # a run without its job, for the tests of one
+    $r->cmd('HDEL', run_key($p, $id), 'request') unless defined $request;
     return $id;
 }
 
