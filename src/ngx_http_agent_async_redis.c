@@ -22,6 +22,7 @@
 #include "ngx_http_agent_async_module.h"
 #include "ngx_http_agent_async_redis.h"
 #include "ngx_http_agent_async_redis_adapter.h"
+#include "ngx_http_agent_async_redis_reader.h"
 
 
 typedef enum {
@@ -195,6 +196,8 @@ ngx_http_agent_async_redis_connect(void)
         ngx_http_agent_async_redis_schedule();
         return;
     }
+
+    ngx_http_agent_async_redis_reader_install(ac);
 
     rd->ac = ac;
     rd->state = NGX_HTTP_AGENT_ASYNC_REDIS_CONNECTING;

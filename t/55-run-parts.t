@@ -10,6 +10,14 @@ our $DONE  = 'run-55555555-0001-4001-8001-555555555555';
 our $FILT  = 'run-55555555-0002-4002-8002-555555555555';
 our $NEW   = 'run-55555555-0003-4003-8003-555555555555';
 our $OTHER = 'run-55555555-0004-4004-8004-555555555555';
+our $BIG   = 'run-55555555-0005-4005-8005-555555555555';
+
+# messages larger than the module's reply arena (64 KiB), each different
+sub big_msg {
+    my ($n) = @_;
+    my $fill = CORE::join '', map { chr(ord('a') + ($n * 7 + $_) % 26) } 1 .. 90000;
+    return qq({"id":"message-5555555$n-0000-4000-8000-000000000000","message_type":"assistant_message","content":"$fill"});
+}
 
 sub msg {
     my ($n, $type) = @_;
@@ -41,6 +49,9 @@ sub seed {
          msg(1, 'user_message'), msg(2, 'assistant_message'), msg(3, 'user_message'), msg(4, 'assistant_message'));
     $r->('HSET', run_key("aa:", $NEW), %base, id => $NEW, status => 'created');
     $r->('HSET', run_key("aa:", $OTHER), %base, id => $OTHER, tenant => 'someone-else', status => 'created');
+    $r->('HSET', run_key("aa:", $BIG), %base, id => $BIG, status => 'completed',
+         request_config => '{"include_return_message_types":null}');
+    $r->('RPUSH', run_key("aa:", $BIG) . ":messages", map { big_msg($_) } 1 .. 4);
 }
 
 our $CONFIG = <<'EOF';
@@ -225,3 +236,15 @@ GET /v1/runs/run-55555555-0001-4001-8001-555555555555/messages?after=a%00b
 GET /v1/runs/run-55555555-0001-4001-8001-555555555555/messages
 --- error_code: 401
 --- response_body: {"detail":"Unauthorized"}
+
+
+
+=== TEST 17: messages larger than the reply arena, read whole, byte for byte, twice
+--- request eval
+["GET /v1/runs/run-55555555-0005-4005-8005-555555555555/messages",
+ "GET /v1/runs/run-55555555-0005-4005-8005-555555555555/messages?limit=2&order=desc"]
+--- response_body eval
+['[' . CORE::join(',', map { main::big_msg($_) } 1 .. 4) . ']',
+ '[' . CORE::join(',', main::big_msg(4), main::big_msg(3)) . ']']
+--- no_error_log
+[error]
