@@ -104,6 +104,9 @@ void
 ngx_http_agent_async_buf_init(ngx_http_request_t *r, aa_buf_t *b)
 {
     aa_buf_init_alloc(b, ngx_http_agent_async_buf_alloc, r->pool);
+
+    /* a Run's JSON at once: a block grown by doubling is a copy each time */
+    (void) aa_buf_reserve(b, 2000);
 }
 
 

@@ -48,7 +48,7 @@ aa_buf_reset(aa_buf_t *b)
 }
 
 
-static int
+int
 aa_buf_reserve(aa_buf_t *b, size_t n)
 {
     size_t   cap;

@@ -33,6 +33,7 @@ void aa_buf_free(aa_buf_t *b);
 void aa_buf_reset(aa_buf_t *b);
 
 /* Each returns 0 on success, -1 when out of memory (and sets b->failed). */
+int aa_buf_reserve(aa_buf_t *b, size_t n);     /* room for n more bytes */
 int aa_buf_append(aa_buf_t *b, const char *s, size_t n);
 int aa_buf_puts(aa_buf_t *b, const char *s);
 int aa_buf_putc(aa_buf_t *b, char c);
