@@ -3,6 +3,7 @@
  */
 
 #include <pthread.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "aa_id.h"
@@ -12,31 +13,53 @@
 static char            aa_slot_tags[AA_SLOTS][AA_SLOT_TAG_MAX];
 static pthread_once_t  aa_slot_once = PTHREAD_ONCE_INIT;
 
+static uint16_t        aa_crc16_table[256];
+static pthread_once_t  aa_crc16_once = PTHREAD_ONCE_INIT;
 
-/* CRC-16/XMODEM (polynomial 0x1021, initial 0): Redis Cluster's hash. */
-static unsigned
-aa_crc16(const char *s, size_t len)
+
+/*
+ * CRC-16/XMODEM (polynomial 0x1021, initial 0): Redis Cluster's hash, a
+ * byte at a time from a table made on first use (a slot per run made).
+ */
+static void
+aa_crc16_init(void)
 {
-    size_t    i;
-    unsigned  crc, b;
+    unsigned  i, b, crc;
 
-    crc = 0;
-
-    for (i = 0; i < len; i++) {
-        crc ^= (unsigned) (unsigned char) s[i] << 8;
+    for (i = 0; i < 256; i++) {
+        crc = i << 8;
 
         for (b = 0; b < 8; b++) {
             crc = (crc & 0x8000) ? (crc << 1) ^ 0x1021 : crc << 1;
         }
+
+        aa_crc16_table[i] = (uint16_t) crc;
+    }
+}
+
+
+static unsigned
+aa_crc16(const char *s, size_t len)
+{
+    size_t    i;
+    unsigned  crc;
+
+    crc = 0;
+
+    for (i = 0; i < len; i++) {
+        crc = ((crc << 8) & 0xffff)
+              ^ aa_crc16_table[((crc >> 8) ^ (unsigned char) s[i]) & 0xff];
     }
 
-    return crc & 0xffff;
+    return crc;
 }
 
 
 unsigned
 aa_slot(const char *s, size_t len)
 {
+    (void) pthread_once(&aa_crc16_once, aa_crc16_init);
+
     return aa_crc16(s, len) & (AA_SLOTS - 1);
 }
 
