@@ -149,6 +149,9 @@ static const aw_option_t  aw_options[] = {
       "config file of \"key value\" lines (keys as the long flags)" },
     { "cancel", AW_OPT_STRING, AW_OFF(cancel), 0, 0, NULL,
       "cancel the run with this id (docs/redis-keys.md) and exit" },
+    { "migrate-keys", AW_OPT_FLAG, AW_OFF(migrate_keys), 0, 0, NULL,
+      "move the runs of 0.1's key layout to the current one and exit "
+      "(docs/redis-keys.md, \"Upgrading from 0.1\")" },
     { "help", AW_OPT_FLAG, AW_OFF(help), 0, 0, NULL,
       "print this help and exit" },
 };
@@ -424,7 +427,7 @@ aw_config_argv(aw_config_t *cf, int argc, char **argv, int pass)
                         o->name);
                 return -1;
             }
-            cf->help = 1;
+            *(int *) ((char *) cf + o->offset) = 1;
             continue;
         }
 

@@ -68,6 +68,7 @@ typedef struct {
     int    log_level;
     char  *config;              /* the config file read, if any */
     char  *cancel;              /* --cancel RUN: one-shot command */
+    int    migrate_keys;        /* --migrate-keys: one-shot command */
     int    help;
 
     /* derived by aw_config_load() */

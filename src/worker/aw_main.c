@@ -19,6 +19,7 @@
 #include "aa_time.h"
 #include "aw_delivery.h"
 #include "aw_cancel.h"
+#include "aw_migrate.h"
 #include "aw_heartbeat.h"
 #include "aw_log.h"
 #include "aw_sched.h"
@@ -149,6 +150,12 @@ main(int argc, char **argv)
 
     if (cf->cancel != NULL) {
         rc = aw_cancel_main(cf->cancel);
+        aw_config_free(cf);
+        return rc;
+    }
+
+    if (cf->migrate_keys) {
+        rc = aw_migrate_main();
         aw_config_free(cf);
         return rc;
     }
