@@ -21,6 +21,7 @@
 #include "aw_letta_answer.h"
 #include "aw_llm.h"
 #include "aw_log.h"
+#include "aw_store_agent.h"
 #include "aw_worker.h"
 
 
@@ -114,37 +115,85 @@ aw_letta_init(void)
 }
 
 
-/* The job's request, as Letta's LettaRequest: its members but nulls. */
-static int
-aw_letta_body(aw_job_t *job, aa_buf_t *body)
+/* ,"key":value for each member of obj but nulls and those of skip. */
+static void
+aw_letta_members(aa_buf_t *body, yajl_val obj, yajl_val skip, size_t *n)
 {
-    size_t    i, n;
-    yajl_val  v;
+    size_t       i;
+    yajl_val     v, have;
+    const char  *k;
 
-    aa_buf_putc(body, '{');
-    n = 0;
+    for (i = 0; YAJL_IS_OBJECT(obj) && i < obj->u.object.len; i++) {
+        k = obj->u.object.keys[i];
+        v = obj->u.object.values[i];
+        have = aa_json_get(skip, k);
 
-    for (i = 0; i < job->req->u.object.len; i++) {
-        v = job->req->u.object.values[i];
-
-        if (YAJL_IS_NULL(v)) {
+        if (YAJL_IS_NULL(v) || (have != NULL && !YAJL_IS_NULL(have))) {
             continue;
         }
 
-        if (n++ > 0) {
+        if ((*n)++ > 0) {
             aa_buf_putc(body, ',');
         }
 
-        aa_buf_json_string(body, job->req->u.object.keys[i],
-                           strlen(job->req->u.object.keys[i]));
+        aa_buf_json_string(body, k, strlen(k));
         aa_buf_putc(body, ':');
         aa_json_encode(body, v);
     }
+}
 
+
+/*
+ * The run as Letta's LettaRequest: the job's members (messages,
+ * max_steps, overrides...), then those of the run's request_config the
+ * job lacks (use_assistant_message, assistant_message_tool_name and
+ * _kwarg); nulls left out, so the upstream's defaults apply to them.
+ */
+static int
+aw_letta_body(aw_job_t *job, yajl_val config, aa_buf_t *body)
+{
+    size_t  n;
+
+    n = 0;
+    aa_buf_putc(body, '{');
+    aw_letta_members(body, job->req, NULL, &n);
+    aw_letta_members(body, config, job->req, &n);
     aa_buf_putc(body, '}');
     aa_buf_cstr(body);
 
     return body->failed ? -1 : 0;
+}
+
+
+/* The run's request_config, parsed; NULL when it has none. */
+static int
+aw_letta_config(aw_job_t *job, yajl_val *config)
+{
+    char  *state, *rev, *text, err[64];
+
+    *config = NULL;
+
+    /* the agent's hash is read too, and ignored: the upstream owns it */
+    if (aw_store_agent_read(job->redis, &job->claim, &state, &rev, &text)
+        != 0)
+    {
+        return -1;
+    }
+
+    if (text[0] != '\0') {
+        *config = aa_json_parse(text, strlen(text), err, sizeof(err));
+
+        if (*config == NULL || !YAJL_IS_OBJECT(*config)) {
+            aw_log_warn(job->claim.run, job->claim.agent, "the run's "
+                        "request_config is not a JSON object: not sent");
+        }
+    }
+
+    free(state);
+    free(rev);
+    free(text);
+
+    return 0;
 }
 
 
@@ -275,11 +324,17 @@ aw_letta_run(aw_job_t *job)
     aw_chat_t         chat;
     aw_llm_req_t      req;
     aw_llm_result_t   res;
+    yajl_val          config;
     int               attempt, rc, delay, wait;
 
     if (!aw_letta_id_ok(job->claim.agent)) {
         return aw_job_fail(job, "letta backend: agent id %.64s cannot be "
                            "sent upstream", job->claim.agent);
+    }
+
+    if (aw_letta_config(job, &config) != 0) {
+        return aw_job_fail(job, "could not read the run's request_config "
+                           "from Redis");
     }
 
     aa_buf_init(&url);
@@ -293,7 +348,7 @@ aw_letta_run(aw_job_t *job)
     aa_buf_puts(&url, "/messages");
     aa_buf_cstr(&url);
 
-    if (url.failed || aw_letta_body(job, &body) != 0) {
+    if (url.failed || aw_letta_body(job, config, &body) != 0) {
         rc = aw_job_fail(job, "out of memory");
         goto done;
     }
@@ -360,6 +415,10 @@ done:
     aa_buf_free(&body);
     aa_buf_free(&raw);
     aw_chat_free(&chat);
+
+    if (config != NULL) {
+        yajl_tree_free(config);
+    }
 
     return rc;
 }

@@ -95,6 +95,41 @@ for my $loop (0, 1) {
     is $q->[0]{body}{messages}[0]{role}, 'user', "$mode: as a user message";
     is $q->[0]{body}{max_steps}, 7, "$mode: max_steps forwarded";
     ok !exists $q->[0]{body}{override_model}, "$mode: nulls left out";
+    is_deeply [ @{ $q->[0]{body} }{qw(use_assistant_message
+            assistant_message_tool_name assistant_message_tool_kwarg)} ],
+        [ JSON::PP::true, 'send_message', 'message' ],
+        "$mode: request_config's defaults forwarded";
+    ok !exists $q->[0]{body}{include_return_message_types},
+        "$mode: include_return_message_types null: left out";
+
+    # the run's request_config: the client's request options, forwarded
+    mock_script({ reply => 'legacy' });
+    ($st) = run_once($agent, use_assistant_message => JSON::PP::false,
+                     tool_name => 'reply_user', tool_kwarg => 'text',
+                     include_types => [qw(assistant_message tool_call_message)]);
+    is $st, 'completed', "$mode: with request options: completed";
+    $q = mock_requests()->[0]{body};
+    is_deeply [ @$q{qw(use_assistant_message assistant_message_tool_name
+                       assistant_message_tool_kwarg
+                       include_return_message_types)} ],
+        [ JSON::PP::false, 'reply_user', 'text',
+          [qw(assistant_message tool_call_message)] ],
+        "$mode: use_assistant_message, tool name and kwarg, types forwarded";
+    is scalar(grep { $_ eq 'include_return_message_types' } keys %$q), 1,
+        "$mode: a member sent once";
+
+    # no request_config, or one that is not an object: the upstream's
+    # defaults, and the run goes on
+    for my $bad (undef, '[1,2]', '{"use_assistant_message":') {
+        mock_script({ reply => 'defaults' });
+        ($st) = run_once($agent, request_config => $bad);
+        is $st, 'completed', "$mode: request_config "
+            . ($bad // 'absent') . ': completed';
+        $q = mock_requests()->[0]{body};
+        ok !exists $q->{use_assistant_message}
+            && !exists $q->{assistant_message_tool_name},
+            "$mode: request_config " . ($bad // 'absent') . ': none sent';
+    }
 
     # a stop reason Letta counts as failed: the run failed, messages kept
     mock_script({ reply => 'half', stop_reason => 'llm_api_error' });
