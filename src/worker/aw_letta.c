@@ -8,7 +8,8 @@
  * are, ids included, run_id made the local run's), usage and stop reason.
  * The call is aw_llm's, with its retries and cancellation; only the
  * meaning of the upstream's answers is here, the reading of its
- * LettaResponse in aw_letta_answer.c.
+ * LettaResponse in aw_letta_answer.c.  A run cancelled while the
+ * upstream had its call gets the upstream's run cancelled too.
  */
 
 #include <stdio.h>
@@ -97,7 +98,8 @@ aw_letta_token_load(void)
 static int
 aw_letta_init(void)
 {
-    size_t  len;
+    size_t   len;
+    FILE    *f;
 
     /* letta-url is there and clean: aw_config_check() saw to it */
     free(aw_letta_base);
@@ -109,6 +111,17 @@ aw_letta_init(void)
     len = strlen(aw_letta_base);
     while (len > 0 && aw_letta_base[len - 1] == '/') {
         aw_letta_base[--len] = '\0';
+    }
+
+    /* curl would say so at each call only: better not start */
+    if (aw_worker.cf.letta_ca_file != NULL) {
+        f = fopen(aw_worker.cf.letta_ca_file, "r");
+        if (f == NULL) {
+            aw_log_error(NULL, NULL, "letta backend: cannot open "
+                         "letta-ca-file \"%s\"", aw_worker.cf.letta_ca_file);
+            return -1;
+        }
+        fclose(f);
     }
 
     return aw_letta_token_load();
@@ -364,6 +377,7 @@ aw_letta_run(aw_job_t *job)
     req.timeout_ms = aw_worker.cf.letta_timeout_ms;
     req.peer = AW_LETTA_PEER;
     req.raw = &raw;
+    req.ca_file = aw_worker.cf.letta_ca_file;
 
     delay = aw_worker.cf.letta_backoff_ms;
 
@@ -372,6 +386,8 @@ aw_letta_run(aw_job_t *job)
 
         rc = aw_llm_call(job, &req, &chat, &res);
         if (rc != 0) {
+            /* aborted: the upstream may be running the agent still */
+            job->upstream_busy = res.sent;
             goto done;
         }
 
@@ -424,9 +440,87 @@ done:
 }
 
 
+/*
+ * A cancelled run whose call the upstream had received: the upstream's
+ * agent loop goes on without us, so it is told to stop.  Its synchronous
+ * route gives no handle on the run it made, hence the agent's cancel:
+ * with no run_ids, Letta cancels the agent's current run (the one its
+ * last POST /messages made, when it has Redis; else all its active
+ * runs).  This worker runs one run of an agent at a time, so that is
+ * ours unless someone else calls the upstream for the agent.  One try,
+ * bounded by letta-cancel-timeout-ms; the run stays cancelled whatever
+ * the answer.
+ */
+static void
+aw_letta_cancelled(aw_job_t *job)
+{
+    aa_buf_t          url, raw;
+    aw_chat_t         chat;
+    aw_llm_req_t      req;
+    aw_llm_result_t   res;
+    int               tmo;
+    char              text[200];
+
+    if (!job->upstream_busy || !aw_worker.cf.letta_cancel) {
+        return;
+    }
+
+    aa_buf_init(&url);
+    aa_buf_init(&raw);
+    aw_chat_init(&chat);
+
+    aa_buf_puts(&url, aw_letta_base);
+    aa_buf_puts(&url, "/v1/agents/");
+    aa_buf_puts(&url, job->claim.agent);
+    aa_buf_puts(&url, "/messages/cancel");
+    aa_buf_cstr(&url);
+
+    tmo = aw_worker.cf.letta_cancel_timeout_ms;
+
+    memset(&req, 0, sizeof(req));
+    req.url = url.data;
+    req.api_key = aw_letta_token;
+    req.body = "{}";
+    req.body_len = 2;
+    req.connect_timeout_ms = aw_worker.cf.letta_connect_timeout_ms < tmo
+                             ? aw_worker.cf.letta_connect_timeout_ms : tmo;
+    req.idle_timeout_ms = tmo + 1000;
+    req.timeout_ms = tmo;
+    req.peer = AW_LETTA_PEER;
+    req.raw = &raw;
+    req.ca_file = aw_worker.cf.letta_ca_file;
+
+    /* no run owns the call: only the worker's shutdown aborts it */
+    if (url.failed || aw_llm_call(NULL, &req, &chat, &res) != 0) {
+        aw_log_warn(job->claim.run, job->claim.agent, "upstream Letta: "
+                    "its run not cancelled (%s)", url.failed
+                    ? "out of memory" : "the worker is stopping");
+
+    } else if (res.rc == AW_LLM_OK) {
+        aw_chat_error_text(raw.data, raw.len, text, sizeof(text));
+        aw_log_info(job->claim.run, job->claim.agent, "upstream Letta: "
+                    "the agent's run cancelled: %s", text);
+
+    } else if (res.status == 409) {
+        /* NoActiveRunsToCancelError: it had ended, or never began */
+        aw_log_info(job->claim.run, job->claim.agent, "upstream Letta: no "
+                    "active run of the agent to cancel (HTTP 409)");
+
+    } else {
+        aw_log_warn(job->claim.run, job->claim.agent, "upstream Letta: "
+                    "its run not cancelled: %s", res.error);
+    }
+
+    aa_buf_free(&url);
+    aa_buf_free(&raw);
+    aw_chat_free(&chat);
+}
+
+
 const aw_backend_t  aw_backend_letta = {
     "letta",
     aw_letta_init,
     aw_letta_run,
     1,
+    aw_letta_cancelled,
 };

@@ -9,6 +9,7 @@ use strict;
 use warnings;
 use Test::More;
 use Time::HiRes qw(time sleep);
+use HTTP::Tiny;
 use lib 't/lib';
 use AgentAsync::WorkerTest;
 use AgentAsync::MockLLM;
@@ -38,6 +39,15 @@ sub messages {
              @{ $r->cmd('LRANGE', "aa:{$agent}:run:$run:messages", 0, -1) } ];
 }
 
+# the upstream's runs of an agent: their statuses
+sub upstream_runs {
+    my ($agent) = @_;
+    my $res = HTTP::Tiny->new(timeout => 5)->get(mock_base() . '/_runs');
+    my $runs = json->decode($res->{content} || '{}');
+    return map { $runs->{$_}{status} }
+           grep { $runs->{$_}{agent} eq $agent } sort keys %$runs;
+}
+
 sub fails {
     my ($name, $script, $reason, $error) = @_;
     mock_script(@$script);
@@ -59,6 +69,7 @@ for my $loop (0, 1) {
                          'letta-url' => mock_base() . '/',
                          'letta-retries' => 2, 'letta-backoff-ms' => 50,
                          'letta-timeout-ms' => 1500,
+                         'letta-cancel-timeout-ms' => 500,
                          'runs-in-flight' => $loop ? 50 : 0,
                          'log-level' => 'debug',
                          env => { AGENT_ASYNC_WORKER_LETTA_TOKEN => $token });
@@ -199,6 +210,40 @@ for my $loop (0, 1) {
     ok $dt < 1, sprintf('%s: cancelled %.0f ms after the request', $mode,
                         $dt * 1000);
 
+    # and the upstream told to stop its run of the agent
+    ok wait_for(sub { @{ mock_requests() } == 2 }, 5),
+        "$mode: a second call, the cancel";
+    $q = mock_requests()->[1];
+    is $q->{path}, "/v1/agents/$c/messages/cancel", "$mode: the cancel route";
+    is_deeply $q->{body}, {}, "$mode: no run_ids: the agent's current run";
+    is $q->{authorization}, "Bearer $token", "$mode: with the token";
+    ok wait_for(sub { (upstream_runs($c))[0] eq 'cancelled' }, 5),
+        "$mode: the upstream's run cancelled";
+    like worker_log($w), qr/run=\Q$run\E.*upstream Letta: the agent's run (?-i:cancelled): .*run-upstream-/,
+        "$mode: logged";
+
+    # the cancel is one try, bounded: an upstream that fails it or hangs
+    # leaves the run cancelled and the worker going
+    for my $cs ({ status => 500, body => '{"detail":"nope"}' },
+                { delay_ms => 4000 }) {
+        my $what = $cs->{status} ? 'fails' : 'hangs';
+        mock_script({ reply => 'slow', delay_ms => 3000, cancel => $cs });
+        my $a2 = 'agent-' . uuid4();
+        my $r2 = create_run($r, $a2, input => 'hi', upstream => 1);
+        ok wait_for(sub { @{ mock_requests() } == 1 }, 10),
+            "$mode: cancel $what: in flight";
+        $t0 = time;
+        cancel_run($r2);
+        is wait_status(run_key('aa:', $a2, $r2), 5, 'cancelled'), 'cancelled',
+            "$mode: cancel $what: cancelled";
+        ok time - $t0 < 1, "$mode: cancel $what: at once";
+        ok wait_for(sub { worker_log($w) =~ /run=\Q$r2\E.*its run not cancelled/ },
+                    5), "$mode: cancel $what: logged";
+        like worker_log($w), qr/run=\Q$r2\E.*its run not cancelled: .*(HTTP 500: nope|timed out)/,
+            "$mode: cancel $what: and why";
+        is scalar @{ mock_requests() }, 2, "$mode: cancel $what: not retried";
+    }
+
     # a local agent is served too: the upstream decides
     my $local = create_agent($r, model => 'm');
     mock_script({ echo => JSON::PP::true });
@@ -208,6 +253,41 @@ for my $loop (0, 1) {
 
     unlike worker_log($w), qr/\Q$token\E/, "$mode: no token in the log";
     is worker_stop($w), 0, "$mode: worker exits";
+}
+
+# no cancel upstream when the upstream has no call of the run (between
+# two tries), or when the operator said so (letta-cancel 0)
+sub cancel_in_flight {
+    my ($n) = @_;
+    my $agent = 'agent-' . uuid4();
+    my $run = create_run($r, $agent, input => 'hi', upstream => 1);
+    ok wait_for(sub { @{ mock_requests() } == $n }, 10), "$n call(s) made";
+    sleep 0.2;
+    cancel_run($run);
+    is wait_status(run_key('aa:', $agent, $run), 5, 'cancelled'), 'cancelled',
+        'cancelled';
+    sleep 1;
+    return ($agent, $run);
+}
+
+for my $loop (0, 1) {
+    my $w = worker_start(backend => 'letta', 'letta-url' => mock_base(),
+                         'letta-backoff-ms' => 5000,
+                         'runs-in-flight' => $loop ? 50 : 0);
+    mock_script({ status => 503 }, { reply => 'never' });
+    cancel_in_flight(1);
+    is scalar @{ mock_requests() }, 1, "loop $loop: cancelled between two "
+        . 'tries: no cancel sent';
+    is worker_stop($w), 0, 'worker exits';
+
+    $w = worker_start(backend => 'letta', 'letta-url' => mock_base(),
+                      'letta-cancel' => 0, 'runs-in-flight' => $loop ? 50 : 0);
+    mock_script({ reply => 'slow', delay_ms => 2000 });
+    my ($agent) = cancel_in_flight(1);
+    is scalar @{ mock_requests() }, 1, "loop $loop: letta-cancel 0: none sent";
+    ok wait_for(sub { (upstream_runs($agent))[0] eq 'completed' }, 5),
+        "loop $loop: letta-cancel 0: the upstream's run went on to its end";
+    is worker_stop($w), 0, 'worker exits';
 }
 
 # the token from a file; the run fails, the worker goes on, when the
