@@ -10,6 +10,7 @@ use warnings;
 use Test::More;
 use Time::HiRes qw(time sleep);
 use HTTP::Tiny;
+use IO::Socket::INET;
 use lib 't/lib';
 use AgentAsync::WorkerTest;
 use AgentAsync::MockLLM;
@@ -312,6 +313,122 @@ is "$s2/$h2->{stop_reason}", 'failed/llm_api_error', 'upstream down: failed';
 like $err, qr/^upstream Letta http:\/\/127\.0\.0\.1:\d+\/v1\/agents\/\S+: .*\(after retries\)$/,
     'and says where';
 is worker_stop($w), 0, 'worker exits';
+
+# an upstream that never accepts: the connection times out; one that
+# accepts and never answers: the answer does.  Loopback sockets, so that
+# nothing outside decides: a backlog of 0 holding one connection drops
+# every further SYN; a listener that never calls accept() completes the
+# handshakes all the same.
+sub listener {
+    my ($backlog) = @_;
+    my $l = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
+                                  Proto => 'tcp', ReuseAddr => 1) or die $!;
+    listen($l, $backlog) or die "listen: $!";
+    return $l;
+}
+
+my $full = listener(0);
+my @held;
+for (1 .. 5) {
+    my $c = IO::Socket::INET->new(PeerAddr => '127.0.0.1:' . $full->sockport,
+                                  Timeout => 0.3) or last;
+    push @held, $c;
+}
+my $mute = listener(64);
+
+for my $case ([ $full, 'never accepts', qr/timed out connecting/ ],
+              [ $mute, 'never answers', qr/timed out waiting for the answer/ ])
+{
+    my ($sock, $what, $want) = @$case;
+    $w = worker_start(backend => 'letta',
+                      'letta-url' => 'http://127.0.0.1:' . $sock->sockport,
+                      'letta-connect-timeout-ms' => 500,
+                      'letta-timeout-ms' => 1000, 'letta-retries' => 1,
+                      'letta-backoff-ms' => 20);
+    my $t0 = time;
+    my ($s3, $h3, $e3) = run_once('agent-' . uuid4());
+    my $dt = time - $t0;
+    is "$s3/$h3->{stop_reason}", 'failed/llm_api_error',
+        "upstream that $what: failed, llm_api_error";
+    like $e3, qr/^upstream Letta http:\/\/127\.0\.0\.1:\d+\/v1\/agents\/\S+\/messages: $want/,
+        "upstream that $what: metadata.error says where and which phase";
+    note $e3;
+    ok $dt < 4, sprintf('upstream that %s: failed in %.1f s, not retried',
+                        $what, $dt);
+    is worker_stop($w), 0, "upstream that $what: worker exits";
+}
+close $_ for @held, $full, $mute;
+
+# an https upstream: its certificate checked against the system's CAs,
+# or the operator's --letta-ca-file; a certificate that is not for the
+# host refused whatever the CA
+SKIP: {
+    skip 'no openssl', 15 if system('openssl version >/dev/null 2>&1') != 0;
+
+    sub cert {
+        my ($name, $san) = @_;
+        my $out = `openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=$name -addext subjectAltName=$san -keyout $dir/$name.key -out $dir/$name.pem 2>&1`;
+        die "openssl: $out" if $?;
+        return ("$dir/$name.pem", "$dir/$name.key");
+    }
+
+    my ($pem, $key) = cert('upstream', 'IP:127.0.0.1,DNS:localhost');
+    my ($other) = cert('other', 'IP:127.0.0.1');
+    my ($wrong, $wkey) = cert('wrong', 'DNS:elsewhere.example');
+
+    sub tls_port {
+        open my $p, '<', tmpdir() . '/mock-letta.port.tls' or die "no tls";
+        my $port = <$p>;
+        return $port;
+    }
+
+    unlink tmpdir() . '/mock-letta.port.tls';
+    mock_start('letta', $pem, $key);
+    my $https = 'https://127.0.0.1:' . tls_port();
+
+    my $tls_run = sub {
+        my (%o) = @_;
+        my $w = worker_start(backend => 'letta', 'letta-url' => $https,
+                             'letta-retries' => 0, %o);
+        mock_script({ reply => 'over TLS' });
+        my @r = run_once('agent-' . uuid4());
+        note $r[2] if $r[2];
+        is worker_stop($w), 0, 'worker exits';
+        return @r;
+    };
+
+    my ($s4, $h4, $e4) = $tls_run->();
+    is "$s4/$h4->{stop_reason}", 'failed/llm_api_error',
+        'self-signed upstream, no CA file: refused';
+    like $e4, qr/^upstream Letta https:\S+: SSL certificate problem: self.signed/,
+        'and says why';
+    is scalar @{ mock_requests() }, 0, 'nothing sent to it';
+
+    ($s4, $h4, $e4) = $tls_run->('letta-ca-file' => $pem);
+    is $s4, 'completed', 'its certificate as the CA file: completed';
+    is mock_requests()->[0]{body}{messages}[0]{content}, 'hi',
+        'the request went over TLS';
+
+    ($s4, $h4, $e4) = $tls_run->('letta-ca-file' => $other);
+    is "$s4/$h4->{stop_reason}", 'failed/llm_api_error',
+        'a CA file of another CA: refused';
+    like $e4, qr/SSL certificate problem/, 'and says why';
+
+    # the right CA, the wrong host
+    unlink tmpdir() . '/mock-letta.port.tls';
+    mock_start('letta', $wrong, $wkey);
+    $https = 'https://127.0.0.1:' . tls_port();
+    ($s4, $h4, $e4) = $tls_run->('letta-ca-file' => $wrong);
+    is "$s4/$h4->{stop_reason}", 'failed/llm_api_error',
+        'a certificate for another host: refused';
+    like $e4, qr/certificate subject name|does not match|no alternative/i,
+        'and says why';
+
+    my $bad = worker_start(backend => 'letta', 'letta-url' => $https,
+                           'letta-ca-file' => "$dir/nope.pem");
+    isnt worker_wait($bad, 10), 0, 'missing CA file: does not start';
+    like worker_log($bad), qr/cannot open letta-ca-file/, 'and says why';
+}
 
 # a missing token file stops the worker at start
 $bad = worker_start(backend => 'letta', 'letta-url' => mock_base(),
