@@ -33,7 +33,7 @@ aw_backend_find(const char *name)
 void
 aw_backend_ended(const aw_backend_t *backend, aw_job_t *job, int rc)
 {
-    if (rc == AW_JOB_CANCELLED && backend->cancelled != NULL) {
-        backend->cancelled(job);
+    if (backend->ended != NULL) {
+        backend->ended(job, rc);
     }
 }

@@ -398,6 +398,8 @@ aw_letta_run(aw_job_t *job)
         if (res.rc != AW_LLM_TRANSIENT
             || attempt >= aw_worker.cf.letta_retries)
         {
+            /* given up on: the upstream may still be at it */
+            job->upstream_busy = res.timed_out && res.sent;
             rc = aw_letta_failed(job, &res, &raw, attempt > 0);
             goto done;
         }
@@ -441,8 +443,9 @@ done:
 
 
 /*
- * A cancelled run whose call the upstream had received: the upstream's
- * agent loop goes on without us, so it is told to stop.  Its synchronous
+ * A run cancelled, or given up on for a timeout, while the upstream had
+ * its call: the upstream's agent loop goes on without us, so it is told
+ * to stop.  Its synchronous
  * route gives no handle on the run it made, hence the agent's cancel:
  * with no run_ids, Letta cancels the agent's current run (the one its
  * last POST /messages made, when it has Redis; else all its active
@@ -452,7 +455,7 @@ done:
  * the answer.
  */
 static void
-aw_letta_cancelled(aw_job_t *job)
+aw_letta_ended(aw_job_t *job, int rc)
 {
     aa_buf_t          url, raw;
     aw_chat_t         chat;
@@ -461,7 +464,10 @@ aw_letta_cancelled(aw_job_t *job)
     int               tmo;
     char              text[200];
 
-    if (!job->upstream_busy || !aw_worker.cf.letta_cancel) {
+    /* handed back at shutdown: claimed again, and sent again */
+    if (!job->upstream_busy || !aw_worker.cf.letta_cancel
+        || rc == AW_JOB_SHUTDOWN)
+    {
         return;
     }
 
@@ -522,5 +528,5 @@ const aw_backend_t  aw_backend_letta = {
     aw_letta_init,
     aw_letta_run,
     1,
-    aw_letta_cancelled,
+    aw_letta_ended,
 };

@@ -308,6 +308,8 @@ aw_llm_outcome(aw_llm_call_t *c, CURLcode code, const char *url)
     res->rc = aw_llm_classify(code, res->status);
 
     if (code == CURLE_OPERATION_TIMEDOUT) {
+        res->timed_out = 1;
+
         /* which phase: connecting (the request not sent), or after */
         connected = 0;
         curl_easy_getinfo(c->easy, CURLINFO_PRETRANSFER_TIME_T, &connected);
@@ -399,6 +401,7 @@ aw_llm_idle(aw_llm_call_t *c, const aw_llm_req_t *req)
     }
 
     c->res->rc = AW_LLM_API_ERROR;
+    c->res->timed_out = 1;
     snprintf(c->res->error, sizeof(c->res->error), "the %s sent nothing "
              "for %d ms (%s)", aw_llm_peer(c), req->idle_timeout_ms,
              c->got ? "between two bytes" : "before its first byte");

@@ -52,6 +52,7 @@ typedef struct {
     int       retry_after_ms;       /* Retry-After, -1 if none */
     int       sent;                 /* connected: the request went out,
                                        even if the call was aborted */
+    int       timed_out;            /* a timeout ended it */
     char      error[640];           /* what went wrong, for metadata */
 } aw_llm_result_t;
 

@@ -49,10 +49,12 @@ sub upstream_runs {
            grep { $runs->{$_}{agent} eq $agent } sort keys %$runs;
 }
 
+our $last;                      # the agent of the last fails()
 sub fails {
     my ($name, $script, $reason, $error) = @_;
     mock_script(@$script);
-    my ($st, $h, $err) = run_once('agent-' . uuid4());
+    $last = 'agent-' . uuid4();
+    my ($st, $h, $err) = run_once($last);
     is "$st/" . ($h->{stop_reason} // ''), "failed/$reason",
         "$name: failed, $reason";
     like $err, $error, "$name: metadata.error";
@@ -186,6 +188,10 @@ for my $loop (0, 1) {
     is scalar @{ mock_requests() }, 3, "$mode: 1 + 2 retries";
     fails("$mode: timeout", [ { reply => 'late', delay_ms => 3000 } ],
           'llm_api_error', qr/timed out waiting for the answer/);
+    ok wait_for(sub { @{ mock_requests() } == 2 }, 5),
+        "$mode: timeout: a second call";
+    is mock_requests()->[1]{path} // '', "/v1/agents/$last/messages/cancel",
+        "$mode: timeout: the upstream's run cancelled, given up on";
     fails("$mode: garbage", [ { garbage => '{"messages": [tru' } ],
           'invalid_llm_response', qr/the answer is not JSON/);
     fails("$mode: not a LettaResponse", [ { response => { hello => 1 } } ],
@@ -344,7 +350,8 @@ for my $case ([ $full, 'never accepts', qr/timed out connecting/ ],
                       'letta-url' => 'http://127.0.0.1:' . $sock->sockport,
                       'letta-connect-timeout-ms' => 500,
                       'letta-timeout-ms' => 1000, 'letta-retries' => 1,
-                      'letta-backoff-ms' => 20);
+                      'letta-backoff-ms' => 20,
+                      'letta-cancel-timeout-ms' => 300);
     my $t0 = time;
     my ($s3, $h3, $e3) = run_once('agent-' . uuid4());
     my $dt = time - $t0;
@@ -355,6 +362,15 @@ for my $case ([ $full, 'never accepts', qr/timed out connecting/ ],
     note $e3;
     ok $dt < 4, sprintf('upstream that %s: failed in %.1f s, not retried',
                         $what, $dt);
+    if ($sock == $mute) {
+        # it had the request: told to cancel it, which it does not answer
+        ok wait_for(sub { worker_log($w) =~ /its run not cancelled: .*timed out/ },
+                    5), "upstream that $what: its cancel attempted, bounded";
+    } else {
+        sleep 0.5;
+        unlike worker_log($w), qr/upstream Letta: (its run|the agent|no act)/,
+            "upstream that $what: nothing to cancel";
+    }
     is worker_stop($w), 0, "upstream that $what: worker exits";
 }
 close $_ for @held, $full, $mute;
