@@ -8,8 +8,9 @@
  * are, ids included, run_id made the local run's), usage and stop reason.
  * The call is aw_llm's, with its retries and cancellation; only the
  * meaning of the upstream's answers is here, the reading of its
- * LettaResponse in aw_letta_answer.c.  A run cancelled while the
- * upstream had its call gets the upstream's run cancelled too.
+ * LettaResponse in aw_letta_answer.c.  A run cancelled, or given up on
+ * for a timeout, while the upstream had its call gets the upstream's
+ * run cancelled too.
  */
 
 #include <stdio.h>

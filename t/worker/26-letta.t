@@ -220,6 +220,8 @@ for my $loop (0, 1) {
     # and the upstream told to stop its run of the agent
     ok wait_for(sub { @{ mock_requests() } == 2 }, 5),
         "$mode: a second call, the cancel";
+    note sprintf('%s: the upstream cancel %.0f ms after the request', $mode,
+                 (time - $t0) * 1000);
     $q = mock_requests()->[1];
     is $q->{path}, "/v1/agents/$c/messages/cancel", "$mode: the cancel route";
     is_deeply $q->{body}, {}, "$mode: no run_ids: the agent's current run";
@@ -379,7 +381,7 @@ close $_ for @held, $full, $mute;
 # or the operator's --letta-ca-file; a certificate that is not for the
 # host refused whatever the CA
 SKIP: {
-    skip 'no openssl', 15 if system('openssl version >/dev/null 2>&1') != 0;
+    skip 'no openssl', 18 if system('openssl version >/dev/null 2>&1') != 0;
 
     sub cert {
         my ($name, $san) = @_;
@@ -424,6 +426,18 @@ SKIP: {
     is $s4, 'completed', 'its certificate as the CA file: completed';
     is mock_requests()->[0]{body}{messages}[0]{content}, 'hi',
         'the request went over TLS';
+
+    # the cancel goes the same way
+    my $w4 = worker_start(backend => 'letta', 'letta-url' => $https,
+                          'letta-ca-file' => $pem);
+    mock_script({ reply => 'slow', delay_ms => 3000 });
+    my $a4 = 'agent-' . uuid4();
+    my $r4 = create_run($r, $a4, input => 'hi', upstream => 1);
+    ok wait_for(sub { @{ mock_requests() } == 1 }, 10), 'TLS: in flight';
+    cancel_run($r4);
+    ok wait_for(sub { (upstream_runs($a4))[0] eq 'cancelled' }, 5),
+        'TLS: the upstream\'s run cancelled over TLS too';
+    is worker_stop($w4), 0, 'worker exits';
 
     ($s4, $h4, $e4) = $tls_run->('letta-ca-file' => $other);
     is "$s4/$h4->{stop_reason}", 'failed/llm_api_error',
