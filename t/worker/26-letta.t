@@ -138,11 +138,11 @@ for my $loop (0, 1) {
         mock_script({ reply => 'defaults' });
         ($st) = run_once($agent, request_config => $bad);
         is $st, 'completed', "$mode: request_config "
-            . ($bad // 'absent') . ': completed';
+            . ($bad // 'empty') . ': completed';
         $q = mock_requests()->[0]{body};
         ok !exists $q->{use_assistant_message}
             && !exists $q->{assistant_message_tool_name},
-            "$mode: request_config " . ($bad // 'absent') . ': none sent';
+            "$mode: request_config " . ($bad // 'empty') . ': none sent';
     }
 
     # a stop reason Letta counts as failed: the run failed, messages kept

@@ -107,7 +107,7 @@ sub job_json {
 #            callback_url =>, include_types => [...], upstream => 1: the
 #            agent need not exist here, as with agent_async_agents upstream;
 #            use_assistant_message =>, tool_name =>, tool_kwarg =>: the
-#            request_config, or request_config => raw JSON, undef: none)
+#            request_config, or request_config => raw JSON, undef: empty)
 sub create_run {
     my ($r, $agent, %o) = @_;
     my $p = $o{prefix} // 'aa:';
@@ -115,7 +115,8 @@ sub create_run {
     my $id = 'run-' . uuid4();
     my $us = now_us();
     my $request = exists $o{request} ? $o{request} : job_json(%o);
-    my $rc = exists $o{request_config} ? $o{request_config} : $JSON->encode({
+    my $rc = exists $o{request_config} ? $o{request_config} // ''
+           : $JSON->encode({
         use_assistant_message => $o{use_assistant_message} // JSON::PP::true,
         assistant_message_tool_name => $o{tool_name} // 'send_message',
         assistant_message_tool_kwarg => $o{tool_kwarg} // 'message',
@@ -126,8 +127,8 @@ sub create_run {
         status => 'created', created_at => run_time($us), created_us => $us,
         background => 1,
         metadata => '{"run_type":"send_message_async","lettuce":null}',
+        request_config => $rc,
     );
-    push @fields, request_config => $rc if defined $rc;
     push @fields, request => $request if defined $request;
     push @fields, callback_url => $o{callback_url} if defined $o{callback_url};
     my $ok = run_script(sub { $r->cmd(@_) }, 'create_run',
