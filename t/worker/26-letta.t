@@ -40,6 +40,12 @@ sub messages {
              @{ $r->cmd('LRANGE', "aa:{$agent}:run:$run:messages", 0, -1) } ];
 }
 
+# the run's hash (one place for the key layout)
+sub key_of {
+    my ($agent, $run) = @_;
+    return run_key('aa:', $agent, $run);
+}
+
 # the upstream's runs of an agent: their statuses
 sub upstream_runs {
     my ($agent) = @_;
@@ -243,7 +249,7 @@ for my $loop (0, 1) {
             "$mode: cancel $what: in flight";
         $t0 = time;
         cancel_run($r2);
-        is wait_status(run_key('aa:', $a2, $r2), 5, 'cancelled'), 'cancelled',
+        is wait_status(key_of($a2, $r2), 5, 'cancelled'), 'cancelled',
             "$mode: cancel $what: cancelled";
         ok time - $t0 < 1, "$mode: cancel $what: at once";
         ok wait_for(sub { worker_log($w) =~ /run=\Q$r2\E.*its run not cancelled/ },
@@ -273,7 +279,7 @@ sub cancel_in_flight {
     ok wait_for(sub { @{ mock_requests() } == $n }, 10), "$n call(s) made";
     sleep 0.2;
     cancel_run($run);
-    is wait_status(run_key('aa:', $agent, $run), 5, 'cancelled'), 'cancelled',
+    is wait_status(key_of($agent, $run), 5, 'cancelled'), 'cancelled',
         'cancelled';
     sleep 1;
     return ($agent, $run);
