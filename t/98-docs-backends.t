@@ -139,6 +139,28 @@ is_deeply [ map { $_->{content} // () } @$msgs ], ['via nginx'],
     'scripts/run LETTA_URL: the upstream\'s messages';
 is mock_requests()->[0]{authorization}, 'Bearer run-letta-token',
     'scripts/run LETTA_URL: LETTA_TOKEN sent';
+is_deeply [ @{ mock_requests()->[0]{body} }{qw(use_assistant_message
+        assistant_message_tool_name assistant_message_tool_kwarg)} ],
+    [ JSON::PP::true, 'send_message', 'message' ],
+    'scripts/run LETTA_URL: the request options\' defaults forwarded';
+
+# the client's request options reach the upstream as it sent them
+mock_script({ echo => JSON::PP::true });
+($code, $b) = AgentAsync::RunTest::api($s, $tok, 'POST',
+    "/v1/agents/$ghost/messages/async",
+    { messages => [ { role => 'user', content => 'legacy' } ],
+      use_assistant_message => JSON::PP::false,
+      assistant_message_tool_name => 'reply_user',
+      assistant_message_tool_kwarg => 'text',
+      include_return_message_types => ['assistant_message'] });
+is AgentAsync::RunTest::run_status($s, $tok, $b->{id} // '', 'completed'),
+    'completed', 'scripts/run LETTA_URL: with request options: completed';
+my $sent = mock_requests()->[0]{body};
+is_deeply [ @$sent{qw(use_assistant_message assistant_message_tool_name
+                      assistant_message_tool_kwarg
+                      include_return_message_types)} ],
+    [ JSON::PP::false, 'reply_user', 'text', ['assistant_message'] ],
+    'scripts/run LETTA_URL: the client\'s request options forwarded';
 unlike AgentAsync::RunTest::output($s), qr/run-letta-token/,
     'scripts/run LETTA_URL: the token not in its output';
 kill 'TERM', $s->{pid};

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "aw_backend.h"
+#include "aw_job.h"
 
 
 static const aw_backend_t  *aw_backends[] = {
@@ -26,4 +27,13 @@ aw_backend_find(const char *name)
     }
 
     return NULL;
+}
+
+
+void
+aw_backend_ended(const aw_backend_t *backend, aw_job_t *job, int rc)
+{
+    if (backend->ended != NULL) {
+        backend->ended(job, rc);
+    }
 }

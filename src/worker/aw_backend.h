@@ -27,7 +27,17 @@ typedef struct {
 
     /* the agents live upstream: a run needs no local agent hash */
     int          upstream_agents;
+
+    /*
+     * After a run it executed ended (rc, an aw_job_rc_e), its terminal
+     * state written: stops what the run left running elsewhere (best
+     * effort, bounded in time).  NULL: nothing to do.
+     */
+    void       (*ended)(aw_job_t *job, int rc);
 } aw_backend_t;
+
+/* Calls backend->ended, if any, for a run that ended with rc. */
+void aw_backend_ended(const aw_backend_t *backend, aw_job_t *job, int rc);
 
 extern const aw_backend_t  aw_backend_echo;
 extern const aw_backend_t  aw_backend_openai;

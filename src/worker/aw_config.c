@@ -140,6 +140,14 @@ static const aw_option_t  aw_options[] = {
       "letta backend: retries of a call that failed transiently" },
     { "letta-backoff-ms", AW_OPT_INT, AW_OFF(letta_backoff_ms), 0, 600000,
       "500", "letta backend: delay before the first retry; doubles" },
+    { "letta-ca-file", AW_OPT_STRING, AW_OFF(letta_ca_file), 0, 0, NULL,
+      "letta backend: the CA certificates (PEM) an https upstream's "
+      "certificate is checked against (else the system's)" },
+    { "letta-cancel", AW_OPT_INT, AW_OFF(letta_cancel), 0, 1, "1",
+      "letta backend: a cancelled run's upstream run is cancelled too "
+      "(POST /v1/agents/{id}/messages/cancel)" },
+    { "letta-cancel-timeout-ms", AW_OPT_INT, AW_OFF(letta_cancel_timeout_ms),
+      1, 600000, "3000", "letta backend: timeout of that cancel (one try)" },
     { "runs-in-flight", AW_OPT_INT, AW_OFF(runs_in_flight), 0, 100000, "0",
       "runs executed at once on the run loop, a fiber each (0: none, "
       "each slot executes its own run)" },

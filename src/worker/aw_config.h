@@ -64,6 +64,9 @@ typedef struct {
     int    letta_timeout_ms;
     int    letta_retries;
     int    letta_backoff_ms;
+    char  *letta_ca_file;           /* its CAs, PEM; NULL: the system's */
+    int    letta_cancel;            /* cancel the upstream's run too */
+    int    letta_cancel_timeout_ms;
     int    runs_in_flight;          /* the run loop's room; 0: no loop */
     int    log_level;
     char  *config;              /* the config file read, if any */

@@ -175,4 +175,5 @@ const aw_backend_t  aw_backend_echo = {
     aw_echo_init,
     aw_echo_run,
     0,
+    NULL,
 };

@@ -55,6 +55,8 @@ struct aw_job_s {
     const char  *fail_reason;           /* stop_reason of a failure, NULL:
                                            "error" */
     int          keep_messages;         /* a failure keeps its messages */
+    int          upstream_busy;         /* letta: a call the upstream got
+                                           was aborted; it may run still */
 };
 
 void aw_job_init(aw_job_t *job, aw_redis_t *redis);

@@ -8,7 +8,9 @@
  * are, ids included, run_id made the local run's), usage and stop reason.
  * The call is aw_llm's, with its retries and cancellation; only the
  * meaning of the upstream's answers is here, the reading of its
- * LettaResponse in aw_letta_answer.c.
+ * LettaResponse in aw_letta_answer.c.  A run cancelled, or given up on
+ * for a timeout, while the upstream had its call gets the upstream's
+ * run cancelled too.
  */
 
 #include <stdio.h>
@@ -21,6 +23,7 @@
 #include "aw_letta_answer.h"
 #include "aw_llm.h"
 #include "aw_log.h"
+#include "aw_store_agent.h"
 #include "aw_worker.h"
 
 
@@ -96,7 +99,8 @@ aw_letta_token_load(void)
 static int
 aw_letta_init(void)
 {
-    size_t  len;
+    size_t   len;
+    FILE    *f;
 
     /* letta-url is there and clean: aw_config_check() saw to it */
     free(aw_letta_base);
@@ -110,41 +114,100 @@ aw_letta_init(void)
         aw_letta_base[--len] = '\0';
     }
 
+    /* curl would say so at each call only: better not start */
+    if (aw_worker.cf.letta_ca_file != NULL) {
+        f = fopen(aw_worker.cf.letta_ca_file, "r");
+        if (f == NULL) {
+            aw_log_error(NULL, NULL, "letta backend: cannot open "
+                         "letta-ca-file \"%s\"", aw_worker.cf.letta_ca_file);
+            return -1;
+        }
+        fclose(f);
+    }
+
     return aw_letta_token_load();
 }
 
 
-/* The job's request, as Letta's LettaRequest: its members but nulls. */
-static int
-aw_letta_body(aw_job_t *job, aa_buf_t *body)
+/* ,"key":value for each member of obj but nulls and those of skip. */
+static void
+aw_letta_members(aa_buf_t *body, yajl_val obj, yajl_val skip, size_t *n)
 {
-    size_t    i, n;
-    yajl_val  v;
+    size_t       i;
+    yajl_val     v, have;
+    const char  *k;
 
-    aa_buf_putc(body, '{');
-    n = 0;
+    for (i = 0; YAJL_IS_OBJECT(obj) && i < obj->u.object.len; i++) {
+        k = obj->u.object.keys[i];
+        v = obj->u.object.values[i];
+        have = aa_json_get(skip, k);
 
-    for (i = 0; i < job->req->u.object.len; i++) {
-        v = job->req->u.object.values[i];
-
-        if (YAJL_IS_NULL(v)) {
+        if (YAJL_IS_NULL(v) || (have != NULL && !YAJL_IS_NULL(have))) {
             continue;
         }
 
-        if (n++ > 0) {
+        if ((*n)++ > 0) {
             aa_buf_putc(body, ',');
         }
 
-        aa_buf_json_string(body, job->req->u.object.keys[i],
-                           strlen(job->req->u.object.keys[i]));
+        aa_buf_json_string(body, k, strlen(k));
         aa_buf_putc(body, ':');
         aa_json_encode(body, v);
     }
+}
 
+
+/*
+ * The run as Letta's LettaRequest: the job's members (messages,
+ * max_steps, overrides...), then those of the run's request_config the
+ * job lacks (use_assistant_message, assistant_message_tool_name and
+ * _kwarg); nulls left out, so the upstream's defaults apply to them.
+ */
+static int
+aw_letta_body(aw_job_t *job, yajl_val config, aa_buf_t *body)
+{
+    size_t  n;
+
+    n = 0;
+    aa_buf_putc(body, '{');
+    aw_letta_members(body, job->req, NULL, &n);
+    aw_letta_members(body, config, job->req, &n);
     aa_buf_putc(body, '}');
     aa_buf_cstr(body);
 
     return body->failed ? -1 : 0;
+}
+
+
+/* The run's request_config, parsed; NULL when it has none. */
+static int
+aw_letta_config(aw_job_t *job, yajl_val *config)
+{
+    char  *state, *rev, *text, err[64];
+
+    *config = NULL;
+
+    /* the agent's hash is read too, and ignored: the upstream owns it */
+    if (aw_store_agent_read(job->redis, &job->claim, &state, &rev, &text)
+        != 0)
+    {
+        return -1;
+    }
+
+    if (text[0] != '\0') {
+        *config = aa_json_parse(text, strlen(text), err, sizeof(err));
+
+        if (*config == NULL || !YAJL_IS_OBJECT(*config)) {
+            aw_log_warn(job->claim.run, job->claim.agent, "the run's "
+                        "request_config is not a JSON object: not sent");
+        }
+    }
+
+    free(state);
+    free(rev);
+    free(text);
+
+    return 0;
 }
 
 
@@ -275,11 +338,17 @@ aw_letta_run(aw_job_t *job)
     aw_chat_t         chat;
     aw_llm_req_t      req;
     aw_llm_result_t   res;
+    yajl_val          config;
     int               attempt, rc, delay, wait;
 
     if (!aw_letta_id_ok(job->claim.agent)) {
         return aw_job_fail(job, "letta backend: agent id %.64s cannot be "
                            "sent upstream", job->claim.agent);
+    }
+
+    if (aw_letta_config(job, &config) != 0) {
+        return aw_job_fail(job, "could not read the run's request_config "
+                           "from Redis");
     }
 
     aa_buf_init(&url);
@@ -293,7 +362,7 @@ aw_letta_run(aw_job_t *job)
     aa_buf_puts(&url, "/messages");
     aa_buf_cstr(&url);
 
-    if (url.failed || aw_letta_body(job, &body) != 0) {
+    if (url.failed || aw_letta_body(job, config, &body) != 0) {
         rc = aw_job_fail(job, "out of memory");
         goto done;
     }
@@ -309,6 +378,7 @@ aw_letta_run(aw_job_t *job)
     req.timeout_ms = aw_worker.cf.letta_timeout_ms;
     req.peer = AW_LETTA_PEER;
     req.raw = &raw;
+    req.ca_file = aw_worker.cf.letta_ca_file;
 
     delay = aw_worker.cf.letta_backoff_ms;
 
@@ -317,6 +387,8 @@ aw_letta_run(aw_job_t *job)
 
         rc = aw_llm_call(job, &req, &chat, &res);
         if (rc != 0) {
+            /* aborted: the upstream may be running the agent still */
+            job->upstream_busy = res.sent;
             goto done;
         }
 
@@ -327,6 +399,8 @@ aw_letta_run(aw_job_t *job)
         if (res.rc != AW_LLM_TRANSIENT
             || attempt >= aw_worker.cf.letta_retries)
         {
+            /* given up on: the upstream may still be at it */
+            job->upstream_busy = res.timed_out && res.sent;
             rc = aw_letta_failed(job, &res, &raw, attempt > 0);
             goto done;
         }
@@ -361,7 +435,92 @@ done:
     aa_buf_free(&raw);
     aw_chat_free(&chat);
 
+    if (config != NULL) {
+        yajl_tree_free(config);
+    }
+
     return rc;
+}
+
+
+/*
+ * A run cancelled, or given up on for a timeout, while the upstream had
+ * its call: the upstream's agent loop goes on without us, so it is told
+ * to stop.  Its synchronous
+ * route gives no handle on the run it made, hence the agent's cancel:
+ * with no run_ids, Letta cancels the agent's current run (the one its
+ * last POST /messages made, when it has Redis; else all its active
+ * runs).  This worker runs one run of an agent at a time, so that is
+ * ours unless someone else calls the upstream for the agent.  One try,
+ * bounded by letta-cancel-timeout-ms; the run stays cancelled whatever
+ * the answer.
+ */
+static void
+aw_letta_ended(aw_job_t *job, int rc)
+{
+    aa_buf_t          url, raw;
+    aw_chat_t         chat;
+    aw_llm_req_t      req;
+    aw_llm_result_t   res;
+    int               tmo;
+    char              text[200];
+
+    /* handed back at shutdown: claimed again, and sent again */
+    if (!job->upstream_busy || !aw_worker.cf.letta_cancel
+        || rc == AW_JOB_SHUTDOWN)
+    {
+        return;
+    }
+
+    aa_buf_init(&url);
+    aa_buf_init(&raw);
+    aw_chat_init(&chat);
+
+    aa_buf_puts(&url, aw_letta_base);
+    aa_buf_puts(&url, "/v1/agents/");
+    aa_buf_puts(&url, job->claim.agent);
+    aa_buf_puts(&url, "/messages/cancel");
+    aa_buf_cstr(&url);
+
+    tmo = aw_worker.cf.letta_cancel_timeout_ms;
+
+    memset(&req, 0, sizeof(req));
+    req.url = url.data;
+    req.api_key = aw_letta_token;
+    req.body = "{}";
+    req.body_len = 2;
+    req.connect_timeout_ms = aw_worker.cf.letta_connect_timeout_ms < tmo
+                             ? aw_worker.cf.letta_connect_timeout_ms : tmo;
+    req.idle_timeout_ms = tmo + 1000;
+    req.timeout_ms = tmo;
+    req.peer = AW_LETTA_PEER;
+    req.raw = &raw;
+    req.ca_file = aw_worker.cf.letta_ca_file;
+
+    /* no run owns the call: only the worker's shutdown aborts it */
+    if (url.failed || aw_llm_call(NULL, &req, &chat, &res) != 0) {
+        aw_log_warn(job->claim.run, job->claim.agent, "upstream Letta: "
+                    "its run not cancelled (%s)", url.failed
+                    ? "out of memory" : "the worker is stopping");
+
+    } else if (res.rc == AW_LLM_OK) {
+        aw_chat_error_text(raw.data, raw.len, text, sizeof(text));
+        aw_log_info(job->claim.run, job->claim.agent, "upstream Letta: "
+                    "the agent's run cancelled: %s", text);
+
+    } else if (res.status == 409) {
+        /* NoActiveRunsToCancelError: it had ended, or never began */
+        aw_log_info(job->claim.run, job->claim.agent, "upstream Letta: no "
+                    "active run of the agent to cancel (HTTP 409)");
+
+    } else {
+        aw_log_warn(job->claim.run, job->claim.agent, "upstream Letta: "
+                    "its run not cancelled: %s", res.error);
+    }
+
+    aa_buf_free(&url);
+    aa_buf_free(&raw);
+    aw_chat_free(&chat);
 }
 
 
@@ -370,4 +529,5 @@ const aw_backend_t  aw_backend_letta = {
     aw_letta_init,
     aw_letta_run,
     1,
+    aw_letta_ended,
 };

@@ -14,6 +14,7 @@
 #include "aw_llm.h"
 #include "aw_sched.h"
 #include "aw_sse.h"
+#include "aw_worker.h"
 
 
 #define AW_LLM_POLL_MS      20
@@ -72,6 +73,18 @@ aw_llm_classify(int curl_code, long status)
     default:
         return AW_LLM_API_ERROR;
     }
+}
+
+
+/* The run's checks; a call without a run stops only for the shutdown. */
+static int
+aw_llm_check(aw_job_t *job)
+{
+    if (job == NULL) {
+        return aw_stage() >= AW_ABORTING ? AW_JOB_SHUTDOWN : 0;
+    }
+
+    return aw_job_check(job);
 }
 
 
@@ -258,6 +271,10 @@ aw_llm_setup(aw_llm_call_t *c, const aw_llm_req_t *req)
     curl_easy_setopt(c->easy, CURLOPT_ERRORBUFFER, c->errbuf);
     curl_easy_setopt(c->easy, CURLOPT_USERAGENT, "agent-async-worker");
 
+    if (req->ca_file != NULL) {
+        curl_easy_setopt(c->easy, CURLOPT_CAINFO, req->ca_file);
+    }
+
     return 0;
 }
 
@@ -291,6 +308,8 @@ aw_llm_outcome(aw_llm_call_t *c, CURLcode code, const char *url)
     res->rc = aw_llm_classify(code, res->status);
 
     if (code == CURLE_OPERATION_TIMEDOUT) {
+        res->timed_out = 1;
+
         /* which phase: connecting (the request not sent), or after */
         connected = 0;
         curl_easy_getinfo(c->easy, CURLINFO_PRETRANSFER_TIME_T, &connected);
@@ -382,6 +401,7 @@ aw_llm_idle(aw_llm_call_t *c, const aw_llm_req_t *req)
     }
 
     c->res->rc = AW_LLM_API_ERROR;
+    c->res->timed_out = 1;
     snprintf(c->res->error, sizeof(c->res->error), "the %s sent nothing "
              "for %d ms (%s)", aw_llm_peer(c), req->idle_timeout_ms,
              c->got ? "between two bytes" : "before its first byte");
@@ -415,7 +435,7 @@ aw_llm_fiber(aw_job_t *job, const aw_llm_req_t *req, aw_llm_call_t *c)
     rc = 0;
 
     while (!x.done) {
-        rc = aw_job_check(job);
+        rc = aw_llm_check(job);
         if (rc != 0) {
             break;
         }
@@ -446,6 +466,8 @@ aw_llm_call(aw_job_t *job, const aw_llm_req_t *req, aw_chat_t *chat,
     CURLMsg        *msg;
     int             running, left, rc, done;
     int64_t         start;
+    curl_off_t      connected;
+    long            sent;
 
     memset(res, 0, sizeof(aw_llm_result_t));
     res->retry_after_ms = -1;
@@ -497,7 +519,7 @@ aw_llm_call(aw_job_t *job, const aw_llm_req_t *req, aw_chat_t *chat,
         }
 
         /* cancelled, deleted or drained: the transfer is dropped now */
-        rc = aw_job_check(job);
+        rc = aw_llm_check(job);
         if (rc != 0) {
             break;
         }
@@ -512,6 +534,13 @@ aw_llm_call(aw_job_t *job, const aw_llm_req_t *req, aw_chat_t *chat,
 done:
 
     if (c.easy != NULL) {
+        /* connected: an aborted call may have been received all the same */
+        connected = 0;
+        sent = 0;
+        curl_easy_getinfo(c.easy, CURLINFO_PRETRANSFER_TIME_T, &connected);
+        curl_easy_getinfo(c.easy, CURLINFO_REQUEST_SIZE, &sent);
+        res->sent = connected > 0 || sent > 0;
+
         if (multi != NULL) {
             curl_multi_remove_handle(multi, c.easy);
         }

@@ -34,6 +34,8 @@ typedef struct {
                                        server" */
     aa_buf_t    *raw;               /* non-NULL: the body is kept here,
                                        unparsed, error bodies too */
+    const char  *ca_file;           /* TLS: the CAs trusted; NULL: the
+                                       system's */
 } aw_llm_req_t;
 
 typedef enum {
@@ -48,13 +50,17 @@ typedef struct {
     long      status;               /* HTTP status, 0 if none */
     int64_t   first_token_ns;       /* monotonic; 0 if none came */
     int       retry_after_ms;       /* Retry-After, -1 if none */
+    int       sent;                 /* connected: the request went out,
+                                       even if the call was aborted */
+    int       timed_out;            /* a timeout ended it */
     char      error[640];           /* what went wrong, for metadata */
 } aw_llm_result_t;
 
 /*
  * Makes the call; the answer in chat (reset first), the outcome in res.
  * Returns 0, or the job's AW_JOB_CANCELLED / AW_JOB_SHUTDOWN when it was
- * aborted.
+ * aborted.  job NULL: a call no run owns (the letta backend's cancel of
+ * an upstream run), aborted only by the worker's shutdown.
  */
 int aw_llm_call(aw_job_t *job, const aw_llm_req_t *req, aw_chat_t *chat,
     aw_llm_result_t *res);

@@ -1110,4 +1110,5 @@ const aw_backend_t  aw_backend_openai = {
     aw_openai_init,
     aw_openai_run,
     0,
+    NULL,
 };

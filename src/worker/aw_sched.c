@@ -91,6 +91,7 @@ aw_sched_fiber(void *arg)
     run = arg;
     rc = run->backend->run(&run->job);
     aw_slot_end(&aw_sched.redis, run->backend->name, &run->job, rc);
+    aw_backend_ended(run->backend, &run->job, rc);
 }
 
 

@@ -256,6 +256,7 @@ aw_slot_execute(aw_slot_t *s, aw_job_t *job)
     }
 
     aw_slot_end(&s->redis, s->backend->name, job, rc);
+    aw_backend_ended(s->backend, job, rc);
 }
 
 

@@ -2,7 +2,8 @@ package AgentAsync::MockLLM;
 
 # The OpenAI-compatible mock of t/mock/openai.py, for the worker tests:
 # started on a free loopback port, scripted, its requests read back.
-# mock_start('letta') starts t/mock/letta.py, the Letta server, instead;
+# mock_start('letta') starts t/mock/letta.py, the Letta server, instead
+# (further arguments are the mock's: letta.py's certificate and key);
 # the mock last started is the one scripted and read.
 # Killed when the test ends.
 
@@ -21,7 +22,7 @@ my $JSON = JSON::PP->new->utf8->canonical(1)->allow_nonref(1);
 my $HTTP = HTTP::Tiny->new(timeout => 10);
 
 sub mock_start {
-    my ($kind) = @_;
+    my ($kind, @args) = @_;
     $kind //= 'openai';
     my $file = tmpdir() . "/mock-$kind.port";
     unlink $file;
@@ -29,7 +30,7 @@ sub mock_start {
     if ($PID == 0) {
         open STDOUT, '>>', tmpdir() . "/mock-$kind.log";
         open STDERR, '>&', \*STDOUT;
-        exec 'python3', "t/mock/$kind.py", $file;
+        exec 'python3', "t/mock/$kind.py", $file, @args;
         die "exec python3: $!";
     }
     for (1 .. 500) {

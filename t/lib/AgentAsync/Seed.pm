@@ -101,7 +101,9 @@ sub job_json {
 # create_run($redis, $agent, prefix =>, tenant =>, input => 'text' |
 #            messages => [...], request => raw JSON (overrides),
 #            callback_url =>, include_types => [...], upstream => 1: the
-#            agent need not exist here, as with agent_async_agents upstream)
+#            agent need not exist here, as with agent_async_agents upstream;
+#            use_assistant_message =>, tool_name =>, tool_kwarg =>: the
+#            request_config, or request_config => raw JSON, undef: empty)
 sub create_run {
     my ($r, $agent, %o) = @_;
     my $p = $o{prefix} // 'aa:';
@@ -109,10 +111,11 @@ sub create_run {
     my $id = run_id($agent);
     my $us = now_us();
     my $request = exists $o{request} ? $o{request} : job_json(%o);
-    my $rc = $JSON->encode({
+    my $rc = exists $o{request_config} ? $o{request_config} // ''
+           : $JSON->encode({
         use_assistant_message => $o{use_assistant_message} // JSON::PP::true,
-        assistant_message_tool_name => 'send_message',
-        assistant_message_tool_kwarg => 'message',
+        assistant_message_tool_name => $o{tool_name} // 'send_message',
+        assistant_message_tool_kwarg => $o{tool_kwarg} // 'message',
         include_return_message_types => $o{include_types},
     });
     # the values create_run.lua takes: created_at, metadata,
