@@ -99,4 +99,14 @@ ok $tmp && !-e $tmp, 'the scratch directory is gone' or diag $text;
 is_deeply [ $tmp ? left_in($tmp) : () ], [], 'no process is left';
 unlink $log;
 
+# ---- scripts/bench-worker: its runs, seeded as the module writes them,
+# are found and completed by the worker ----
+
+$out = `scripts/bench-worker -n 200 -m 10 -t 3 -i 20 2>&1`;
+is $?, 0, 'scripts/bench-worker exits 0' or diag $out;
+like $out, qr/^  burst     runs 200 \(not completed: 0\)$/m,
+    'every burst run completed' or diag $out;
+like $out, qr/^  trickle   runs 3 \(not completed: 0\)$/m,
+    'every trickle run completed' or diag $out;
+
 done_testing;
