@@ -7,24 +7,63 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 #include <yajl/yajl_parse.h>
 
 #include "aa_json.h"
 #include "aa_json_doc.h"
 
 
-#define AA_DOC_BLOCK  (64 * 1024)
-#define AA_DOC_HEAD   32            /* a block's header, data 16-aligned */
+/*
+ * The arena grows by blocks, each twice the one before up to
+ * AA_DOC_BLOCK_MAX: few mallocs for a large body, little waste for a small
+ * one.  Values (8-aligned) and the bytes of strings (not aligned) are
+ * taken from two regions of it, so a one-digit number costs 2 bytes of
+ * text, not 16.
+ */
+#define AA_DOC_BLOCK      (16 * 1024)
+#define AA_DOC_BLOCK_MAX  (2 * 1024 * 1024)
+#define AA_DOC_HEAD       16            /* a block's header */
+
+/*
+ * Scalars whose text is at most AA_DOC_SHORT bytes (numbers, strings,
+ * keys) are made once per document and shared: the tree is never written
+ * to once built.  A 1 MiB array of small numbers is then half a million
+ * pointers, not half a million values.
+ */
+#define AA_DOC_SHORT      7
+#define AA_DOC_CACHE      256           /* entries, a power of 2 */
+
+#define AA_DOC_NUMBER     0
+#define AA_DOC_STRING     1
+#define AA_DOC_KEY        2
+
+/* objects with more keys are checked for duplicates by sorting */
+#define AA_DOC_DUP_SORT   8
 
 
 typedef struct aa_doc_block_s  aa_doc_block_t;
 
 struct aa_doc_block_s {
     aa_doc_block_t  *next;
-    size_t           used;
     size_t           size;
     /* the block's bytes follow, from AA_DOC_HEAD on */
 };
+
+
+typedef struct {
+    unsigned char   *pos;
+    unsigned char   *end;
+} aa_doc_region_t;
+
+
+typedef struct {
+    uint64_t         text;          /* the bytes, zero-padded */
+    unsigned         len;
+    unsigned         kind;          /* AA_DOC_NUMBER, _STRING or _KEY */
+    yajl_val         value;         /* a number or a string */
+    char            *chars;         /* a key */
+} aa_doc_short_t;
 
 
 /*
@@ -41,7 +80,11 @@ typedef struct {
 
 struct aa_json_doc_s {
     aa_doc_block_t  *blocks;
+    size_t           next_size;
+    aa_doc_region_t  values;
+    aa_doc_region_t  chars;
     yajl_val         root;
+    yajl_val         literals[3];   /* null, false, true: shared too */
 
     /* parse-time state, freed when the parse ends */
     yajl_val        *stack;
@@ -50,37 +93,63 @@ struct aa_json_doc_s {
     size_t           nkeys, ckeys;
     aa_doc_open_t   *open;
     size_t           nopen, copen;
+    aa_doc_short_t  *cache;
+    char            *scratch;       /* a string's escapes decoded */
+    size_t           cscratch;
+    unsigned         fast:1;        /* built by aa_doc_fast() */
     int              nomem;
+    int              dup;
 };
 
 
+static int aa_doc_dup_cmp(const void *a, const void *b);
+
+
+/* n bytes from region r, from a new block when r has not enough left */
 static void *
-aa_doc_alloc(aa_json_doc_t *d, size_t n)
+aa_doc_take(aa_json_doc_t *d, aa_doc_region_t *r, size_t n)
 {
     size_t           size;
-    aa_doc_block_t  *b;
     unsigned char   *p;
+    aa_doc_block_t  *b;
 
-    n = (n + 15) & ~(size_t) 15;
-    b = d->blocks;
+    if ((size_t) (r->end - r->pos) < n) {
+        size = d->next_size ? d->next_size : AA_DOC_BLOCK;
 
-    if (b == NULL || b->size - b->used < n) {
-        size = n > AA_DOC_BLOCK / 4 ? n : AA_DOC_BLOCK;
+        if (size < AA_DOC_BLOCK_MAX) {
+            d->next_size = size * 2;
+        }
+
+        /* a string larger than a block has one of its own */
+        if (size < n) {
+            size = n;
+        }
+
         b = malloc(AA_DOC_HEAD + size);
         if (b == NULL) {
             d->nomem = 1;
             return NULL;
         }
+
         b->size = size;
-        b->used = 0;
         b->next = d->blocks;
         d->blocks = b;
+
+        r->pos = (unsigned char *) b + AA_DOC_HEAD;
+        r->end = r->pos + size;
     }
 
-    p = (unsigned char *) b + AA_DOC_HEAD + b->used;
-    b->used += n;
+    p = r->pos;
+    r->pos += n;
 
     return p;
+}
+
+
+static void *
+aa_doc_alloc(aa_json_doc_t *d, size_t n)
+{
+    return aa_doc_take(d, &d->values, (n + 7) & ~(size_t) 7);
 }
 
 
@@ -157,7 +226,7 @@ aa_doc_string(aa_json_doc_t *d, const unsigned char *s, size_t n)
 {
     char  *p;
 
-    p = aa_doc_alloc(d, n + 1);
+    p = aa_doc_take(d, &d->chars, n + 1);
     if (p != NULL) {
         memcpy(p, s, n);
         p[n] = '\0';
@@ -167,12 +236,73 @@ aa_doc_string(aa_json_doc_t *d, const unsigned char *s, size_t n)
 }
 
 
+/*
+ * The shared entry for a short text of a kind: a hit when it holds the
+ * same text, else the slot to fill (its value and chars NULL).  NULL when
+ * the text is too long to share.
+ */
+static aa_doc_short_t *
+aa_doc_short(aa_json_doc_t *d, unsigned kind, const unsigned char *s,
+    size_t n)
+{
+    size_t           i;
+    uint64_t         text;
+    aa_doc_short_t  *e;
+
+    if (n > AA_DOC_SHORT) {
+        return NULL;
+    }
+
+    if (d->cache == NULL) {
+        d->cache = calloc(AA_DOC_CACHE, sizeof(aa_doc_short_t));
+        if (d->cache == NULL) {
+            return NULL;
+        }
+    }
+
+    /* byte by byte: memcpy() into it would stall the load that follows */
+    text = 0;
+
+    for (i = 0; i < n; i++) {
+        text |= (uint64_t) s[i] << (i * 8);
+    }
+
+    e = &d->cache[((text + n + kind * 8) * 0x9e3779b97f4a7c15ULL)
+                  >> (64 - 8)];
+
+    if (e->text == text && e->len == n && e->kind == kind
+        && (e->value != NULL || e->chars != NULL))
+    {
+        return e;
+    }
+
+    e->text = text;
+    e->len = (unsigned) n;
+    e->kind = kind;
+    e->value = NULL;
+    e->chars = NULL;
+
+    return e;
+}
+
+
+static yajl_val
+aa_doc_literal(aa_json_doc_t *d, yajl_type type, int i)
+{
+    if (d->literals[i] == NULL) {
+        d->literals[i] = aa_doc_value(d, type);
+    }
+
+    return d->literals[i];
+}
+
+
 static int
 aa_doc_null(void *ctx)
 {
     aa_json_doc_t  *d = ctx;
 
-    return aa_doc_add(d, aa_doc_value(d, yajl_t_null));
+    return aa_doc_add(d, aa_doc_literal(d, yajl_t_null, 0));
 }
 
 
@@ -181,7 +311,8 @@ aa_doc_boolean(void *ctx, int b)
 {
     aa_json_doc_t  *d = ctx;
 
-    return aa_doc_add(d, aa_doc_value(d, b ? yajl_t_true : yajl_t_false));
+    return aa_doc_add(d, b ? aa_doc_literal(d, yajl_t_true, 2)
+                           : aa_doc_literal(d, yajl_t_false, 1));
 }
 
 
@@ -191,21 +322,20 @@ aa_doc_boolean(void *ctx, int b)
  * conversion, as strtod() would round it (-0 kept); strtod() runs for the
  * others only, which is most of the time saved on a body of numbers.
  */
-static int
-aa_doc_number(void *ctx, const char *s, size_t n)
+static yajl_val
+aa_doc_number_value(aa_json_doc_t *d, const char *s, size_t n)
 {
-    int             neg, integer;
-    char           *end;
-    size_t          i;
-    yajl_val        v;
-    uint64_t        u;
-    aa_json_doc_t  *d = ctx;
+    int        neg, integer;
+    char      *end;
+    size_t     i;
+    yajl_val   v;
+    uint64_t   u;
 
     v = aa_doc_value(d, yajl_t_number);
     if (v == NULL || (v->u.number.r = aa_doc_string(d,
                       (const unsigned char *) s, n)) == NULL)
     {
-        return 0;
+        return NULL;
     }
 
     neg = n > 0 && s[0] == '-';
@@ -228,7 +358,7 @@ aa_doc_number(void *ctx, const char *s, size_t n)
         v->u.number.d = neg ? -(double) u : (double) u;
         v->u.number.flags = YAJL_NUMBER_INT_VALID | YAJL_NUMBER_DOUBLE_VALID;
 
-        return aa_doc_add(d, v);
+        return v;
     }
 
     /* yajl_tree's i for a number that is not a valid integer */
@@ -242,6 +372,29 @@ aa_doc_number(void *ctx, const char *s, size_t n)
         v->u.number.flags = YAJL_NUMBER_DOUBLE_VALID;
     }
 
+    return v;
+}
+
+
+static int
+aa_doc_number(void *ctx, const char *s, size_t n)
+{
+    yajl_val         v;
+    aa_doc_short_t  *e;
+    aa_json_doc_t   *d = ctx;
+
+    e = aa_doc_short(d, AA_DOC_NUMBER, (const unsigned char *) s, n);
+
+    if (e != NULL && e->value != NULL) {
+        return aa_doc_add(d, e->value);
+    }
+
+    v = aa_doc_number_value(d, s, n);
+
+    if (e != NULL) {
+        e->value = v;
+    }
+
     return aa_doc_add(d, v);
 }
 
@@ -249,12 +402,23 @@ aa_doc_number(void *ctx, const char *s, size_t n)
 static int
 aa_doc_str(void *ctx, const unsigned char *s, size_t n)
 {
-    yajl_val        v;
-    aa_json_doc_t  *d = ctx;
+    yajl_val         v;
+    aa_doc_short_t  *e;
+    aa_json_doc_t   *d = ctx;
+
+    e = aa_doc_short(d, AA_DOC_STRING, s, n);
+
+    if (e != NULL && e->value != NULL) {
+        return aa_doc_add(d, e->value);
+    }
 
     v = aa_doc_value(d, yajl_t_string);
     if (v == NULL || (v->u.string = aa_doc_string(d, s, n)) == NULL) {
         return 0;
+    }
+
+    if (e != NULL) {
+        e->value = v;
     }
 
     return aa_doc_add(d, v);
@@ -301,10 +465,23 @@ aa_doc_start_array(void *ctx)
 static int
 aa_doc_key(void *ctx, const unsigned char *s, size_t n)
 {
-    char           *k;
-    aa_json_doc_t  *d = ctx;
+    char            *k;
+    aa_doc_short_t  *e;
+    aa_json_doc_t   *d = ctx;
 
-    k = aa_doc_string(d, s, n);
+    e = aa_doc_short(d, AA_DOC_KEY, s, n);
+
+    if (e != NULL && e->chars != NULL) {
+        k = e->chars;
+
+    } else {
+        k = aa_doc_string(d, s, n);
+
+        if (e != NULL) {
+            e->chars = k;
+        }
+    }
+
     if (k == NULL
         || aa_doc_grow((void **) &d->keys, &d->ckeys, d->nkeys + 1,
                        sizeof(char *)) != 0)
@@ -319,10 +496,68 @@ aa_doc_key(void *ctx, const unsigned char *s, size_t n)
 }
 
 
+static int
+aa_doc_dup_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char * const *) a, *(char * const *) b);
+}
+
+
+/*
+ * Whether keys (n of them) holds one twice: 1, 0, or -1 when out of
+ * memory.  Checked as each object closes, so the tree is never walked
+ * again; a short key shared (aa_doc_short()) is its own duplicate.
+ */
+static int
+aa_doc_dup(char **keys, size_t n)
+{
+    int     rc;
+    char  **sorted;
+    size_t  i, j;
+
+    if (n <= AA_DOC_DUP_SORT) {
+        for (i = 1; i < n; i++) {
+            for (j = 0; j < i; j++) {
+                if (keys[i] == keys[j]
+                    || (keys[i][0] == keys[j][0]
+                        && strcmp(keys[i], keys[j]) == 0))
+                {
+                    return 1;
+                }
+            }
+        }
+
+        return 0;
+    }
+
+    sorted = malloc(n * sizeof(char *));
+    if (sorted == NULL) {
+        return -1;
+    }
+
+    memcpy(sorted, keys, n * sizeof(char *));
+    qsort(sorted, n, sizeof(char *), aa_doc_dup_cmp);
+
+    rc = 0;
+
+    for (i = 1; i < n; i++) {
+        if (strcmp(sorted[i - 1], sorted[i]) == 0) {
+            rc = 1;
+            break;
+        }
+    }
+
+    free(sorted);
+
+    return rc;
+}
+
+
 /* the container open closes: its values (and keys) into the arena */
 static int
 aa_doc_close(void *ctx)
 {
+    int             rc;
     size_t          n, nk;
     yajl_val        v;
     aa_doc_open_t  *o;
@@ -340,6 +575,22 @@ aa_doc_close(void *ctx)
         }
 
         if (n) {
+            /*
+             * a duplicate refuses the document once yajl has parsed all
+             * of it: a syntax error further on is reported first, as
+             * aa_json_parse() does
+             */
+            if (!d->dup) {
+                rc = aa_doc_dup(d->keys + o->kbase, n);
+
+                if (rc < 0) {
+                    d->nomem = 1;
+                    return 0;
+                }
+
+                d->dup = rc;
+            }
+
             v->u.object.keys = aa_doc_alloc(d, n * sizeof(char *));
             v->u.object.values = aa_doc_alloc(d, n * sizeof(yajl_val));
             if (v->u.object.keys == NULL || v->u.object.values == NULL) {
@@ -387,6 +638,399 @@ static const yajl_callbacks  aa_doc_callbacks = {
 };
 
 
+/*
+ * The fast path.  yajl's event parser costs ~20 ns a token, more than the
+ * rest of the work on a body of small values, so the common case is
+ * parsed here, straight into the same builders.  It takes a subset of what
+ * yajl takes, on text the prescan has passed (well-formed UTF-8, no NUL
+ * before text[len] == '\0', no comments, no \u0000, surrogate escapes
+ * paired, depth bounded): an object or an array, the four whitespace
+ * characters of RFC 8259, JSON's grammar for numbers, strings and
+ * literals.  Anything else, and any error, makes it give up: yajl then
+ * parses the text again, so a refusal keeps yajl's own reason.
+ */
+
+#define aa_doc_digit(c)  ((c) >= '0' && (c) <= '9')
+
+
+static const unsigned char *
+aa_doc_ws(const unsigned char *p)
+{
+    while (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t') {
+        p++;
+    }
+
+    return p;
+}
+
+
+static long
+aa_doc_hex4(const unsigned char *p)
+{
+    long      v;
+    unsigned  i, c;
+
+    v = 0;
+
+    /* stops at the terminating NUL, which is no hex digit */
+    for (i = 0; i < 4; i++) {
+        c = p[i];
+
+        if (aa_doc_digit(c)) {
+            v = v * 16 + (long) (c - '0');
+
+        } else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f') {
+            v = v * 16 + (long) ((c | 0x20) - 'a' + 10);
+
+        } else {
+            return -1;
+        }
+    }
+
+    return v;
+}
+
+
+/*
+ * A string with escapes, from its first byte s to the closing quote q,
+ * decoded as yajl decodes it into d->scratch; its length, or -1.
+ */
+static ssize_t
+aa_doc_unescape(aa_json_doc_t *d, const unsigned char *s,
+    const unsigned char *q)
+{
+    long            cp, lo;
+    unsigned char  *o;
+
+    if (aa_doc_grow((void **) &d->scratch, &d->cscratch, (size_t) (q - s),
+                    1)
+        != 0)
+    {
+        d->nomem = 1;
+        return -1;
+    }
+
+    o = (unsigned char *) d->scratch;
+
+    while (s < q) {
+        if (*s != '\\') {
+            *o++ = *s++;
+            continue;
+        }
+
+        switch (s[1]) {
+        case '"':  *o++ = '"'; break;
+        case '\\': *o++ = '\\'; break;
+        case '/':  *o++ = '/'; break;
+        case 'b':  *o++ = '\b'; break;
+        case 'f':  *o++ = '\f'; break;
+        case 'n':  *o++ = '\n'; break;
+        case 'r':  *o++ = '\r'; break;
+        case 't':  *o++ = '\t'; break;
+
+        case 'u':
+            cp = aa_doc_hex4(s + 2);
+
+            if (cp <= 0 || (cp >= 0xdc00 && cp <= 0xdfff)) {
+                return -1;
+            }
+
+            if (cp >= 0xd800 && cp <= 0xdbff) {
+                if (s + 12 > q || s[6] != '\\' || s[7] != 'u') {
+                    return -1;
+                }
+
+                lo = aa_doc_hex4(s + 8);
+
+                if (lo < 0xdc00 || lo > 0xdfff) {
+                    return -1;
+                }
+
+                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+                s += 6;
+            }
+
+            if (cp < 0x80) {
+                *o++ = (unsigned char) cp;
+
+            } else if (cp < 0x800) {
+                *o++ = (unsigned char) (0xc0 | (cp >> 6));
+                *o++ = (unsigned char) (0x80 | (cp & 0x3f));
+
+            } else if (cp < 0x10000) {
+                *o++ = (unsigned char) (0xe0 | (cp >> 12));
+                *o++ = (unsigned char) (0x80 | ((cp >> 6) & 0x3f));
+                *o++ = (unsigned char) (0x80 | (cp & 0x3f));
+
+            } else {
+                *o++ = (unsigned char) (0xf0 | (cp >> 18));
+                *o++ = (unsigned char) (0x80 | ((cp >> 12) & 0x3f));
+                *o++ = (unsigned char) (0x80 | ((cp >> 6) & 0x3f));
+                *o++ = (unsigned char) (0x80 | (cp & 0x3f));
+            }
+
+            s += 4;
+            break;
+
+        default:
+            return -1;
+        }
+
+        s += 2;
+    }
+
+    return o - (unsigned char *) d->scratch;
+}
+
+
+/* the string (or key) whose opening quote is at p; past it, or NULL */
+static const unsigned char *
+aa_doc_fast_string(aa_json_doc_t *d, const unsigned char *p, int key)
+{
+    int                   esc;
+    ssize_t               n;
+    const unsigned char  *s;
+
+    s = ++p;
+    esc = 0;
+
+    for ( ;; ) {
+        /* bytes from 0x80 on are well-formed UTF-8: the prescan said so */
+        while (*p >= 0x20 && *p != '"' && *p != '\\') {
+            p++;
+        }
+
+        if (*p == '"') {
+            break;
+        }
+
+        /* a control character, or the end of the text */
+        if (*p != '\\' || p[1] < 0x20) {
+            return NULL;
+        }
+
+        esc = 1;
+        p += 2;
+    }
+
+    if (esc) {
+        n = aa_doc_unescape(d, s, p);
+        if (n < 0) {
+            return NULL;
+        }
+
+        s = (const unsigned char *) d->scratch;
+
+    } else {
+        n = p - s;
+    }
+
+    if (!(key ? aa_doc_key(d, s, (size_t) n) : aa_doc_str(d, s, (size_t) n)))
+    {
+        return NULL;
+    }
+
+    return p + 1;
+}
+
+
+/* the number at p; past it, or NULL */
+static const unsigned char *
+aa_doc_fast_number(aa_json_doc_t *d, const unsigned char *p)
+{
+    const unsigned char  *q;
+
+    q = p;
+
+    if (*q == '-') {
+        q++;
+    }
+
+    if (*q == '0') {
+        q++;
+
+    } else if (*q >= '1' && *q <= '9') {
+        do { q++; } while (aa_doc_digit(*q));
+
+    } else {
+        return NULL;
+    }
+
+    if (*q == '.') {
+        q++;
+
+        if (!aa_doc_digit(*q)) {
+            return NULL;
+        }
+
+        do { q++; } while (aa_doc_digit(*q));
+    }
+
+    if (*q == 'e' || *q == 'E') {
+        q++;
+
+        if (*q == '+' || *q == '-') {
+            q++;
+        }
+
+        if (!aa_doc_digit(*q)) {
+            return NULL;
+        }
+
+        do { q++; } while (aa_doc_digit(*q));
+    }
+
+    if (!aa_doc_number(d, (const char *) p, (size_t) (q - p))) {
+        return NULL;
+    }
+
+    return q;
+}
+
+
+/* 0 when the tree is built, -1 to let yajl parse the text instead */
+static int
+aa_doc_fast(aa_json_doc_t *d, const unsigned char *p,
+    const unsigned char *end)
+{
+    yajl_type  in;
+
+    p = aa_doc_ws(p);
+
+    if (*p != '{' && *p != '[') {
+        return -1;
+    }
+
+value:
+
+    switch (*p) {
+
+    case '{':
+        if (!aa_doc_start_map(d)) {
+            return -1;
+        }
+
+        p = aa_doc_ws(p + 1);
+
+        if (*p == '}') {
+            p++;
+            goto close;
+        }
+
+        goto key;
+
+    case '[':
+        if (!aa_doc_start_array(d)) {
+            return -1;
+        }
+
+        p = aa_doc_ws(p + 1);
+
+        if (*p == ']') {
+            p++;
+            goto close;
+        }
+
+        goto value;
+
+    case '"':
+        p = aa_doc_fast_string(d, p, 0);
+        break;
+
+    /* byte by byte: the text may end (NUL) within the word */
+    case 't':
+        if (p[1] != 'r' || p[2] != 'u' || p[3] != 'e'
+            || !aa_doc_boolean(d, 1))
+        {
+            return -1;
+        }
+        p += 4;
+        break;
+
+    case 'f':
+        if (p[1] != 'a' || p[2] != 'l' || p[3] != 's' || p[4] != 'e'
+            || !aa_doc_boolean(d, 0))
+        {
+            return -1;
+        }
+        p += 5;
+        break;
+
+    case 'n':
+        if (p[1] != 'u' || p[2] != 'l' || p[3] != 'l' || !aa_doc_null(d)) {
+            return -1;
+        }
+        p += 4;
+        break;
+
+    default:
+        p = aa_doc_fast_number(d, p);
+        break;
+    }
+
+    if (p == NULL) {
+        return -1;
+    }
+
+next:
+
+    /* a value is done: its container goes on, or closes */
+
+    if (d->nopen == 0) {
+        return aa_doc_ws(p) == end ? 0 : -1;
+    }
+
+    p = aa_doc_ws(p);
+    in = d->open[d->nopen - 1].value->type;
+
+    if (*p == ',') {
+        p = aa_doc_ws(p + 1);
+
+        if (in == yajl_t_array) {
+            goto value;
+        }
+
+        goto key;
+    }
+
+    if (*p != (in == yajl_t_array ? ']' : '}')) {
+        return -1;
+    }
+
+    p++;
+
+close:
+
+    if (!aa_doc_close(d)) {
+        return -1;
+    }
+
+    goto next;
+
+key:
+
+    if (*p != '"') {
+        return -1;
+    }
+
+    p = aa_doc_fast_string(d, p, 1);
+
+    if (p == NULL) {
+        return -1;
+    }
+
+    p = aa_doc_ws(p);
+
+    if (*p != ':') {
+        return -1;
+    }
+
+    p = aa_doc_ws(p + 1);
+
+    goto value;
+}
+
+
 static void
 aa_doc_err(char *err, size_t errlen, const char *msg)
 {
@@ -423,9 +1067,13 @@ aa_doc_parse_done(aa_json_doc_t *d)
     free(d->stack);
     free(d->keys);
     free(d->open);
+    free(d->cache);
+    free(d->scratch);
     d->stack = NULL;
     d->keys = NULL;
     d->open = NULL;
+    d->cache = NULL;
+    d->scratch = NULL;
 }
 
 
@@ -433,7 +1081,6 @@ aa_json_doc_t *
 aa_json_doc_parse(const char *text, size_t len, size_t max_depth, char *err,
     size_t errlen)
 {
-    int             rc;
     yajl_status     st;
     yajl_handle     h;
     unsigned char  *msg;
@@ -450,6 +1097,23 @@ aa_json_doc_parse(const char *text, size_t len, size_t max_depth, char *err,
     if (aa_json_prescan(text, len, max_depth, err, errlen) != 0) {
         return NULL;
     }
+
+    d = calloc(1, sizeof(aa_json_doc_t));
+    if (d == NULL) {
+        aa_doc_err(err, errlen, "out of memory");
+        return NULL;
+    }
+
+    if (aa_doc_fast(d, (const unsigned char *) text,
+                    (const unsigned char *) text + len)
+        == 0)
+    {
+        d->fast = 1;
+        goto done;
+    }
+
+    /* from scratch, with yajl: the same tree, or yajl's refusal */
+    aa_json_doc_free(d);
 
     d = calloc(1, sizeof(aa_json_doc_t));
     if (d == NULL) {
@@ -488,13 +1152,13 @@ aa_json_doc_parse(const char *text, size_t len, size_t max_depth, char *err,
     }
 
     yajl_free(h);
+
+done:
+
     aa_doc_parse_done(d);
 
-    rc = aa_json_dup_keys(d->root);
-
-    if (rc != 0) {
-        aa_doc_err(err, errlen, rc < 0 ? "out of memory"
-                                       : "duplicate key in object");
+    if (d->dup) {
+        aa_doc_err(err, errlen, "duplicate key in object");
         aa_json_doc_free(d);
         return NULL;
     }
@@ -507,6 +1171,13 @@ yajl_val
 aa_json_doc_root(const aa_json_doc_t *doc)
 {
     return doc->root;
+}
+
+
+int
+aa_json_doc_fast(const aa_json_doc_t *doc)
+{
+    return doc->fast;
 }
 
 
