@@ -345,14 +345,18 @@ aa_json_parse_depth(const char *text, size_t len, size_t max_depth,
 yajl_val
 aa_json_get(yajl_val obj, const char *key)
 {
-    size_t  i;
+    size_t       i;
+    const char  *k;
 
     if (!YAJL_IS_OBJECT(obj)) {
         return NULL;
     }
 
+    /* the first byte first: most keys differ there, and cost no call */
     for (i = 0; i < obj->u.object.len; i++) {
-        if (strcmp(obj->u.object.keys[i], key) == 0) {
+        k = obj->u.object.keys[i];
+
+        if (k[0] == key[0] && strcmp(k, key) == 0) {
             return obj->u.object.values[i];
         }
     }

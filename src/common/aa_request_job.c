@@ -9,6 +9,13 @@
 #include "aa_request_job.h"
 
 
+/* strings this short are written with one append (aa_job_string()) */
+#define AA_JOB_SHORT  64
+
+
+static int aa_job_string(aa_buf_t *b, const char *s, size_t n);
+static int aa_job_key(aa_buf_t *b, const char *key);
+static int aa_job_value(aa_buf_t *b, yajl_val v);
 static int aa_job_otid(aa_buf_t *b, yajl_val otid);
 static void aa_job_encode_except(aa_buf_t *b, yajl_val obj,
     const char *skip1, const char *skip2, const char *skip3);
@@ -85,13 +92,93 @@ aa_job_approval_type(yajl_val item)
 }
 
 
+/*
+ * s (n bytes) as aa_buf_json_string() writes it.  Most strings of a job
+ * are short and need no escape (keys, roles, types, otids): those are
+ * written with one append instead of three.
+ */
+static int
+aa_job_string(aa_buf_t *b, const char *s, size_t n)
+{
+    char           tmp[AA_JOB_SHORT + 2];
+    size_t         i;
+    unsigned char  c;
+
+    if (n > AA_JOB_SHORT) {
+        return aa_buf_json_string(b, s, n);
+    }
+
+    for (i = 0; i < n; i++) {
+        c = (unsigned char) s[i];
+
+        if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) {
+            return aa_buf_json_string(b, s, n);
+        }
+
+        tmp[i + 1] = (char) c;
+    }
+
+    tmp[0] = '"';
+    tmp[n + 1] = '"';
+
+    return aa_buf_append(b, tmp, n + 2);
+}
+
+
+/* ,"key": */
+static int
+aa_job_key(aa_buf_t *b, const char *key)
+{
+    char           tmp[AA_JOB_SHORT + 4];
+    size_t         i, n;
+    unsigned char  c;
+
+    n = strlen(key);
+
+    for (i = 0; i < n && n <= AA_JOB_SHORT; i++) {
+        c = (unsigned char) key[i];
+
+        if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) {
+            break;
+        }
+
+        tmp[i + 2] = (char) c;
+    }
+
+    if (i < n || n > AA_JOB_SHORT) {
+        aa_buf_putc(b, ',');
+        aa_buf_json_string(b, key, n);
+        return aa_buf_putc(b, ':');
+    }
+
+    tmp[0] = ',';
+    tmp[1] = '"';
+    tmp[n + 2] = '"';
+    tmp[n + 3] = ':';
+
+    return aa_buf_append(b, tmp, n + 4);
+}
+
+
+/* as aa_json_encode() */
+static int
+aa_job_value(aa_buf_t *b, yajl_val v)
+{
+    if (YAJL_IS_STRING(v)) {
+        return aa_job_string(b, v->u.string, strlen(v->u.string));
+    }
+
+    return aa_json_encode(b, v);
+}
+
+
 static int
 aa_job_otid(aa_buf_t *b, yajl_val otid)
 {
     char  uuid[AA_UUID_LEN + 1];
 
     if (YAJL_IS_STRING(otid)) {
-        return aa_json_encode(b, otid);
+        return aa_job_value(b, otid);
     }
 
     if (aa_uuid4(uuid) != 0) {
@@ -99,7 +186,7 @@ aa_job_otid(aa_buf_t *b, yajl_val otid)
         return -1;
     }
 
-    return aa_buf_json_string(b, uuid, AA_UUID_LEN);
+    return aa_job_string(b, uuid, AA_UUID_LEN);
 }
 
 
@@ -115,17 +202,18 @@ aa_job_encode_except(aa_buf_t *b, yajl_val obj, const char *skip1,
     for (i = 0; i < obj->u.object.len; i++) {
         key = obj->u.object.keys[i];
 
-        if (strcmp(key, skip1) == 0
-            || (skip2 != NULL && strcmp(key, skip2) == 0)
-            || (skip3 != NULL && strcmp(key, skip3) == 0))
+        /* the first byte first: most keys are none of these */
+        if ((key[0] == skip1[0] && strcmp(key, skip1) == 0)
+            || (skip2 != NULL && key[0] == skip2[0]
+                && strcmp(key, skip2) == 0)
+            || (skip3 != NULL && key[0] == skip3[0]
+                && strcmp(key, skip3) == 0))
         {
             continue;
         }
 
-        aa_buf_putc(b, ',');
-        aa_buf_json_string(b, key, strlen(key));
-        aa_buf_putc(b, ':');
-        aa_json_encode(b, obj->u.object.values[i]);
+        aa_job_key(b, key);
+        aa_job_value(b, obj->u.object.values[i]);
     }
 }
 
@@ -155,7 +243,7 @@ aa_job_encode_tool_items(aa_buf_t *b, yajl_val arr, int approvals)
         }
 
         aa_buf_puts(b, "{\"type\":");
-        aa_buf_json_string(b, type, strlen(type));
+        aa_job_string(b, type, strlen(type));
         aa_job_encode_except(b, item, "type", NULL, NULL);
         aa_buf_putc(b, '}');
     }
@@ -172,7 +260,7 @@ aa_job_encode_message(aa_buf_t *b, yajl_val item)
     type = aa_job_message_type(item);
 
     aa_buf_puts(b, "{\"type\":");
-    aa_buf_json_string(b, type, strlen(type));
+    aa_job_string(b, type, strlen(type));
 
     if (strcmp(type, "approval") == 0) {
         aa_job_encode_except(b, item, "type", "otid", "approvals");
