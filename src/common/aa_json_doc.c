@@ -7,9 +7,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/types.h>
 #include <yajl/yajl_parse.h>
 
+#include "aa_buf.h"
 #include "aa_json.h"
 #include "aa_json_doc.h"
 
@@ -23,7 +25,17 @@
  */
 #define AA_DOC_BLOCK      (16 * 1024)
 #define AA_DOC_BLOCK_MAX  (2 * 1024 * 1024)
-#define AA_DOC_HEAD       16            /* a block's header */
+#define AA_DOC_HEAD       32            /* a block's header */
+
+/*
+ * Blocks of AA_DOC_BLOCK_MAX and more, and the value stack of a text of
+ * AA_DOC_STACK_MAP bytes and more, are mapped on their own, aligned to a
+ * transparent huge page and advised as such: one page fault per 2 MiB
+ * instead of 512.  A body of half a million values touches ~8 MiB, and a
+ * fault costs ~1.4 us on this VM (docs/performance.md).
+ */
+#define AA_DOC_HUGE       (2 * 1024 * 1024)
+#define AA_DOC_STACK_MAP  (512 * 1024)
 
 /*
  * Scalars whose text is at most AA_DOC_SHORT bytes (numbers, strings,
@@ -32,7 +44,8 @@
  * pointers, not half a million values.
  */
 #define AA_DOC_SHORT      7
-#define AA_DOC_CACHE      256           /* entries, a power of 2 */
+#define AA_DOC_CACHE      256           /* entries, 2^8 */
+#define AA_DOC_CACHE_MIN  4096          /* bytes of text to have one */
 
 #define AA_DOC_NUMBER     0
 #define AA_DOC_STRING     1
@@ -47,6 +60,7 @@ typedef struct aa_doc_block_s  aa_doc_block_t;
 struct aa_doc_block_s {
     aa_doc_block_t  *next;
     size_t           size;
+    size_t           mapped;        /* bytes of its mapping, 0: malloc() */
     /* the block's bytes follow, from AA_DOC_HEAD on */
 };
 
@@ -57,12 +71,10 @@ typedef struct {
 } aa_doc_region_t;
 
 
+/* one table of AA_DOC_CACHE entries per kind */
 typedef struct {
-    uint64_t         text;          /* the bytes, zero-padded */
-    unsigned         len;
-    unsigned         kind;          /* AA_DOC_NUMBER, _STRING or _KEY */
-    yajl_val         value;         /* a number or a string */
-    char            *chars;         /* a key */
+    uint64_t         key;           /* the length, and the bytes */
+    void            *p;             /* a number or a string; a key's bytes */
 } aa_doc_short_t;
 
 
@@ -89,6 +101,7 @@ struct aa_json_doc_s {
     /* parse-time state, freed when the parse ends */
     yajl_val        *stack;
     size_t           nstack, cstack;
+    size_t           stack_mapped;  /* bytes of its mapping, 0: malloc() */
     char           **keys;
     size_t           nkeys, ckeys;
     aa_doc_open_t   *open;
@@ -97,6 +110,8 @@ struct aa_json_doc_s {
     char            *scratch;       /* a string's escapes decoded */
     size_t           cscratch;
     unsigned         fast:1;        /* built by aa_doc_fast() */
+    size_t           max_depth;
+    const unsigned char  *end;      /* of the text, for aa_doc_fast() */
     int              nomem;
     int              dup;
 };
@@ -105,11 +120,54 @@ struct aa_json_doc_s {
 static int aa_doc_dup_cmp(const void *a, const void *b);
 
 
+/*
+ * size bytes (a multiple of AA_DOC_HUGE) mapped on their own, aligned to
+ * AA_DOC_HUGE, advised as huge pages; NULL when they could not be
+ */
+static void *
+aa_doc_map(size_t size)
+{
+    unsigned char  *m, *a;
+
+    m = mmap(NULL, size + AA_DOC_HUGE, PROT_READ | PROT_WRITE,
+             MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) {
+        return NULL;
+    }
+
+    a = (unsigned char *) (((uintptr_t) m + AA_DOC_HUGE - 1)
+                           & ~(uintptr_t) (AA_DOC_HUGE - 1));
+
+    /* the parts before and after the aligned size go back at once */
+    if (a > m) {
+        (void) munmap(m, (size_t) (a - m));
+    }
+
+    if (m + size + AA_DOC_HUGE > a + size) {
+        (void) munmap(a + size, (size_t) (m + size + AA_DOC_HUGE - a - size));
+    }
+
+#ifdef MADV_HUGEPAGE
+    /* where the kernel has no such pages, this only fails */
+    (void) madvise(a, size, MADV_HUGEPAGE);
+#endif
+
+    return a;
+}
+
+
+static size_t
+aa_doc_huge_size(size_t n)
+{
+    return (n + AA_DOC_HUGE - 1) & ~(size_t) (AA_DOC_HUGE - 1);
+}
+
+
 /* n bytes from region r, from a new block when r has not enough left */
 static void *
 aa_doc_take(aa_json_doc_t *d, aa_doc_region_t *r, size_t n)
 {
-    size_t           size;
+    size_t           size, mapped;
     unsigned char   *p;
     aa_doc_block_t  *b;
 
@@ -125,13 +183,24 @@ aa_doc_take(aa_json_doc_t *d, aa_doc_region_t *r, size_t n)
             size = n;
         }
 
-        b = malloc(AA_DOC_HEAD + size);
+        if (size >= AA_DOC_BLOCK_MAX) {
+            /* the header within the mapping, the block to its end */
+            mapped = aa_doc_huge_size(AA_DOC_HEAD + size);
+            b = aa_doc_map(mapped);
+            size = mapped - AA_DOC_HEAD;
+
+        } else {
+            mapped = 0;
+            b = malloc(AA_DOC_HEAD + size);
+        }
+
         if (b == NULL) {
             d->nomem = 1;
             return NULL;
         }
 
         b->size = size;
+        b->mapped = mapped;
         b->next = d->blocks;
         d->blocks = b;
 
@@ -193,9 +262,12 @@ aa_doc_add(aa_json_doc_t *d, yajl_val v)
         return 1;
     }
 
-    if (aa_doc_grow((void **) &d->stack, &d->cstack, d->nstack + 1,
-                    sizeof(yajl_val)) != 0)
+    if (d->nstack == d->cstack
+        && (d->stack_mapped
+            || aa_doc_grow((void **) &d->stack, &d->cstack, d->nstack + 1,
+                           sizeof(yajl_val)) != 0))
     {
+        /* a mapped stack holds the most values a text can have */
         d->nomem = 1;
         return 0;
     }
@@ -237,52 +309,53 @@ aa_doc_string(aa_json_doc_t *d, const unsigned char *s, size_t n)
 
 
 /*
- * The shared entry for a short text of a kind: a hit when it holds the
- * same text, else the slot to fill (its value and chars NULL).  NULL when
- * the text is too long to share.
+ * The shared entry for a short text of a kind: its p is the value (or the
+ * key's bytes) when the text was seen, else NULL, for the caller to fill.
+ * NULL when the text is too long to share, or the text too short to have
+ * a cache (AA_DOC_CACHE_MIN).
  */
-static aa_doc_short_t *
+static inline aa_doc_short_t *
 aa_doc_short(aa_json_doc_t *d, unsigned kind, const unsigned char *s,
     size_t n)
 {
     size_t           i;
-    uint64_t         text;
+    uint64_t         key;
     aa_doc_short_t  *e;
 
-    if (n > AA_DOC_SHORT) {
+    if (n > AA_DOC_SHORT || d->cache == NULL) {
         return NULL;
     }
 
-    if (d->cache == NULL) {
-        d->cache = calloc(AA_DOC_CACHE, sizeof(aa_doc_short_t));
-        if (d->cache == NULL) {
-            return NULL;
-        }
-    }
-
-    /* byte by byte: memcpy() into it would stall the load that follows */
-    text = 0;
+    /*
+     * the length in the top byte, the text below it; byte by byte:
+     * memcpy() into it would stall the load that follows
+     */
+    key = (uint64_t) n << 56;
 
     for (i = 0; i < n; i++) {
-        text |= (uint64_t) s[i] << (i * 8);
+        key |= (uint64_t) s[i] << (i * 8);
     }
 
-    e = &d->cache[((text + n + kind * 8) * 0x9e3779b97f4a7c15ULL)
-                  >> (64 - 8)];
+    e = &d->cache[kind * AA_DOC_CACHE
+                  + ((key * 0x9e3779b97f4a7c15ULL) >> (64 - 8))];
 
-    if (e->text == text && e->len == n && e->kind == kind
-        && (e->value != NULL || e->chars != NULL))
-    {
-        return e;
+    if (e->key != key) {
+        e->key = key;
+        e->p = NULL;
     }
-
-    e->text = text;
-    e->len = (unsigned) n;
-    e->kind = kind;
-    e->value = NULL;
-    e->chars = NULL;
 
     return e;
+}
+
+
+/* the tables of shared scalars, for a text long enough to repeat some */
+static void
+aa_doc_cache(aa_json_doc_t *d, size_t len)
+{
+    if (len >= AA_DOC_CACHE_MIN) {
+        /* without, nothing is shared: no error */
+        d->cache = calloc(3 * AA_DOC_CACHE, sizeof(aa_doc_short_t));
+    }
 }
 
 
@@ -385,14 +458,14 @@ aa_doc_number(void *ctx, const char *s, size_t n)
 
     e = aa_doc_short(d, AA_DOC_NUMBER, (const unsigned char *) s, n);
 
-    if (e != NULL && e->value != NULL) {
-        return aa_doc_add(d, e->value);
+    if (e != NULL && e->p != NULL) {
+        return aa_doc_add(d, e->p);
     }
 
     v = aa_doc_number_value(d, s, n);
 
     if (e != NULL) {
-        e->value = v;
+        e->p = v;
     }
 
     return aa_doc_add(d, v);
@@ -408,8 +481,8 @@ aa_doc_str(void *ctx, const unsigned char *s, size_t n)
 
     e = aa_doc_short(d, AA_DOC_STRING, s, n);
 
-    if (e != NULL && e->value != NULL) {
-        return aa_doc_add(d, e->value);
+    if (e != NULL && e->p != NULL) {
+        return aa_doc_add(d, e->p);
     }
 
     v = aa_doc_value(d, yajl_t_string);
@@ -418,7 +491,7 @@ aa_doc_str(void *ctx, const unsigned char *s, size_t n)
     }
 
     if (e != NULL) {
-        e->value = v;
+        e->p = v;
     }
 
     return aa_doc_add(d, v);
@@ -471,14 +544,14 @@ aa_doc_key(void *ctx, const unsigned char *s, size_t n)
 
     e = aa_doc_short(d, AA_DOC_KEY, s, n);
 
-    if (e != NULL && e->chars != NULL) {
-        k = e->chars;
+    if (e != NULL && e->p != NULL) {
+        k = e->p;
 
     } else {
         k = aa_doc_string(d, s, n);
 
         if (e != NULL) {
-            e->chars = k;
+            e->p = k;
         }
     }
 
@@ -642,15 +715,30 @@ static const yajl_callbacks  aa_doc_callbacks = {
  * The fast path.  yajl's event parser costs ~20 ns a token, more than the
  * rest of the work on a body of small values, so the common case is
  * parsed here, straight into the same builders.  It takes a subset of what
- * yajl takes, on text the prescan has passed (well-formed UTF-8, no NUL
- * before text[len] == '\0', no comments, no \u0000, surrogate escapes
- * paired, depth bounded): an object or an array, the four whitespace
- * characters of RFC 8259, JSON's grammar for numbers, strings and
- * literals.  Anything else, and any error, makes it give up: yajl then
- * parses the text again, so a refusal keeps yajl's own reason.
+ * yajl takes: an object or an array, the four whitespace characters of
+ * RFC 8259, JSON's grammar for numbers, strings and literals; and it
+ * makes the checks of aa_json_prescan() on the way (UTF-8 well-formed, no
+ * NUL, no comment, no \u0000, surrogate escapes paired, the depth), so
+ * the text is read once.  Anything else, and any error, makes it give up:
+ * the prescan and yajl then read the text again, so a refusal keeps its
+ * reason.
  */
 
 #define aa_doc_digit(c)  ((c) >= '0' && (c) <= '9')
+
+
+/* 1 for the bytes a string takes as they are: 0x20 - 0x7f but " and \ */
+static const unsigned char  aa_doc_plain[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,     /* 0x00 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,     /* 0x20 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,     /* 0x40 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,     /* 0x60 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
+    /* 0x80 - 0xff: 0, UTF-8 is checked apart */
+};
 
 
 static const unsigned char *
@@ -788,6 +876,7 @@ static const unsigned char *
 aa_doc_fast_string(aa_json_doc_t *d, const unsigned char *p, int key)
 {
     int                   esc;
+    size_t                k;
     ssize_t               n;
     const unsigned char  *s;
 
@@ -795,8 +884,7 @@ aa_doc_fast_string(aa_json_doc_t *d, const unsigned char *p, int key)
     esc = 0;
 
     for ( ;; ) {
-        /* bytes from 0x80 on are well-formed UTF-8: the prescan said so */
-        while (*p >= 0x20 && *p != '"' && *p != '\\') {
+        while (aa_doc_plain[*p]) {
             p++;
         }
 
@@ -804,7 +892,21 @@ aa_doc_fast_string(aa_json_doc_t *d, const unsigned char *p, int key)
             break;
         }
 
-        /* a control character, or the end of the text */
+        if (*p >= 0x80) {
+            k = aa_buf_utf8_len((const char *) p, (size_t) (d->end - p));
+
+            if (k == 0) {
+                return NULL;
+            }
+
+            p += k;
+            continue;
+        }
+
+        /*
+         * a control character, or the end of the text; an escape of
+         * anything else than ASCII is refused by aa_doc_unescape()
+         */
         if (*p != '\\' || p[1] < 0x20) {
             return NULL;
         }
@@ -838,6 +940,7 @@ aa_doc_fast_string(aa_json_doc_t *d, const unsigned char *p, int key)
 static const unsigned char *
 aa_doc_fast_number(aa_json_doc_t *d, const unsigned char *p)
 {
+    aa_doc_short_t       *e;
     const unsigned char  *q;
 
     q = p;
@@ -880,6 +983,14 @@ aa_doc_fast_number(aa_json_doc_t *d, const unsigned char *p)
         do { q++; } while (aa_doc_digit(*q));
     }
 
+    /* the common case, a number seen before, without a call */
+    e = aa_doc_short(d, AA_DOC_NUMBER, p, (size_t) (q - p));
+
+    if (e != NULL && e->p != NULL && d->nstack < d->cstack) {
+        d->stack[d->nstack++] = e->p;
+        return q;
+    }
+
     if (!aa_doc_number(d, (const char *) p, (size_t) (q - p))) {
         return NULL;
     }
@@ -906,7 +1017,7 @@ value:
     switch (*p) {
 
     case '{':
-        if (!aa_doc_start_map(d)) {
+        if (d->nopen == d->max_depth || !aa_doc_start_map(d)) {
             return -1;
         }
 
@@ -920,7 +1031,7 @@ value:
         goto key;
 
     case '[':
-        if (!aa_doc_start_array(d)) {
+        if (d->nopen == d->max_depth || !aa_doc_start_array(d)) {
             return -1;
         }
 
@@ -1064,7 +1175,14 @@ aa_doc_err(char *err, size_t errlen, const char *msg)
 static void
 aa_doc_parse_done(aa_json_doc_t *d)
 {
-    free(d->stack);
+    if (d->stack_mapped) {
+        (void) munmap(d->stack, d->stack_mapped);
+        d->stack_mapped = 0;
+
+    } else {
+        free(d->stack);
+    }
+
     free(d->keys);
     free(d->open);
     free(d->cache);
@@ -1094,6 +1212,43 @@ aa_json_doc_parse(const char *text, size_t len, size_t max_depth, char *err,
         max_depth = AA_JSON_MAX_DEPTH;
     }
 
+    d = calloc(1, sizeof(aa_json_doc_t));
+    if (d == NULL) {
+        aa_doc_err(err, errlen, "out of memory");
+        return NULL;
+    }
+
+    d->max_depth = max_depth;
+    d->end = (const unsigned char *) text + len;
+    aa_doc_cache(d, len);
+
+    /*
+     * a value takes a byte and a separator at least: the stack holds at
+     * most len / 2 + 1 of them; mapped, only what is used is touched
+     */
+    if (len >= AA_DOC_STACK_MAP) {
+        d->stack_mapped = aa_doc_huge_size((len / 2 + 2) * sizeof(yajl_val));
+        d->stack = aa_doc_map(d->stack_mapped);
+
+        if (d->stack == NULL) {
+            d->stack_mapped = 0;
+
+        } else {
+            d->cstack = d->stack_mapped / sizeof(yajl_val);
+        }
+    }
+
+    if (aa_doc_fast(d, (const unsigned char *) text, d->end) == 0) {
+        d->fast = 1;
+        goto done;
+    }
+
+    /*
+     * from scratch, with the prescan and yajl: the same tree, or the
+     * refusal and its reason
+     */
+    aa_json_doc_free(d);
+
     if (aa_json_prescan(text, len, max_depth, err, errlen) != 0) {
         return NULL;
     }
@@ -1104,22 +1259,7 @@ aa_json_doc_parse(const char *text, size_t len, size_t max_depth, char *err,
         return NULL;
     }
 
-    if (aa_doc_fast(d, (const unsigned char *) text,
-                    (const unsigned char *) text + len)
-        == 0)
-    {
-        d->fast = 1;
-        goto done;
-    }
-
-    /* from scratch, with yajl: the same tree, or yajl's refusal */
-    aa_json_doc_free(d);
-
-    d = calloc(1, sizeof(aa_json_doc_t));
-    if (d == NULL) {
-        aa_doc_err(err, errlen, "out of memory");
-        return NULL;
-    }
+    aa_doc_cache(d, len);
 
     h = yajl_alloc(&aa_doc_callbacks, NULL, d);
     if (h == NULL) {
@@ -1194,7 +1334,13 @@ aa_json_doc_free(aa_json_doc_t *doc)
 
     for (b = doc->blocks; b != NULL; b = next) {
         next = b->next;
-        free(b);
+
+        if (b->mapped) {
+            (void) munmap(b, b->mapped);
+
+        } else {
+            free(b);
+        }
     }
 
     free(doc);

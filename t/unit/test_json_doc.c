@@ -7,6 +7,7 @@
  */
 
 #include <math.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -116,21 +117,47 @@ both_str(const char *s)
 }
 
 
-/* the same tree, built by the fast path */
+/*
+ * both() on s followed by enough spaces for the text to have the tables
+ * of shared scalars (AA_DOC_CACHE_MIN), and the stack mapped
+ * (AA_DOC_STACK_MAP) when big: the same result as without
+ */
+static int
+both_padded(const char *s, size_t len, size_t pad)
+{
+    int    fast;
+    char  *t;
+
+    t = malloc(len + pad + 1);
+    assert_non_null(t);
+    memcpy(t, s, len);
+    memset(t + len, ' ', pad);
+    t[len + pad] = '\0';
+
+    fast = both(t, len + pad);
+    free(t);
+
+    return fast;
+}
+
+
+/* the same tree, built by the fast path, padded or not */
 static void
 fast_str(const char *s)
 {
-    if (both_str(s) != 1) {
+    if (both_str(s) != 1 || both_padded(s, strlen(s), 5000) != 1
+        || both_padded(s, strlen(s), 600 * 1024) != 1)
+    {
         fail_msg("%.60s: not taken by the fast path", s);
     }
 }
 
 
-/* the same tree or refusal, and not by the fast path */
+/* the same tree or refusal, and not by the fast path, padded or not */
 static void
 slow_str(const char *s)
 {
-    if (both_str(s) == 1) {
+    if (both_str(s) == 1 || both_padded(s, strlen(s), 5000) == 1) {
         fail_msg("%.60s: taken by the fast path", s);
     }
 }
@@ -327,7 +354,10 @@ test_random(void **state)
             }
         }
 
-        if (both(buf, len) == 1) {
+        /* every third one long enough to share its short scalars */
+        if ((i % 3 == 0 ? both_padded(buf, len, 4096) : both(buf, len))
+            == 1)
+        {
             fast++;
         }
     }
