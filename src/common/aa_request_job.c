@@ -3,6 +3,7 @@
  */
 
 #include <string.h>
+#include <sys/types.h>
 
 #include "aa_id.h"
 #include "aa_json.h"
@@ -14,6 +15,9 @@
 
 
 static int aa_job_string(aa_buf_t *b, const char *s, size_t n);
+static ssize_t aa_job_plain(const char *s, char *out);
+static int aa_job_member(aa_buf_t *b, const char *key, yajl_val v);
+static int aa_job_head(aa_buf_t *b, int comma, const char *type);
 static int aa_job_key(aa_buf_t *b, const char *key);
 static int aa_job_value(aa_buf_t *b, yajl_val v);
 static int aa_job_otid(aa_buf_t *b, yajl_val otid);
@@ -21,7 +25,7 @@ static void aa_job_encode_except(aa_buf_t *b, yajl_val obj,
     const char *skip1, const char *skip2, const char *skip3);
 static void aa_job_encode_tool_items(aa_buf_t *b, yajl_val arr,
     int approvals);
-static int aa_job_encode_message(aa_buf_t *b, yajl_val item);
+static int aa_job_encode_message(aa_buf_t *b, int comma, yajl_val item);
 static void aa_job_encode_messages(aa_buf_t *b, const aa_job_fields_t *f);
 static void aa_job_encode_config(aa_buf_t *b, const aa_job_fields_t *f);
 
@@ -29,18 +33,34 @@ static void aa_job_encode_config(aa_buf_t *b, const aa_job_fields_t *f);
 const char *
 aa_job_message_type(yajl_val item)
 {
-    yajl_val  t;
+    size_t       i;
+    yajl_val     t;
+    const char  *k;
+    int          approval;
 
-    t = aa_json_get(item, "type");
+    if (!YAJL_IS_OBJECT(item)) {
+        return "message";
+    }
+
+    /* one pass over the keys for the three that decide */
+    t = NULL;
+    approval = 0;
+
+    for (i = 0; i < item->u.object.len; i++) {
+        k = item->u.object.keys[i];
+
+        if (k[0] == 't' && strcmp(k, "type") == 0) {
+            t = item->u.object.values[i];
+
+        } else if (k[0] == 'a' && (strcmp(k, "approval_request_id") == 0
+                                   || strcmp(k, "approve") == 0))
+        {
+            approval = 1;
+        }
+    }
 
     if (t == NULL || YAJL_IS_NULL(t)) {
-        if (aa_json_get(item, "approval_request_id") != NULL
-            || aa_json_get(item, "approve") != NULL)
-        {
-            return "approval";
-        }
-
-        return "message";
+        return approval ? "approval" : "message";
     }
 
     if (aa_v_is(t, "message")) {
@@ -125,6 +145,99 @@ aa_job_string(aa_buf_t *b, const char *s, size_t n)
 }
 
 
+/*
+ * Copies s to out when it is at most AA_JOB_SHORT bytes that need no
+ * escape; its length, or -1 (out then holds anything).
+ */
+static ssize_t
+aa_job_plain(const char *s, char *out)
+{
+    size_t         i;
+    unsigned char  c;
+
+    for (i = 0; s[i] != '\0'; i++) {
+        c = (unsigned char) s[i];
+
+        if (i == AA_JOB_SHORT || c < 0x20 || c == '"' || c == '\\'
+            || c >= 0x80)
+        {
+            return -1;
+        }
+
+        out[i] = (char) c;
+    }
+
+    return (ssize_t) i;
+}
+
+
+/*
+ * ,"key":value, with a plain key and a plain string value (the usual
+ * member: "role":"user") in one append
+ */
+static int
+aa_job_member(aa_buf_t *b, const char *key, yajl_val v)
+{
+    char     tmp[2 * AA_JOB_SHORT + 8], *p;
+    ssize_t  n;
+
+    p = tmp;
+    *p++ = ',';
+    *p++ = '"';
+
+    n = aa_job_plain(key, p);
+
+    if (n < 0) {
+        aa_job_key(b, key);
+        return aa_job_value(b, v);
+    }
+
+    p += n;
+    *p++ = '"';
+    *p++ = ':';
+
+    if (YAJL_IS_STRING(v)) {
+        n = aa_job_plain(v->u.string, p + 1);
+
+        if (n >= 0) {
+            *p = '"';
+            p += n + 1;
+            *p++ = '"';
+
+            return aa_buf_append(b, tmp, (size_t) (p - tmp));
+        }
+    }
+
+    aa_buf_append(b, tmp, (size_t) (p - tmp));
+
+    return aa_job_value(b, v);
+}
+
+
+/* [,]{"type":"<type>", the start of an item; type is one of ours */
+static int
+aa_job_head(aa_buf_t *b, int comma, const char *type)
+{
+    char    tmp[64], *p;
+    size_t  n;
+
+    n = strlen(type);
+    p = tmp;
+
+    if (comma) {
+        *p++ = ',';
+    }
+
+    memcpy(p, "{\"type\":\"", 9);
+    p += 9;
+    memcpy(p, type, n);
+    p += n;
+    *p++ = '"';
+
+    return aa_buf_append(b, tmp, (size_t) (p - tmp));
+}
+
+
 /* ,"key": */
 static int
 aa_job_key(aa_buf_t *b, const char *key)
@@ -172,13 +285,15 @@ aa_job_value(aa_buf_t *b, yajl_val v)
 }
 
 
+/* ,"otid":<otid>} the end of a message: the client's, or a new one */
 static int
 aa_job_otid(aa_buf_t *b, yajl_val otid)
 {
-    char  uuid[AA_UUID_LEN + 1];
+    char  tmp[AA_UUID_LEN + 16], uuid[AA_UUID_LEN + 1];
 
     if (YAJL_IS_STRING(otid)) {
-        return aa_job_value(b, otid);
+        aa_job_member(b, "otid", otid);
+        return aa_buf_putc(b, '}');
     }
 
     if (aa_uuid4(uuid) != 0) {
@@ -186,7 +301,11 @@ aa_job_otid(aa_buf_t *b, yajl_val otid)
         return -1;
     }
 
-    return aa_job_string(b, uuid, AA_UUID_LEN);
+    memcpy(tmp, ",\"otid\":\"", 9);
+    memcpy(tmp + 9, uuid, AA_UUID_LEN);
+    memcpy(tmp + 9 + AA_UUID_LEN, "\"}", 2);
+
+    return aa_buf_append(b, tmp, AA_UUID_LEN + 11);
 }
 
 
@@ -212,8 +331,7 @@ aa_job_encode_except(aa_buf_t *b, yajl_val obj, const char *skip1,
             continue;
         }
 
-        aa_job_key(b, key);
-        aa_job_value(b, obj->u.object.values[i]);
+        aa_job_member(b, key, obj->u.object.values[i]);
     }
 }
 
@@ -238,12 +356,7 @@ aa_job_encode_tool_items(aa_buf_t *b, yajl_val arr, int approvals)
         item = arr->u.array.values[i];
         type = approvals ? aa_job_approval_type(item) : "tool";
 
-        if (i) {
-            aa_buf_putc(b, ',');
-        }
-
-        aa_buf_puts(b, "{\"type\":");
-        aa_job_string(b, type, strlen(type));
+        aa_job_head(b, i != 0, type);
         aa_job_encode_except(b, item, "type", NULL, NULL);
         aa_buf_putc(b, '}');
     }
@@ -253,14 +366,13 @@ aa_job_encode_tool_items(aa_buf_t *b, yajl_val arr, int approvals)
 
 
 static int
-aa_job_encode_message(aa_buf_t *b, yajl_val item)
+aa_job_encode_message(aa_buf_t *b, int comma, yajl_val item)
 {
     const char  *type;
 
     type = aa_job_message_type(item);
 
-    aa_buf_puts(b, "{\"type\":");
-    aa_job_string(b, type, strlen(type));
+    aa_job_head(b, comma, type);
 
     if (strcmp(type, "approval") == 0) {
         aa_job_encode_except(b, item, "type", "otid", "approvals");
@@ -279,10 +391,7 @@ aa_job_encode_message(aa_buf_t *b, yajl_val item)
         aa_job_encode_except(b, item, "type", "otid", NULL);
     }
 
-    aa_buf_puts(b, ",\"otid\":");
-    aa_job_otid(b, aa_json_get(item, "otid"));
-
-    return aa_buf_putc(b, '}');
+    return aa_job_otid(b, aa_json_get(item, "otid"));
 }
 
 
@@ -297,20 +406,14 @@ aa_job_encode_messages(aa_buf_t *b, const aa_job_fields_t *f)
 
     if (f->messages != NULL) {
         for (i = 0; i < f->messages->u.array.len; i++) {
-            if (i) {
-                aa_buf_putc(b, ',');
-            }
-
-            aa_job_encode_message(b, f->messages->u.array.values[i]);
+            aa_job_encode_message(b, i != 0, f->messages->u.array.values[i]);
         }
 
     } else {
         aa_buf_puts(b, "{\"type\":\"message\",\"role\":\"user\","
                     "\"content\":");
-        aa_json_encode(b, f->input);
-        aa_buf_puts(b, ",\"otid\":");
+        aa_job_value(b, f->input);
         aa_job_otid(b, NULL);
-        aa_buf_putc(b, '}');
     }
 
     aa_buf_putc(b, ']');
