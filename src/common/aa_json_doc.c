@@ -17,7 +17,7 @@
 
 
 /*
- * The arena grows by blocks, each twice the one before up to
+ * The arena grows by blocks, each twice the one before up to 256 KiB, then
  * AA_DOC_BLOCK_MAX: few mallocs for a large body, little waste for a small
  * one.  Values (8-aligned) and the bytes of strings (not aligned) are
  * taken from two regions of it, so a one-digit number costs 2 bytes of
@@ -174,8 +174,10 @@ aa_doc_take(aa_json_doc_t *d, aa_doc_region_t *r, size_t n)
     if ((size_t) (r->end - r->pos) < n) {
         size = d->next_size ? d->next_size : AA_DOC_BLOCK;
 
+        /* 16 KiB, 32 KiB ... 256 KiB from malloc(), then 2 MiB mapped */
         if (size < AA_DOC_BLOCK_MAX) {
-            d->next_size = size * 2;
+            d->next_size = size < AA_DOC_BLOCK_MAX / 8 ? size * 2
+                                                       : AA_DOC_BLOCK_MAX;
         }
 
         /* a string larger than a block has one of its own */
@@ -727,20 +729,6 @@ static const yajl_callbacks  aa_doc_callbacks = {
 #define aa_doc_digit(c)  ((c) >= '0' && (c) <= '9')
 
 
-/* 1 for the bytes a string takes as they are: 0x20 - 0x7f but " and \ */
-static const unsigned char  aa_doc_plain[256] = {
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,     /* 0x00 */
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,     /* 0x20 */
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,     /* 0x40 */
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,     /* 0x60 */
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
-    /* 0x80 - 0xff: 0, UTF-8 is checked apart */
-};
-
-
 static const unsigned char *
 aa_doc_ws(const unsigned char *p)
 {
@@ -884,7 +872,7 @@ aa_doc_fast_string(aa_json_doc_t *d, const unsigned char *p, int key)
     esc = 0;
 
     for ( ;; ) {
-        while (aa_doc_plain[*p]) {
+        while (aa_json_plain[*p]) {
             p++;
         }
 

@@ -152,22 +152,18 @@ aa_job_string(aa_buf_t *b, const char *s, size_t n)
 static ssize_t
 aa_job_plain(const char *s, char *out)
 {
-    size_t         i;
-    unsigned char  c;
+    size_t  i;
 
-    for (i = 0; s[i] != '\0'; i++) {
-        c = (unsigned char) s[i];
-
-        if (i == AA_JOB_SHORT || c < 0x20 || c == '"' || c == '\\'
-            || c >= 0x80)
-        {
+    /* the NUL ends the loop as a byte that is not plain */
+    for (i = 0; aa_json_plain[(unsigned char) s[i]]; i++) {
+        if (i == AA_JOB_SHORT) {
             return -1;
         }
 
-        out[i] = (char) c;
+        out[i] = s[i];
     }
 
-    return (ssize_t) i;
+    return s[i] == '\0' ? (ssize_t) i : -1;
 }
 
 
