@@ -28,8 +28,8 @@
 #define AA_DOC_HEAD       32            /* a block's header */
 
 /*
- * Blocks of AA_DOC_BLOCK_MAX and more, and the value stack of a text of
- * AA_DOC_STACK_MAP bytes and more, are mapped on their own, aligned to a
+ * Blocks of AA_DOC_BLOCK_MAX and more, and a value stack that grows to
+ * AA_DOC_STACK_MAP bytes, are mapped on their own, aligned to a
  * transparent huge page and advised as such: one page fault per 2 MiB
  * instead of 512.  A body of half a million values touches ~8 MiB, and a
  * fault costs ~1.4 us on this VM (docs/performance.md).
@@ -102,6 +102,7 @@ struct aa_json_doc_s {
     yajl_val        *stack;
     size_t           nstack, cstack;
     size_t           stack_mapped;  /* bytes of its mapping, 0: malloc() */
+    size_t           stack_max;     /* values it may need to be mapped */
     char           **keys;
     size_t           nkeys, ckeys;
     aa_doc_open_t   *open;
@@ -251,6 +252,46 @@ aa_doc_grow(void **v, size_t *cap, size_t need, size_t elt)
 }
 
 
+/*
+ * The value stack is full: it doubles, and once it would reach
+ * AA_DOC_STACK_MAP bytes, it moves to a mapping sized for the most values
+ * the text can hold (d->stack_max), where it stays.
+ */
+static int
+aa_doc_stack_grow(aa_json_doc_t *d)
+{
+    size_t     size;
+    yajl_val  *m;
+
+    if (d->stack_mapped) {
+        return -1;
+    }
+
+    if (d->stack_max == 0
+        || d->cstack * 2 * sizeof(yajl_val) < AA_DOC_STACK_MAP)
+    {
+        return aa_doc_grow((void **) &d->stack, &d->cstack, d->nstack + 1,
+                           sizeof(yajl_val));
+    }
+
+    size = aa_doc_huge_size(d->stack_max * sizeof(yajl_val));
+
+    m = aa_doc_map(size);
+    if (m == NULL) {
+        return -1;
+    }
+
+    memcpy(m, d->stack, d->nstack * sizeof(yajl_val));
+    free(d->stack);
+
+    d->stack = m;
+    d->stack_mapped = size;
+    d->cstack = size / sizeof(yajl_val);
+
+    return 0;
+}
+
+
 /* a new value: the root, or the next value of the container open */
 static int
 aa_doc_add(aa_json_doc_t *d, yajl_val v)
@@ -264,12 +305,7 @@ aa_doc_add(aa_json_doc_t *d, yajl_val v)
         return 1;
     }
 
-    if (d->nstack == d->cstack
-        && (d->stack_mapped
-            || aa_doc_grow((void **) &d->stack, &d->cstack, d->nstack + 1,
-                           sizeof(yajl_val)) != 0))
-    {
-        /* a mapped stack holds the most values a text can have */
+    if (d->nstack == d->cstack && aa_doc_stack_grow(d) != 0) {
         d->nomem = 1;
         return 0;
     }
@@ -1212,19 +1248,9 @@ aa_json_doc_parse(const char *text, size_t len, size_t max_depth, char *err,
 
     /*
      * a value takes a byte and a separator at least: the stack holds at
-     * most len / 2 + 1 of them; mapped, only what is used is touched
+     * most len / 2 + 1 of them (aa_doc_stack_grow())
      */
-    if (len >= AA_DOC_STACK_MAP) {
-        d->stack_mapped = aa_doc_huge_size((len / 2 + 2) * sizeof(yajl_val));
-        d->stack = aa_doc_map(d->stack_mapped);
-
-        if (d->stack == NULL) {
-            d->stack_mapped = 0;
-
-        } else {
-            d->cstack = d->stack_mapped / sizeof(yajl_val);
-        }
-    }
+    d->stack_max = len / 2 + 2;
 
     if (aa_doc_fast(d, (const unsigned char *) text, d->end) == 0) {
         d->fast = 1;
