@@ -32,6 +32,7 @@ static void aa_req_tool_items(aa_errors_t *e, const char *parent,
     yajl_val obj, const char *key, int approvals);
 static void aa_req_tool_item(aa_errors_t *e, const char *loc, yajl_val item,
     const char *type);
+static int aa_req_plain_message(yajl_val item);
 static void aa_req_messages(aa_errors_t *e, yajl_val v);
 static void aa_req_input(aa_errors_t *e, yajl_val v);
 static void aa_req_types(aa_errors_t *e, yajl_val v);
@@ -614,11 +615,89 @@ aa_req_message(aa_errors_t *e, const char *loc, yajl_val item)
 }
 
 
+/*
+ * 1 when item is a message of type "message" with nothing to report: a
+ * role among aa_roles, string content, the optional strings strings or
+ * null, found in one pass over its keys (most messages).  0 when anything
+ * needs aa_req_message()'s checks: an error to report, content parts,
+ * another type; those run then, and say what is wrong, in their order.
+ */
+
+static int
+aa_req_plain_message(yajl_val item)
+{
+    size_t       i;
+    yajl_val     v, role, content;
+    const char  *k;
+
+    role = NULL;
+    content = NULL;
+
+    for (i = 0; i < item->u.object.len; i++) {
+        k = item->u.object.keys[i];
+        v = item->u.object.values[i];
+
+        switch (k[0]) {
+
+        case 'r':
+            if (strcmp(k, "role") == 0) {
+                role = v;
+            }
+            break;
+
+        case 'c':
+            if (strcmp(k, "content") == 0) {
+                content = v;
+            }
+            break;
+
+        case 'o':
+        case 'g':
+        case 'n':
+        case 's':
+        case 'b':
+            /* otid, group_id, name, sender_id, batch_item_id */
+            if ((strcmp(k, "otid") == 0 || strcmp(k, "group_id") == 0
+                 || strcmp(k, "name") == 0 || strcmp(k, "sender_id") == 0
+                 || strcmp(k, "batch_item_id") == 0)
+                && !YAJL_IS_STRING(v) && !YAJL_IS_NULL(v))
+            {
+                return 0;
+            }
+            break;
+
+        case 't':
+            if (strcmp(k, "type") == 0 && !YAJL_IS_NULL(v)
+                && !aa_v_is(v, "message"))
+            {
+                return 0;
+            }
+            break;
+
+        case 'a':
+            /* an approval, when its type is not given */
+            if (strcmp(k, "approve") == 0
+                || strcmp(k, "approval_request_id") == 0)
+            {
+                return 0;
+            }
+            break;
+
+        default:
+            break;
+        }
+    }
+
+    return YAJL_IS_STRING(content) && aa_req_is_one_of(role, aa_roles);
+}
+
+
 static void
 aa_req_messages(aa_errors_t *e, yajl_val v)
 {
-    char    loc[AA_LOC_MAX];
-    size_t  i, n;
+    char      loc[AA_LOC_MAX];
+    size_t    i, n;
+    yajl_val  m;
 
     if (!YAJL_IS_ARRAY(v)) {
         aa_errors_add(e, "list_type", "body/messages",
@@ -637,8 +716,14 @@ aa_req_messages(aa_errors_t *e, yajl_val v)
     memcpy(loc, "body/messages/", n);
 
     for (i = 0; i < v->u.array.len; i++) {
+        m = v->u.array.values[i];
+
+        if (YAJL_IS_OBJECT(m) && aa_req_plain_message(m)) {
+            continue;
+        }
+
         aa_req_idx(loc + n, i);
-        aa_req_message(e, loc, v->u.array.values[i]);
+        aa_req_message(e, loc, m);
     }
 }
 

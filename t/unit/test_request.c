@@ -603,6 +603,44 @@ test_message_content(void **state)
 }
 
 
+/*
+ * Plain messages are accepted in one pass over their keys; anything else
+ * goes through every check, with the same errors in the same order.
+ */
+static void
+test_message_plain(void **state)
+{
+    expect_ok(ITEM("{'type':'message','role':'user','content':'x',"
+                   "'approve':true}"));
+    expect_ok(ITEM("{'type':null,'role':'user','content':'x','otid':null,"
+                   "'group_id':'g','name':'n','sender_id':null,"
+                   "'batch_item_id':'b','other':[1,{}]}"));
+    expect_ok(ITEM("{'role':'user','content':[{'type':'text','text':'a'}]}"));
+
+    /* type null with approve: an approval, and what it misses */
+    expect_error(ITEM("{'type':null,'role':'user','content':'x',"
+                      "'approve':true}"),
+                 "value_error", "body/messages/0",
+                 "Value error, Either 'approvals' or both 'approve' and "
+                 "'approval_request_id' must be provided.");
+
+    /* the first plain, the second not: its own index */
+    expect_error("{'messages':[{'role':'user','content':'x'},"
+                 "{'role':'user','content':'x','name':1}]}",
+                 "string_type", "body/messages/1/name", STR_TYPE);
+    expect_error("{'messages':[{'role':'user','content':'x'},"
+                 "{'role':'user','content':[]}]}",
+                 "value_error", "body/messages/1/content",
+                 "Value error, content must not be empty");
+    expect_error("{'messages':[{'role':'user','content':'x'},"
+                 "{'role':'user','content':'x','type':'tool'}]}",
+                 "literal_error", "body/messages/1/type", TYPE_MSG);
+    expect_error("{'messages':[{'role':'user','content':'x'},"
+                 "{'role':'user'}]}",
+                 "missing", "body/messages/1/content", REQUIRED);
+}
+
+
 static void
 test_message_optional_strings(void **state)
 {
@@ -1874,6 +1912,7 @@ main(void)
         cmocka_unit_test(test_message_type_bad),
         cmocka_unit_test(test_message_role),
         cmocka_unit_test(test_message_content),
+        cmocka_unit_test(test_message_plain),
         cmocka_unit_test(test_message_optional_strings),
         cmocka_unit_test(test_otid),
         cmocka_unit_test(test_message_kept_as_sent),
