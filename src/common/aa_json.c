@@ -19,6 +19,20 @@ static void aa_json_err(char *err, size_t errlen, const char *msg,
     size_t n);
 
 
+/* 1 for the bytes a string takes as they are: 0x20 - 0x7f but " and \ */
+const unsigned char  aa_json_plain[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,     /* 0x00 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,     /* 0x20 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,     /* 0x40 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,     /* 0x60 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
+    /* 0x80 - 0xff: 0, UTF-8 is checked apart */
+};
+
+
 static void
 aa_json_err(char *err, size_t errlen, const char *msg, size_t n)
 {
@@ -345,14 +359,18 @@ aa_json_parse_depth(const char *text, size_t len, size_t max_depth,
 yajl_val
 aa_json_get(yajl_val obj, const char *key)
 {
-    size_t  i;
+    size_t       i;
+    const char  *k;
 
     if (!YAJL_IS_OBJECT(obj)) {
         return NULL;
     }
 
+    /* the first byte first: most keys differ there, and cost no call */
     for (i = 0; i < obj->u.object.len; i++) {
-        if (strcmp(obj->u.object.keys[i], key) == 0) {
+        k = obj->u.object.keys[i];
+
+        if (k[0] == key[0] && strcmp(k, key) == 0) {
             return obj->u.object.values[i];
         }
     }

@@ -55,6 +55,12 @@ int aa_json_prescan(const char *text, size_t len, size_t max_depth,
 int aa_json_dup_keys(yajl_val v);
 
 /*
+ * 1 for the bytes a JSON string holds as they are, unescaped: 0x20 - 0x7f
+ * but '"' and '\\' (bytes from 0x80 on are 0: UTF-8 is checked apart).
+ */
+extern const unsigned char  aa_json_plain[256];
+
+/*
  * Object member lookup; NULL when absent or not an object.  Keys are
  * unique in trees from aa_json_parse().
  */

@@ -7,24 +7,75 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/types.h>
 #include <yajl/yajl_parse.h>
 
+#include "aa_buf.h"
 #include "aa_json.h"
 #include "aa_json_doc.h"
 
 
-#define AA_DOC_BLOCK  (64 * 1024)
-#define AA_DOC_HEAD   32            /* a block's header, data 16-aligned */
+/*
+ * The arena grows by blocks, each twice the one before up to 256 KiB, then
+ * AA_DOC_BLOCK_MAX: few mallocs for a large body, little waste for a small
+ * one.  Values (8-aligned) and the bytes of strings (not aligned) are
+ * taken from two regions of it, so a one-digit number costs 2 bytes of
+ * text, not 16.
+ */
+#define AA_DOC_BLOCK      (16 * 1024)
+#define AA_DOC_BLOCK_MAX  (2 * 1024 * 1024)
+#define AA_DOC_HEAD       32            /* a block's header */
+
+/*
+ * Blocks of AA_DOC_BLOCK_MAX and more, and a value stack that grows to
+ * AA_DOC_STACK_MAP bytes, are mapped on their own, aligned to a
+ * transparent huge page and advised as such: one page fault per 2 MiB
+ * instead of 512.  A body of half a million values touches ~8 MiB, and a
+ * fault costs ~1.4 us on this VM (docs/performance.md).
+ */
+#define AA_DOC_HUGE       (2 * 1024 * 1024)
+#define AA_DOC_STACK_MAP  (512 * 1024)
+
+/*
+ * Scalars whose text is at most AA_DOC_SHORT bytes (numbers, strings,
+ * keys) are made once per document and shared: the tree is never written
+ * to once built.  A 1 MiB array of small numbers is then half a million
+ * pointers, not half a million values.
+ */
+#define AA_DOC_SHORT      7
+#define AA_DOC_CACHE      256           /* entries, 2^8 */
+#define AA_DOC_CACHE_MIN  4096          /* bytes of text to have one */
+
+#define AA_DOC_NUMBER     0
+#define AA_DOC_STRING     1
+#define AA_DOC_KEY        2
+
+/* objects with more keys are checked for duplicates by sorting */
+#define AA_DOC_DUP_SORT   8
 
 
 typedef struct aa_doc_block_s  aa_doc_block_t;
 
 struct aa_doc_block_s {
     aa_doc_block_t  *next;
-    size_t           used;
     size_t           size;
+    size_t           mapped;        /* bytes of its mapping, 0: malloc() */
     /* the block's bytes follow, from AA_DOC_HEAD on */
 };
+
+
+typedef struct {
+    unsigned char   *pos;
+    unsigned char   *end;
+} aa_doc_region_t;
+
+
+/* one table of AA_DOC_CACHE entries per kind */
+typedef struct {
+    uint64_t         key;           /* the length, and the bytes */
+    void            *p;             /* a number or a string; a key's bytes */
+} aa_doc_short_t;
 
 
 /*
@@ -41,46 +92,136 @@ typedef struct {
 
 struct aa_json_doc_s {
     aa_doc_block_t  *blocks;
+    size_t           next_size;
+    aa_doc_region_t  values;
+    aa_doc_region_t  chars;
     yajl_val         root;
+    yajl_val         literals[3];   /* null, false, true: shared too */
 
     /* parse-time state, freed when the parse ends */
     yajl_val        *stack;
     size_t           nstack, cstack;
+    size_t           stack_mapped;  /* bytes of its mapping, 0: malloc() */
+    size_t           stack_max;     /* values it may need to be mapped */
     char           **keys;
     size_t           nkeys, ckeys;
     aa_doc_open_t   *open;
     size_t           nopen, copen;
+    aa_doc_short_t  *cache;
+    char            *scratch;       /* a string's escapes decoded */
+    size_t           cscratch;
+    unsigned         fast:1;        /* built by aa_doc_fast() */
+    size_t           max_depth;
+    const unsigned char  *end;      /* of the text, for aa_doc_fast() */
     int              nomem;
+    int              dup;
 };
+
+
+static int aa_doc_dup_cmp(const void *a, const void *b);
+
+
+/*
+ * size bytes (a multiple of AA_DOC_HUGE) mapped on their own, aligned to
+ * AA_DOC_HUGE, advised as huge pages; NULL when they could not be
+ */
+static void *
+aa_doc_map(size_t size)
+{
+    unsigned char  *m, *a;
+
+    m = mmap(NULL, size + AA_DOC_HUGE, PROT_READ | PROT_WRITE,
+             MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) {
+        return NULL;
+    }
+
+    a = (unsigned char *) (((uintptr_t) m + AA_DOC_HUGE - 1)
+                           & ~(uintptr_t) (AA_DOC_HUGE - 1));
+
+    /* the parts before and after the aligned size go back at once */
+    if (a > m) {
+        (void) munmap(m, (size_t) (a - m));
+    }
+
+    if (m + size + AA_DOC_HUGE > a + size) {
+        (void) munmap(a + size, (size_t) (m + size + AA_DOC_HUGE - a - size));
+    }
+
+#ifdef MADV_HUGEPAGE
+    /* where the kernel has no such pages, this only fails */
+    (void) madvise(a, size, MADV_HUGEPAGE);
+#endif
+
+    return a;
+}
+
+
+static size_t
+aa_doc_huge_size(size_t n)
+{
+    return (n + AA_DOC_HUGE - 1) & ~(size_t) (AA_DOC_HUGE - 1);
+}
+
+
+/* n bytes from region r, from a new block when r has not enough left */
+static void *
+aa_doc_take(aa_json_doc_t *d, aa_doc_region_t *r, size_t n)
+{
+    size_t           size, mapped;
+    unsigned char   *p;
+    aa_doc_block_t  *b;
+
+    if ((size_t) (r->end - r->pos) < n) {
+        size = d->next_size ? d->next_size : AA_DOC_BLOCK;
+
+        /* 16 KiB, 32 KiB ... 256 KiB from malloc(), then 2 MiB mapped */
+        if (size < AA_DOC_BLOCK_MAX) {
+            d->next_size = size < AA_DOC_BLOCK_MAX / 8 ? size * 2
+                                                       : AA_DOC_BLOCK_MAX;
+        }
+
+        /* a string larger than a block has one of its own */
+        if (size < n) {
+            size = n;
+        }
+
+        if (size >= AA_DOC_BLOCK_MAX) {
+            /* the header within the mapping, the block to its end */
+            mapped = aa_doc_huge_size(AA_DOC_HEAD + size);
+            b = aa_doc_map(mapped);
+            size = mapped - AA_DOC_HEAD;
+
+        } else {
+            mapped = 0;
+            b = malloc(AA_DOC_HEAD + size);
+        }
+
+        if (b == NULL) {
+            d->nomem = 1;
+            return NULL;
+        }
+
+        b->size = size;
+        b->mapped = mapped;
+        b->next = d->blocks;
+        d->blocks = b;
+
+        r->pos = (unsigned char *) b + AA_DOC_HEAD;
+        r->end = r->pos + size;
+    }
+
+    p = r->pos;
+    r->pos += n;
+
+    return p;
+}
 
 
 static void *
 aa_doc_alloc(aa_json_doc_t *d, size_t n)
 {
-    size_t           size;
-    aa_doc_block_t  *b;
-    unsigned char   *p;
-
-    n = (n + 15) & ~(size_t) 15;
-    b = d->blocks;
-
-    if (b == NULL || b->size - b->used < n) {
-        size = n > AA_DOC_BLOCK / 4 ? n : AA_DOC_BLOCK;
-        b = malloc(AA_DOC_HEAD + size);
-        if (b == NULL) {
-            d->nomem = 1;
-            return NULL;
-        }
-        b->size = size;
-        b->used = 0;
-        b->next = d->blocks;
-        d->blocks = b;
-    }
-
-    p = (unsigned char *) b + AA_DOC_HEAD + b->used;
-    b->used += n;
-
-    return p;
+    return aa_doc_take(d, &d->values, (n + 7) & ~(size_t) 7);
 }
 
 
@@ -111,6 +252,46 @@ aa_doc_grow(void **v, size_t *cap, size_t need, size_t elt)
 }
 
 
+/*
+ * The value stack is full: it doubles, and once it would reach
+ * AA_DOC_STACK_MAP bytes, it moves to a mapping sized for the most values
+ * the text can hold (d->stack_max), where it stays.
+ */
+static int
+aa_doc_stack_grow(aa_json_doc_t *d)
+{
+    size_t     size;
+    yajl_val  *m;
+
+    if (d->stack_mapped) {
+        return -1;
+    }
+
+    if (d->stack_max == 0
+        || d->cstack * 2 * sizeof(yajl_val) < AA_DOC_STACK_MAP)
+    {
+        return aa_doc_grow((void **) &d->stack, &d->cstack, d->nstack + 1,
+                           sizeof(yajl_val));
+    }
+
+    size = aa_doc_huge_size(d->stack_max * sizeof(yajl_val));
+
+    m = aa_doc_map(size);
+    if (m == NULL) {
+        return -1;
+    }
+
+    memcpy(m, d->stack, d->nstack * sizeof(yajl_val));
+    free(d->stack);
+
+    d->stack = m;
+    d->stack_mapped = size;
+    d->cstack = size / sizeof(yajl_val);
+
+    return 0;
+}
+
+
 /* a new value: the root, or the next value of the container open */
 static int
 aa_doc_add(aa_json_doc_t *d, yajl_val v)
@@ -124,9 +305,7 @@ aa_doc_add(aa_json_doc_t *d, yajl_val v)
         return 1;
     }
 
-    if (aa_doc_grow((void **) &d->stack, &d->cstack, d->nstack + 1,
-                    sizeof(yajl_val)) != 0)
-    {
+    if (d->nstack == d->cstack && aa_doc_stack_grow(d) != 0) {
         d->nomem = 1;
         return 0;
     }
@@ -157,7 +336,7 @@ aa_doc_string(aa_json_doc_t *d, const unsigned char *s, size_t n)
 {
     char  *p;
 
-    p = aa_doc_alloc(d, n + 1);
+    p = aa_doc_take(d, &d->chars, n + 1);
     if (p != NULL) {
         memcpy(p, s, n);
         p[n] = '\0';
@@ -167,12 +346,74 @@ aa_doc_string(aa_json_doc_t *d, const unsigned char *s, size_t n)
 }
 
 
+/*
+ * The shared entry for a short text of a kind: its p is the value (or the
+ * key's bytes) when the text was seen, else NULL, for the caller to fill.
+ * NULL when the text is too long to share, or the text too short to have
+ * a cache (AA_DOC_CACHE_MIN).
+ */
+static inline aa_doc_short_t *
+aa_doc_short(aa_json_doc_t *d, unsigned kind, const unsigned char *s,
+    size_t n)
+{
+    size_t           i;
+    uint64_t         key;
+    aa_doc_short_t  *e;
+
+    if (n > AA_DOC_SHORT || d->cache == NULL) {
+        return NULL;
+    }
+
+    /*
+     * the length in the top byte, the text below it; byte by byte:
+     * memcpy() into it would stall the load that follows
+     */
+    key = (uint64_t) n << 56;
+
+    for (i = 0; i < n; i++) {
+        key |= (uint64_t) s[i] << (i * 8);
+    }
+
+    e = &d->cache[kind * AA_DOC_CACHE
+                  + ((key * 0x9e3779b97f4a7c15ULL) >> (64 - 8))];
+
+    if (e->key != key) {
+        e->key = key;
+        e->p = NULL;
+    }
+
+    return e;
+}
+
+
+/* the tables of shared scalars, for a text long enough to repeat some */
+static void
+aa_doc_cache(aa_json_doc_t *d, size_t len)
+{
+    if (len >= AA_DOC_CACHE_MIN) {
+        /* without, nothing is shared: no error */
+        d->cache = calloc(3 * AA_DOC_CACHE, sizeof(aa_doc_short_t));
+    }
+}
+
+
+static yajl_val
+aa_doc_literal(aa_json_doc_t *d, yajl_type type, int i)
+{
+    if (d->literals[i] == NULL) {
+        d->literals[i] = aa_doc_value(d, type);
+    }
+
+    return d->literals[i];
+}
+
+
 static int
 aa_doc_null(void *ctx)
 {
     aa_json_doc_t  *d = ctx;
 
-    return aa_doc_add(d, aa_doc_value(d, yajl_t_null));
+    return aa_doc_add(d, aa_doc_literal(d, yajl_t_null, 0));
 }
 
 
@@ -181,7 +422,8 @@ aa_doc_boolean(void *ctx, int b)
 {
     aa_json_doc_t  *d = ctx;
 
-    return aa_doc_add(d, aa_doc_value(d, b ? yajl_t_true : yajl_t_false));
+    return aa_doc_add(d, b ? aa_doc_literal(d, yajl_t_true, 2)
+                           : aa_doc_literal(d, yajl_t_false, 1));
 }
 
 
@@ -191,21 +433,20 @@ aa_doc_boolean(void *ctx, int b)
  * conversion, as strtod() would round it (-0 kept); strtod() runs for the
  * others only, which is most of the time saved on a body of numbers.
  */
-static int
-aa_doc_number(void *ctx, const char *s, size_t n)
+static yajl_val
+aa_doc_number_value(aa_json_doc_t *d, const char *s, size_t n)
 {
-    int             neg, integer;
-    char           *end;
-    size_t          i;
-    yajl_val        v;
-    uint64_t        u;
-    aa_json_doc_t  *d = ctx;
+    int        neg, integer;
+    char      *end;
+    size_t     i;
+    yajl_val   v;
+    uint64_t   u;
 
     v = aa_doc_value(d, yajl_t_number);
     if (v == NULL || (v->u.number.r = aa_doc_string(d,
                       (const unsigned char *) s, n)) == NULL)
     {
-        return 0;
+        return NULL;
     }
 
     neg = n > 0 && s[0] == '-';
@@ -228,7 +469,7 @@ aa_doc_number(void *ctx, const char *s, size_t n)
         v->u.number.d = neg ? -(double) u : (double) u;
         v->u.number.flags = YAJL_NUMBER_INT_VALID | YAJL_NUMBER_DOUBLE_VALID;
 
-        return aa_doc_add(d, v);
+        return v;
     }
 
     /* yajl_tree's i for a number that is not a valid integer */
@@ -242,6 +483,29 @@ aa_doc_number(void *ctx, const char *s, size_t n)
         v->u.number.flags = YAJL_NUMBER_DOUBLE_VALID;
     }
 
+    return v;
+}
+
+
+static int
+aa_doc_number(void *ctx, const char *s, size_t n)
+{
+    yajl_val         v;
+    aa_doc_short_t  *e;
+    aa_json_doc_t   *d = ctx;
+
+    e = aa_doc_short(d, AA_DOC_NUMBER, (const unsigned char *) s, n);
+
+    if (e != NULL && e->p != NULL) {
+        return aa_doc_add(d, e->p);
+    }
+
+    v = aa_doc_number_value(d, s, n);
+
+    if (e != NULL) {
+        e->p = v;
+    }
+
     return aa_doc_add(d, v);
 }
 
@@ -249,12 +513,23 @@ aa_doc_number(void *ctx, const char *s, size_t n)
 static int
 aa_doc_str(void *ctx, const unsigned char *s, size_t n)
 {
-    yajl_val        v;
-    aa_json_doc_t  *d = ctx;
+    yajl_val         v;
+    aa_doc_short_t  *e;
+    aa_json_doc_t   *d = ctx;
+
+    e = aa_doc_short(d, AA_DOC_STRING, s, n);
+
+    if (e != NULL && e->p != NULL) {
+        return aa_doc_add(d, e->p);
+    }
 
     v = aa_doc_value(d, yajl_t_string);
     if (v == NULL || (v->u.string = aa_doc_string(d, s, n)) == NULL) {
         return 0;
+    }
+
+    if (e != NULL) {
+        e->p = v;
     }
 
     return aa_doc_add(d, v);
@@ -301,10 +576,23 @@ aa_doc_start_array(void *ctx)
 static int
 aa_doc_key(void *ctx, const unsigned char *s, size_t n)
 {
-    char           *k;
-    aa_json_doc_t  *d = ctx;
+    char            *k;
+    aa_doc_short_t  *e;
+    aa_json_doc_t   *d = ctx;
 
-    k = aa_doc_string(d, s, n);
+    e = aa_doc_short(d, AA_DOC_KEY, s, n);
+
+    if (e != NULL && e->p != NULL) {
+        k = e->p;
+
+    } else {
+        k = aa_doc_string(d, s, n);
+
+        if (e != NULL) {
+            e->p = k;
+        }
+    }
+
     if (k == NULL
         || aa_doc_grow((void **) &d->keys, &d->ckeys, d->nkeys + 1,
                        sizeof(char *)) != 0)
@@ -319,10 +607,68 @@ aa_doc_key(void *ctx, const unsigned char *s, size_t n)
 }
 
 
+static int
+aa_doc_dup_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char * const *) a, *(char * const *) b);
+}
+
+
+/*
+ * Whether keys (n of them) holds one twice: 1, 0, or -1 when out of
+ * memory.  Checked as each object closes, so the tree is never walked
+ * again; a short key shared (aa_doc_short()) is its own duplicate.
+ */
+static int
+aa_doc_dup(char **keys, size_t n)
+{
+    int     rc;
+    char  **sorted;
+    size_t  i, j;
+
+    if (n <= AA_DOC_DUP_SORT) {
+        for (i = 1; i < n; i++) {
+            for (j = 0; j < i; j++) {
+                if (keys[i] == keys[j]
+                    || (keys[i][0] == keys[j][0]
+                        && strcmp(keys[i], keys[j]) == 0))
+                {
+                    return 1;
+                }
+            }
+        }
+
+        return 0;
+    }
+
+    sorted = malloc(n * sizeof(char *));
+    if (sorted == NULL) {
+        return -1;
+    }
+
+    memcpy(sorted, keys, n * sizeof(char *));
+    qsort(sorted, n, sizeof(char *), aa_doc_dup_cmp);
+
+    rc = 0;
+
+    for (i = 1; i < n; i++) {
+        if (strcmp(sorted[i - 1], sorted[i]) == 0) {
+            rc = 1;
+            break;
+        }
+    }
+
+    free(sorted);
+
+    return rc;
+}
+
+
 /* the container open closes: its values (and keys) into the arena */
 static int
 aa_doc_close(void *ctx)
 {
+    int             rc;
     size_t          n, nk;
     yajl_val        v;
     aa_doc_open_t  *o;
@@ -340,6 +686,22 @@ aa_doc_close(void *ctx)
         }
 
         if (n) {
+            /*
+             * a duplicate refuses the document once yajl has parsed all
+             * of it: a syntax error further on is reported first, as
+             * aa_json_parse() does
+             */
+            if (!d->dup) {
+                rc = aa_doc_dup(d->keys + o->kbase, n);
+
+                if (rc < 0) {
+                    d->nomem = 1;
+                    return 0;
+                }
+
+                d->dup = rc;
+            }
+
             v->u.object.keys = aa_doc_alloc(d, n * sizeof(char *));
             v->u.object.values = aa_doc_alloc(d, n * sizeof(yajl_val));
             if (v->u.object.keys == NULL || v->u.object.values == NULL) {
@@ -387,6 +749,423 @@ static const yajl_callbacks  aa_doc_callbacks = {
 };
 
 
+/*
+ * The fast path.  yajl's event parser costs ~20 ns a token, more than the
+ * rest of the work on a body of small values, so the common case is
+ * parsed here, straight into the same builders.  It takes a subset of what
+ * yajl takes: an object or an array, the four whitespace characters of
+ * RFC 8259, JSON's grammar for numbers, strings and literals; and it
+ * makes the checks of aa_json_prescan() on the way (UTF-8 well-formed, no
+ * NUL, no comment, no \u0000, surrogate escapes paired, the depth), so
+ * the text is read once.  Anything else, and any error, makes it give up:
+ * the prescan and yajl then read the text again, so a refusal keeps its
+ * reason.
+ */
+
+#define aa_doc_digit(c)  ((c) >= '0' && (c) <= '9')
+
+
+static const unsigned char *
+aa_doc_ws(const unsigned char *p)
+{
+    while (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t') {
+        p++;
+    }
+
+    return p;
+}
+
+
+static long
+aa_doc_hex4(const unsigned char *p)
+{
+    long      v;
+    unsigned  i, c;
+
+    v = 0;
+
+    /* stops at the terminating NUL, which is no hex digit */
+    for (i = 0; i < 4; i++) {
+        c = p[i];
+
+        if (aa_doc_digit(c)) {
+            v = v * 16 + (long) (c - '0');
+
+        } else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f') {
+            v = v * 16 + (long) ((c | 0x20) - 'a' + 10);
+
+        } else {
+            return -1;
+        }
+    }
+
+    return v;
+}
+
+
+/*
+ * A string with escapes, from its first byte s to the closing quote q,
+ * decoded as yajl decodes it into d->scratch; its length, or -1.
+ */
+static ssize_t
+aa_doc_unescape(aa_json_doc_t *d, const unsigned char *s,
+    const unsigned char *q)
+{
+    long            cp, lo;
+    unsigned char  *o;
+
+    if (aa_doc_grow((void **) &d->scratch, &d->cscratch, (size_t) (q - s),
+                    1)
+        != 0)
+    {
+        d->nomem = 1;
+        return -1;
+    }
+
+    o = (unsigned char *) d->scratch;
+
+    while (s < q) {
+        if (*s != '\\') {
+            *o++ = *s++;
+            continue;
+        }
+
+        switch (s[1]) {
+        case '"':  *o++ = '"'; break;
+        case '\\': *o++ = '\\'; break;
+        case '/':  *o++ = '/'; break;
+        case 'b':  *o++ = '\b'; break;
+        case 'f':  *o++ = '\f'; break;
+        case 'n':  *o++ = '\n'; break;
+        case 'r':  *o++ = '\r'; break;
+        case 't':  *o++ = '\t'; break;
+
+        case 'u':
+            cp = aa_doc_hex4(s + 2);
+
+            if (cp <= 0 || (cp >= 0xdc00 && cp <= 0xdfff)) {
+                return -1;
+            }
+
+            if (cp >= 0xd800 && cp <= 0xdbff) {
+                if (s + 12 > q || s[6] != '\\' || s[7] != 'u') {
+                    return -1;
+                }
+
+                lo = aa_doc_hex4(s + 8);
+
+                if (lo < 0xdc00 || lo > 0xdfff) {
+                    return -1;
+                }
+
+                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+                s += 6;
+            }
+
+            if (cp < 0x80) {
+                *o++ = (unsigned char) cp;
+
+            } else if (cp < 0x800) {
+                *o++ = (unsigned char) (0xc0 | (cp >> 6));
+                *o++ = (unsigned char) (0x80 | (cp & 0x3f));
+
+            } else if (cp < 0x10000) {
+                *o++ = (unsigned char) (0xe0 | (cp >> 12));
+                *o++ = (unsigned char) (0x80 | ((cp >> 6) & 0x3f));
+                *o++ = (unsigned char) (0x80 | (cp & 0x3f));
+
+            } else {
+                *o++ = (unsigned char) (0xf0 | (cp >> 18));
+                *o++ = (unsigned char) (0x80 | ((cp >> 12) & 0x3f));
+                *o++ = (unsigned char) (0x80 | ((cp >> 6) & 0x3f));
+                *o++ = (unsigned char) (0x80 | (cp & 0x3f));
+            }
+
+            s += 4;
+            break;
+
+        default:
+            return -1;
+        }
+
+        s += 2;
+    }
+
+    return o - (unsigned char *) d->scratch;
+}
+
+
+/* the string (or key) whose opening quote is at p; past it, or NULL */
+static const unsigned char *
+aa_doc_fast_string(aa_json_doc_t *d, const unsigned char *p, int key)
+{
+    int                   esc;
+    size_t                k;
+    ssize_t               n;
+    const unsigned char  *s;
+
+    s = ++p;
+    esc = 0;
+
+    for ( ;; ) {
+        while (aa_json_plain[*p]) {
+            p++;
+        }
+
+        if (*p == '"') {
+            break;
+        }
+
+        if (*p >= 0x80) {
+            k = aa_buf_utf8_len((const char *) p, (size_t) (d->end - p));
+
+            if (k == 0) {
+                return NULL;
+            }
+
+            p += k;
+            continue;
+        }
+
+        /*
+         * a control character, or the end of the text; an escape of
+         * anything else than ASCII is refused by aa_doc_unescape()
+         */
+        if (*p != '\\' || p[1] < 0x20) {
+            return NULL;
+        }
+
+        esc = 1;
+        p += 2;
+    }
+
+    if (esc) {
+        n = aa_doc_unescape(d, s, p);
+        if (n < 0) {
+            return NULL;
+        }
+
+        s = (const unsigned char *) d->scratch;
+
+    } else {
+        n = p - s;
+    }
+
+    if (!(key ? aa_doc_key(d, s, (size_t) n) : aa_doc_str(d, s, (size_t) n)))
+    {
+        return NULL;
+    }
+
+    return p + 1;
+}
+
+
+/* the number at p; past it, or NULL */
+static const unsigned char *
+aa_doc_fast_number(aa_json_doc_t *d, const unsigned char *p)
+{
+    aa_doc_short_t       *e;
+    const unsigned char  *q;
+
+    q = p;
+
+    if (*q == '-') {
+        q++;
+    }
+
+    if (*q == '0') {
+        q++;
+
+    } else if (*q >= '1' && *q <= '9') {
+        do { q++; } while (aa_doc_digit(*q));
+
+    } else {
+        return NULL;
+    }
+
+    if (*q == '.') {
+        q++;
+
+        if (!aa_doc_digit(*q)) {
+            return NULL;
+        }
+
+        do { q++; } while (aa_doc_digit(*q));
+    }
+
+    if (*q == 'e' || *q == 'E') {
+        q++;
+
+        if (*q == '+' || *q == '-') {
+            q++;
+        }
+
+        if (!aa_doc_digit(*q)) {
+            return NULL;
+        }
+
+        do { q++; } while (aa_doc_digit(*q));
+    }
+
+    /* the common case, a number seen before, without a call */
+    e = aa_doc_short(d, AA_DOC_NUMBER, p, (size_t) (q - p));
+
+    if (e != NULL && e->p != NULL && d->nstack < d->cstack) {
+        d->stack[d->nstack++] = e->p;
+        return q;
+    }
+
+    if (!aa_doc_number(d, (const char *) p, (size_t) (q - p))) {
+        return NULL;
+    }
+
+    return q;
+}
+
+
+/* 0 when the tree is built, -1 to let yajl parse the text instead */
+static int
+aa_doc_fast(aa_json_doc_t *d, const unsigned char *p,
+    const unsigned char *end)
+{
+    yajl_type  in;
+
+    p = aa_doc_ws(p);
+
+    if (*p != '{' && *p != '[') {
+        return -1;
+    }
+
+value:
+
+    switch (*p) {
+
+    case '{':
+        if (d->nopen == d->max_depth || !aa_doc_start_map(d)) {
+            return -1;
+        }
+
+        p = aa_doc_ws(p + 1);
+
+        if (*p == '}') {
+            p++;
+            goto close;
+        }
+
+        goto key;
+
+    case '[':
+        if (d->nopen == d->max_depth || !aa_doc_start_array(d)) {
+            return -1;
+        }
+
+        p = aa_doc_ws(p + 1);
+
+        if (*p == ']') {
+            p++;
+            goto close;
+        }
+
+        goto value;
+
+    case '"':
+        p = aa_doc_fast_string(d, p, 0);
+        break;
+
+    /* byte by byte: the text may end (NUL) within the word */
+    case 't':
+        if (p[1] != 'r' || p[2] != 'u' || p[3] != 'e'
+            || !aa_doc_boolean(d, 1))
+        {
+            return -1;
+        }
+        p += 4;
+        break;
+
+    case 'f':
+        if (p[1] != 'a' || p[2] != 'l' || p[3] != 's' || p[4] != 'e'
+            || !aa_doc_boolean(d, 0))
+        {
+            return -1;
+        }
+        p += 5;
+        break;
+
+    case 'n':
+        if (p[1] != 'u' || p[2] != 'l' || p[3] != 'l' || !aa_doc_null(d)) {
+            return -1;
+        }
+        p += 4;
+        break;
+
+    default:
+        p = aa_doc_fast_number(d, p);
+        break;
+    }
+
+    if (p == NULL) {
+        return -1;
+    }
+
+next:
+
+    /* a value is done: its container goes on, or closes */
+
+    if (d->nopen == 0) {
+        return aa_doc_ws(p) == end ? 0 : -1;
+    }
+
+    p = aa_doc_ws(p);
+    in = d->open[d->nopen - 1].value->type;
+
+    if (*p == ',') {
+        p = aa_doc_ws(p + 1);
+
+        if (in == yajl_t_array) {
+            goto value;
+        }
+
+        goto key;
+    }
+
+    if (*p != (in == yajl_t_array ? ']' : '}')) {
+        return -1;
+    }
+
+    p++;
+
+close:
+
+    if (!aa_doc_close(d)) {
+        return -1;
+    }
+
+    goto next;
+
+key:
+
+    if (*p != '"') {
+        return -1;
+    }
+
+    p = aa_doc_fast_string(d, p, 1);
+
+    if (p == NULL) {
+        return -1;
+    }
+
+    p = aa_doc_ws(p);
+
+    if (*p != ':') {
+        return -1;
+    }
+
+    p = aa_doc_ws(p + 1);
+
+    goto value;
+}
+
+
 static void
 aa_doc_err(char *err, size_t errlen, const char *msg)
 {
@@ -420,12 +1199,23 @@ aa_doc_err(char *err, size_t errlen, const char *msg)
 static void
 aa_doc_parse_done(aa_json_doc_t *d)
 {
-    free(d->stack);
+    if (d->stack_mapped) {
+        (void) munmap(d->stack, d->stack_mapped);
+        d->stack_mapped = 0;
+
+    } else {
+        free(d->stack);
+    }
+
     free(d->keys);
     free(d->open);
+    free(d->cache);
+    free(d->scratch);
     d->stack = NULL;
     d->keys = NULL;
     d->open = NULL;
+    d->cache = NULL;
+    d->scratch = NULL;
 }
 
 
@@ -433,7 +1223,6 @@ aa_json_doc_t *
 aa_json_doc_parse(const char *text, size_t len, size_t max_depth, char *err,
     size_t errlen)
 {
-    int             rc;
     yajl_status     st;
     yajl_handle     h;
     unsigned char  *msg;
@@ -447,6 +1236,33 @@ aa_json_doc_parse(const char *text, size_t len, size_t max_depth, char *err,
         max_depth = AA_JSON_MAX_DEPTH;
     }
 
+    d = calloc(1, sizeof(aa_json_doc_t));
+    if (d == NULL) {
+        aa_doc_err(err, errlen, "out of memory");
+        return NULL;
+    }
+
+    d->max_depth = max_depth;
+    d->end = (const unsigned char *) text + len;
+    aa_doc_cache(d, len);
+
+    /*
+     * a value takes a byte and a separator at least: the stack holds at
+     * most len / 2 + 1 of them (aa_doc_stack_grow())
+     */
+    d->stack_max = len / 2 + 2;
+
+    if (aa_doc_fast(d, (const unsigned char *) text, d->end) == 0) {
+        d->fast = 1;
+        goto done;
+    }
+
+    /*
+     * from scratch, with the prescan and yajl: the same tree, or the
+     * refusal and its reason
+     */
+    aa_json_doc_free(d);
+
     if (aa_json_prescan(text, len, max_depth, err, errlen) != 0) {
         return NULL;
     }
@@ -456,6 +1272,8 @@ aa_json_doc_parse(const char *text, size_t len, size_t max_depth, char *err,
         aa_doc_err(err, errlen, "out of memory");
         return NULL;
     }
+
+    aa_doc_cache(d, len);
 
     h = yajl_alloc(&aa_doc_callbacks, NULL, d);
     if (h == NULL) {
@@ -488,13 +1306,13 @@ aa_json_doc_parse(const char *text, size_t len, size_t max_depth, char *err,
     }
 
     yajl_free(h);
+
+done:
+
     aa_doc_parse_done(d);
 
-    rc = aa_json_dup_keys(d->root);
-
-    if (rc != 0) {
-        aa_doc_err(err, errlen, rc < 0 ? "out of memory"
-                                       : "duplicate key in object");
+    if (d->dup) {
+        aa_doc_err(err, errlen, "duplicate key in object");
         aa_json_doc_free(d);
         return NULL;
     }
@@ -507,6 +1325,13 @@ yajl_val
 aa_json_doc_root(const aa_json_doc_t *doc)
 {
     return doc->root;
+}
+
+
+int
+aa_json_doc_fast(const aa_json_doc_t *doc)
+{
+    return doc->fast;
 }
 
 
@@ -523,7 +1348,13 @@ aa_json_doc_free(aa_json_doc_t *doc)
 
     for (b = doc->blocks; b != NULL; b = next) {
         next = b->next;
-        free(b);
+
+        if (b->mapped) {
+            (void) munmap(b, b->mapped);
+
+        } else {
+            free(b);
+        }
     }
 
     free(doc);

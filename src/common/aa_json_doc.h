@@ -24,6 +24,13 @@ typedef struct aa_json_doc_s  aa_json_doc_t;
 aa_json_doc_t *aa_json_doc_parse(const char *text, size_t len,
     size_t max_depth, char *err, size_t errlen);
 yajl_val aa_json_doc_root(const aa_json_doc_t *doc);
+
+/*
+ * 1 when the document was built by the parser of its own (the fast path,
+ * which takes the common JSON), 0 when by yajl's (which takes the rest):
+ * for the tests.
+ */
+int aa_json_doc_fast(const aa_json_doc_t *doc);
 void aa_json_doc_free(aa_json_doc_t *doc);
 
 #endif

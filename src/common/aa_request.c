@@ -16,6 +16,8 @@
 #define AA_MAX_STEPS_MAX       10000
 
 
+static int aa_req_is_one_of(yajl_val v, const char *const *values);
+static void aa_req_idx(char *p, size_t i);
 static void aa_req_parts(aa_errors_t *e, const char *loc, yajl_val v,
     int allow_empty);
 static void aa_req_part(aa_errors_t *e, const char *loc, yajl_val part);
@@ -30,6 +32,7 @@ static void aa_req_tool_items(aa_errors_t *e, const char *parent,
     yajl_val obj, const char *key, int approvals);
 static void aa_req_tool_item(aa_errors_t *e, const char *loc, yajl_val item,
     const char *type);
+static int aa_req_plain_message(yajl_val item);
 static void aa_req_messages(aa_errors_t *e, yajl_val v);
 static void aa_req_input(aa_errors_t *e, yajl_val v);
 static void aa_req_types(aa_errors_t *e, yajl_val v);
@@ -197,6 +200,45 @@ static const aa_v_spec_t  aa_spec_body[] = {
     { "top_logprobs",      AA_V_INT,    AA_V_NULLABLE },
     { NULL,                0,           0 }
 };
+
+
+/* 1 when v is one of the strings of values (NULL-terminated) */
+
+static int
+aa_req_is_one_of(yajl_val v, const char *const *values)
+{
+    if (!YAJL_IS_STRING(v)) {
+        return 0;
+    }
+
+    for ( /* void */ ; *values != NULL; values++) {
+        if (strcmp(v->u.string, *values) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* i in decimal at p, NUL-terminated */
+
+static void
+aa_req_idx(char *p, size_t i)
+{
+    char    digits[24];
+    size_t  n;
+
+    n = sizeof(digits);
+
+    do {
+        digits[--n] = (char) ('0' + i % 10);
+        i /= 10;
+    } while (i);
+
+    memcpy(p, &digits[n], sizeof(digits) - n);
+    p[sizeof(digits) - n] = '\0';
+}
 
 
 /* content parts, spec 2.5 */
@@ -376,16 +418,18 @@ aa_req_content(aa_errors_t *e, const char *parent, yajl_val obj,
     yajl_val  v;
 
     v = aa_json_get(obj, key);
+
+    /* a string, the usual content, needs no loc */
+    if (YAJL_IS_STRING(v)) {
+        return;
+    }
+
     aa_v_loc(loc, parent, key);
 
     if (v == NULL) {
         if (required) {
             aa_errors_add(e, "missing", loc, "Field required", obj);
         }
-        return;
-    }
-
-    if (YAJL_IS_STRING(v)) {
         return;
     }
 
@@ -413,12 +457,13 @@ aa_req_tool_item(aa_errors_t *e, const char *loc, yajl_val item,
     aa_v_fields(e, loc, item, aa_spec_tool_return);
 
     status = aa_json_get(item, "status");
-    aa_v_loc(sloc, loc, "status");
 
     if (status == NULL) {
+        aa_v_loc(sloc, loc, "status");
         aa_errors_add(e, "missing", sloc, "Field required", item);
 
-    } else {
+    } else if (!aa_req_is_one_of(status, aa_tool_status)) {
+        aa_v_loc(sloc, loc, "status");
         (void) aa_v_literal(e, sloc, status, aa_tool_status,
                             "literal_error",
                             "Input should be 'success' or 'error'");
@@ -522,12 +567,13 @@ aa_req_message(aa_errors_t *e, const char *loc, yajl_val item)
 
     if (strcmp(type, "message") == 0) {
         v = aa_json_get(item, "role");
-        aa_v_loc(sloc, loc, "role");
 
         if (v == NULL) {
+            aa_v_loc(sloc, loc, "role");
             aa_errors_add(e, "missing", sloc, "Field required", item);
 
-        } else {
+        } else if (!aa_req_is_one_of(v, aa_roles)) {
+            aa_v_loc(sloc, loc, "role");
             (void) aa_v_literal(e, sloc, v, aa_roles, "literal_error",
                                 "Input should be 'user', 'system' or "
                                 "'assistant'");
@@ -569,11 +615,89 @@ aa_req_message(aa_errors_t *e, const char *loc, yajl_val item)
 }
 
 
+/*
+ * 1 when item is a message of type "message" with nothing to report: a
+ * role among aa_roles, string content, the optional strings strings or
+ * null, found in one pass over its keys (most messages).  0 when anything
+ * needs aa_req_message()'s checks: an error to report, content parts,
+ * another type; those run then, and say what is wrong, in their order.
+ */
+
+static int
+aa_req_plain_message(yajl_val item)
+{
+    size_t       i;
+    yajl_val     v, role, content;
+    const char  *k;
+
+    role = NULL;
+    content = NULL;
+
+    for (i = 0; i < item->u.object.len; i++) {
+        k = item->u.object.keys[i];
+        v = item->u.object.values[i];
+
+        switch (k[0]) {
+
+        case 'r':
+            if (strcmp(k, "role") == 0) {
+                role = v;
+            }
+            break;
+
+        case 'c':
+            if (strcmp(k, "content") == 0) {
+                content = v;
+            }
+            break;
+
+        case 'o':
+        case 'g':
+        case 'n':
+        case 's':
+        case 'b':
+            /* otid, group_id, name, sender_id, batch_item_id */
+            if ((strcmp(k, "otid") == 0 || strcmp(k, "group_id") == 0
+                 || strcmp(k, "name") == 0 || strcmp(k, "sender_id") == 0
+                 || strcmp(k, "batch_item_id") == 0)
+                && !YAJL_IS_STRING(v) && !YAJL_IS_NULL(v))
+            {
+                return 0;
+            }
+            break;
+
+        case 't':
+            if (strcmp(k, "type") == 0 && !YAJL_IS_NULL(v)
+                && !aa_v_is(v, "message"))
+            {
+                return 0;
+            }
+            break;
+
+        case 'a':
+            /* an approval, when its type is not given */
+            if (strcmp(k, "approve") == 0
+                || strcmp(k, "approval_request_id") == 0)
+            {
+                return 0;
+            }
+            break;
+
+        default:
+            break;
+        }
+    }
+
+    return YAJL_IS_STRING(content) && aa_req_is_one_of(role, aa_roles);
+}
+
+
 static void
 aa_req_messages(aa_errors_t *e, yajl_val v)
 {
-    char    loc[AA_LOC_MAX];
-    size_t  i;
+    char      loc[AA_LOC_MAX];
+    size_t    i, n;
+    yajl_val  m;
 
     if (!YAJL_IS_ARRAY(v)) {
         aa_errors_add(e, "list_type", "body/messages",
@@ -587,9 +711,19 @@ aa_req_messages(aa_errors_t *e, yajl_val v)
         return;
     }
 
+    /* aa_v_loc_idx(loc, "body/messages", i), the prefix written once */
+    n = sizeof("body/messages/") - 1;
+    memcpy(loc, "body/messages/", n);
+
     for (i = 0; i < v->u.array.len; i++) {
-        aa_v_loc_idx(loc, "body/messages", i);
-        aa_req_message(e, loc, v->u.array.values[i]);
+        m = v->u.array.values[i];
+
+        if (YAJL_IS_OBJECT(m) && aa_req_plain_message(m)) {
+            continue;
+        }
+
+        aa_req_idx(loc + n, i);
+        aa_req_message(e, loc, m);
     }
 }
 

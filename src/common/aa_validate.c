@@ -19,6 +19,7 @@ static int aa_v_int_range(aa_errors_t *e, const char *loc, yajl_val v,
 static int aa_v_int_string(const char *s, int64_t *out);
 static int aa_v_url_host_char(unsigned char c);
 static int aa_v_body_object(aa_errors_t *e, yajl_val root);
+static int aa_v_kind_ok(yajl_val v, aa_v_kind_e kind);
 
 
 /* a body's root: an object, else the error saying what it is instead */
@@ -230,6 +231,49 @@ aa_v_check(aa_errors_t *e, const char *loc, yajl_val v, aa_v_kind_e kind)
 }
 
 
+/*
+ * Whether v passes kind with no error to add: the check of a valid value
+ * without the loc, which aa_v_check() needs only to report an error.
+ */
+static int
+aa_v_kind_ok(yajl_val v, aa_v_kind_e kind)
+{
+    size_t  i;
+
+    switch (kind) {
+    case AA_V_STRING:
+        return YAJL_IS_STRING(v);
+
+    case AA_V_BOOL:
+        return YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v);
+
+    case AA_V_DICT:
+    case AA_V_MODEL:
+        return YAJL_IS_OBJECT(v);
+
+    case AA_V_LIST:
+        return YAJL_IS_ARRAY(v);
+
+    case AA_V_STRLIST:
+        if (!YAJL_IS_ARRAY(v)) {
+            return 0;
+        }
+
+        for (i = 0; i < v->u.array.len; i++) {
+            if (!YAJL_IS_STRING(v->u.array.values[i])) {
+                return 0;
+            }
+        }
+
+        return 1;
+
+    default:
+        /* any JSON integer is in INT64_MIN..INT64_MAX */
+        return YAJL_IS_INTEGER(v);
+    }
+}
+
+
 int
 aa_v_field(aa_errors_t *e, const char *parent, yajl_val obj,
     const char *key, aa_v_kind_e kind, int flags, yajl_val *out)
@@ -239,10 +283,11 @@ aa_v_field(aa_errors_t *e, const char *parent, yajl_val obj,
 
     v = aa_json_get(obj, key);
 
-    aa_v_loc(loc, parent, key);
+    /* the loc is made only for an error: most fields are valid or absent */
 
     if (v == NULL) {
         if (flags & AA_V_REQUIRED) {
+            aa_v_loc(loc, parent, key);
             aa_errors_add(e, "missing", loc, "Field required", obj);
             return -1;
         }
@@ -254,8 +299,12 @@ aa_v_field(aa_errors_t *e, const char *parent, yajl_val obj,
         return 0;
     }
 
-    if (!aa_v_check(e, loc, v, kind)) {
-        return -1;
+    if (!aa_v_kind_ok(v, kind)) {
+        aa_v_loc(loc, parent, key);
+
+        if (!aa_v_check(e, loc, v, kind)) {
+            return -1;
+        }
     }
 
     if (out != NULL) {

@@ -7,7 +7,10 @@
  */
 
 #include <math.h>
+#include <stdlib.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "aa_test.h"
 #include "aa_json.h"
@@ -71,16 +74,22 @@ same_tree(yajl_val a, yajl_val b, const char *where)
 }
 
 
-/* both parsers on s: the same tree, or the same refusal */
-static void
+/*
+ * both parsers on s: the same tree, or the same refusal; which path built
+ * the document (1 fast, 0 yajl), -1 when refused
+ */
+static int
 both(const char *s, size_t len)
 {
+    int             fast;
     char            e1[128], e2[128];
     yajl_val        t;
     aa_json_doc_t  *d;
 
     t = aa_json_parse_depth(s, len, AA_JSON_MAX_DEPTH, e1, sizeof(e1));
     d = aa_json_doc_parse(s, len, AA_JSON_MAX_DEPTH, e2, sizeof(e2));
+
+    fast = -1;
 
     if (t == NULL || d == NULL) {
         if ((t == NULL) != (d == NULL)) {
@@ -91,17 +100,63 @@ both(const char *s, size_t len)
 
     } else {
         same_tree(t, aa_json_doc_root(d), s);
+        fast = aa_json_doc_fast(d);
     }
 
     yajl_tree_free(t);
     aa_json_doc_free(d);
+
+    return fast;
 }
 
 
-static void
+static int
 both_str(const char *s)
 {
-    both(s, strlen(s));
+    return both(s, strlen(s));
+}
+
+
+/*
+ * both() on s followed by pad spaces: past AA_DOC_CACHE_MIN, the text has
+ * the tables of shared scalars; the same result as without
+ */
+static int
+both_padded(const char *s, size_t len, size_t pad)
+{
+    int    fast;
+    char  *t;
+
+    t = malloc(len + pad + 1);
+    assert_non_null(t);
+    memcpy(t, s, len);
+    memset(t + len, ' ', pad);
+    t[len + pad] = '\0';
+
+    fast = both(t, len + pad);
+    free(t);
+
+    return fast;
+}
+
+
+/* the same tree, built by the fast path, padded or not */
+static void
+fast_str(const char *s)
+{
+    if (both_str(s) != 1 || both_padded(s, strlen(s), 5000) != 1) {
+        fail_msg("%.60s: not taken by the fast path", s);
+    }
+}
+
+
+/* the same tree or refusal, and not by the fast path, padded or not */
+static void
+slow_str(const char *s)
+{
+    if (both_str(s) == 1 || both_padded(s, strlen(s), 5000) == 1) {
+        fail_msg("%.60s: taken by the fast path", s);
+    }
 }
 
 
@@ -117,6 +172,197 @@ test_values(void **state)
     both_str("[[[[[]]]],{},[{}],\"\"]");
     both_str("{\"k\\n\\\"\":\"v\\t\\\\\",\"\\ud83d\\ude00\":1}");
     both_str("  {\"a\" : 1 , \"b\" : [ ] }  ");
+}
+
+
+/* the fast path: what it takes, and the same tree as yajl's */
+static void
+test_fast(void **state)
+{
+    fast_str("{}");
+    fast_str("[]");
+    fast_str(" \t\r\n[ \t\r\n1 \t\r\n, \t\r\n{ \"a\" : null } ] \n");
+    fast_str("{\"a\":[1,2,{\"b\":null,\"c\":[true,false]}],\"d\":\"e\"}");
+    fast_str("[[[[[]]]],{},[{}],\"\"]");
+    fast_str("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+             "\"max_steps\":5}");
+
+    /* escapes, decoded as yajl decodes them, in strings and keys */
+    fast_str("[\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"]");
+    fast_str("[\"\\u0001\\u001f\\u007f\\u0080\\u07ff\\u0800\\uffff\"]");
+    fast_str("[\"\\u00e9\\u00E9\\u20AC x \\ud83d\\ude00\\uD800\\uDC00"
+             "\\udbff\\udfff\"]");
+    fast_str("{\"k\\n\\\"\":\"v\\t\\\\\",\"\\ud83d\\ude00\":1,\"\\u0041\":2}");
+    fast_str("[\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\",\"\x7f\"]");
+
+    /* shared short values: the same text of another kind stays apart */
+    fast_str("[1,1,\"1\",\"1\",{\"1\":1},-1,1.0,1e0,\"\",\"\",true,true]");
+    fast_str("{\"a\":\"a\",\"b\":[\"a\",\"a\"],\"c\":{\"a\":\"b\"}}");
+    fast_str("[1234567,1234567,12345678,12345678,\"1234567\",\"12345678\"]");
+
+    /* what the fast path leaves to yajl, accepted or refused alike */
+    slow_str("null");
+    slow_str("\"s\"");
+    slow_str("12");
+    slow_str("[1,\f2]");
+    slow_str("[1,\v2]");
+    slow_str("[\"a\tb\"]");
+    slow_str("[\"\\x\"]");
+    slow_str("[\"\\u12\"]");
+    slow_str("[\"\\u12g4\"]");
+    slow_str("[\"\\\xc3\xa9\"]");
+    slow_str("[tru]");
+    slow_str("[nul]");
+    slow_str("[fals]");
+    slow_str("[truex]");
+    slow_str("[1x]");
+    slow_str("[-]");
+    slow_str("[-a]");
+    slow_str("[1e]");
+    slow_str("[1e+]");
+    slow_str("[.5]");
+    slow_str("[+1]");
+    slow_str("[1.e3]");
+    slow_str("[0x10]");
+    slow_str("[00]");
+    slow_str("{\"a\"}");
+    slow_str("{\"a\":}");
+    slow_str("{\"a\":1,}");
+    slow_str("{,}");
+    slow_str("{1:2}");
+    slow_str("[1 2]");
+    slow_str("[1}");
+    slow_str("{\"a\":1]");
+    slow_str("[\"unterminated");
+    slow_str("[1,");
+    slow_str("[] []");
+    slow_str("[]x");
+
+    /* a duplicate, and a syntax error after it: yajl's reason first */
+    slow_str("{\"a\":1,\"a\":2}");
+    slow_str("{\"a\":{\"b\":1,\"b\":2},\"c\":[1,}");
+    slow_str("[{\"long key\":1,\"long key\":2}]");
+    slow_str("[{\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,\"k6\":6,"
+             "\"k7\":7,\"k8\":8,\"k9\":9,\"k3\":10}]");
+    fast_str("[{\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,\"k6\":6,"
+             "\"k7\":7,\"k8\":8,\"k9\":9,\"k10\":10},{\"k1\":1}]");
+}
+
+
+/*
+ * Random documents, and random damage to them: whatever the fast path
+ * takes must be yajl's tree, whatever it refuses yajl's reason.
+ */
+
+#define AA_T_RANDOM_DOCS  20000
+
+static uint64_t  rnd_state = 0x2545f4914f6cdd1dULL;
+
+static unsigned
+rnd(unsigned n)
+{
+    rnd_state ^= rnd_state << 13;
+    rnd_state ^= rnd_state >> 7;
+    rnd_state ^= rnd_state << 17;
+
+    return (unsigned) (rnd_state % n);
+}
+
+
+static void
+rnd_value(char **p, int depth)
+{
+    static const char *const  atoms[] = {
+        "0", "-0", "7", "42", "-13", "1.5", "-0.25", "1e3", "2E-2", "6.02e+23",
+        "9223372036854775807", "9223372036854775808", "1e400", "true",
+        "false", "null", "\"\"", "\"a\"", "\"user\"", "\"\\n\\t\\\"\"",
+        "\"\\u00e9\"", "\"\\ud83d\\ude00\"", "\"caf\xc3\xa9\"",
+        "\"a somewhat longer string\"", " 1 ", "\"\\/\""
+    };
+    static const char *const  keys[] = {
+        "a", "b", "role", "content", "k\\n", "\\u0041", "longer key", "x"
+    };
+    unsigned  i, n;
+
+    if (depth > 4 || rnd(3) == 0) {
+        *p += sprintf(*p, "%s", atoms[rnd(sizeof(atoms) / sizeof(atoms[0]))]);
+        return;
+    }
+
+    n = rnd(5);
+
+    if (rnd(2)) {
+        *(*p)++ = '[';
+        for (i = 0; i < n; i++) {
+            if (i) {
+                *(*p)++ = ',';
+            }
+            rnd_value(p, depth + 1);
+        }
+        *(*p)++ = ']';
+        return;
+    }
+
+    *(*p)++ = '{';
+    for (i = 0; i < n; i++) {
+        *p += sprintf(*p, "%s\"%s\":", i ? "," : "",
+                      keys[rnd(sizeof(keys) / sizeof(keys[0]))]);
+        rnd_value(p, depth + 1);
+    }
+    *(*p)++ = '}';
+}
+
+
+static void
+test_random(void **state)
+{
+    static const char  damage[] = "{}[]\",:\\ \tu0e.-+x\x80\xc3";
+    char               buf[65536], *p;
+    size_t             len;
+    unsigned           i, k, fast;
+
+    fast = 0;
+
+    for (i = 0; i < AA_T_RANDOM_DOCS; i++) {
+        p = buf;
+        *p++ = rnd(2) ? '[' : '{';
+        if (buf[0] == '{') {
+            p += sprintf(p, "\"v\":");
+        }
+        rnd_value(&p, 0);
+        *p++ = buf[0] == '[' ? ']' : '}';
+        *p = '\0';
+        len = (size_t) (p - buf);
+
+        /* every other one damaged: a byte changed, dropped or added */
+        if (i % 2) {
+            k = rnd((unsigned) len);
+
+            switch (rnd(3)) {
+            case 0:
+                buf[k] = damage[rnd(sizeof(damage) - 1)];
+                break;
+            case 1:
+                memmove(buf + k, buf + k + 1, len - k);
+                len--;
+                break;
+            default:
+                memmove(buf + k + 1, buf + k, len - k + 1);
+                buf[k] = damage[rnd(sizeof(damage) - 1)];
+                len++;
+            }
+        }
+
+        /* every third one long enough to share its short scalars */
+        if ((i % 3 == 0 ? both_padded(buf, len, 4096) : both(buf, len))
+            == 1)
+        {
+            fast++;
+        }
+    }
+
+    /* the undamaged ones, about half, are the fast path's */
+    assert_true(fast > AA_T_RANDOM_DOCS * 2 / 5);
 }
 
 
@@ -203,6 +449,40 @@ test_large(void **state)
 
     both(s, (size_t) (p - s));
 
+    /*
+     * as many values as a text can hold, on the stack at once: the bound
+     * the mapped stack is sized for, by the fast path.  Checked without
+     * yajl_tree, whose arrays grow by realloc() one value at a time
+     * (quadratic under ASan).
+     */
+    for (i = 0; i < 3; i++) {
+        size_t          n;
+        yajl_val        a;
+        aa_json_doc_t  *d;
+
+        p = s;
+        p += sprintf(p, "%s", i == 0 ? "[" : i == 1 ? "[[" : "{\"a\":[");
+        for (n = 0; p - s < 1100000; n++) {
+            p += sprintf(p, "%d,", (int) (n % 10));
+        }
+        p += sprintf(p, "%s", i == 0 ? "0]" : i == 1 ? "0],[]]" : "0]}");
+
+        d = aa_json_doc_parse(s, (size_t) (p - s), AA_JSON_MAX_DEPTH, NULL,
+                              0);
+        assert_non_null(d);
+        assert_int_equal(aa_json_doc_fast(d), 1);
+
+        a = aa_json_doc_root(d);
+        a = i == 0 ? a : i == 1 ? a->u.array.values[0] : a->u.object.values[0];
+        assert_true(YAJL_IS_ARRAY(a));
+        assert_int_equal(a->u.array.len, n + 1);
+        assert_int_equal(YAJL_GET_INTEGER(a->u.array.values[n - 1]),
+                         (n - 1) % 10);
+        assert_int_equal(YAJL_GET_INTEGER(a->u.array.values[n]), 0);
+
+        aa_json_doc_free(d);
+    }
+
     /* the same many keys, one twice: refused alike */
     p = s;
     p += sprintf(p, "{");
@@ -221,6 +501,8 @@ main(void)
 {
     const struct CMUnitTest  tests[] = {
         cmocka_unit_test(test_values),
+        cmocka_unit_test(test_fast),
+        cmocka_unit_test(test_random),
         cmocka_unit_test(test_numbers),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_depth),

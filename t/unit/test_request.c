@@ -603,6 +603,44 @@ test_message_content(void **state)
 }
 
 
+/*
+ * Plain messages are accepted in one pass over their keys; anything else
+ * goes through every check, with the same errors in the same order.
+ */
+static void
+test_message_plain(void **state)
+{
+    expect_ok(ITEM("{'type':'message','role':'user','content':'x',"
+                   "'approve':true}"));
+    expect_ok(ITEM("{'type':null,'role':'user','content':'x','otid':null,"
+                   "'group_id':'g','name':'n','sender_id':null,"
+                   "'batch_item_id':'b','other':[1,{}]}"));
+    expect_ok(ITEM("{'role':'user','content':[{'type':'text','text':'a'}]}"));
+
+    /* type null with approve: an approval, and what it misses */
+    expect_error(ITEM("{'type':null,'role':'user','content':'x',"
+                      "'approve':true}"),
+                 "value_error", "body/messages/0",
+                 "Value error, Either 'approvals' or both 'approve' and "
+                 "'approval_request_id' must be provided.");
+
+    /* the first plain, the second not: its own index */
+    expect_error("{'messages':[{'role':'user','content':'x'},"
+                 "{'role':'user','content':'x','name':1}]}",
+                 "string_type", "body/messages/1/name", STR_TYPE);
+    expect_error("{'messages':[{'role':'user','content':'x'},"
+                 "{'role':'user','content':[]}]}",
+                 "value_error", "body/messages/1/content",
+                 "Value error, content must not be empty");
+    expect_error("{'messages':[{'role':'user','content':'x'},"
+                 "{'role':'user','content':'x','type':'tool'}]}",
+                 "literal_error", "body/messages/1/type", TYPE_MSG);
+    expect_error("{'messages':[{'role':'user','content':'x'},"
+                 "{'role':'user'}]}",
+                 "missing", "body/messages/1/content", REQUIRED);
+}
+
+
 static void
 test_message_optional_strings(void **state)
 {
@@ -730,6 +768,44 @@ test_errors_indexed(void **state)
 
     yajl_tree_free(doc);
     free(body);
+}
+
+
+/* indexes of many digits in a loc: 9, 10, 99, 100, 1000, 1234 */
+static void
+test_errors_indexed_many(void **state)
+{
+    int           count;
+    size_t        i, k;
+    aa_buf_t      b;
+    yajl_val      doc;
+    char          loc[64];
+    const size_t  bad[] = { 9, 10, 99, 100, 1000, 1234 };
+
+    aa_buf_init(&b);
+    aa_buf_puts(&b, "{\"messages\":[");
+
+    for (i = 0; i < 1235; i++) {
+        for (k = 0; k < 6 && bad[k] != i; k++) { /* void */ }
+
+        aa_buf_puts(&b, i ? "," : "");
+        aa_buf_puts(&b, k < 6 ? "{\"role\":\"bot\",\"content\":\"x\"}"
+                              : "{\"role\":\"user\",\"content\":\"x\"}");
+    }
+
+    aa_buf_puts(&b, "]}");
+    aa_buf_cstr(&b);
+
+    doc = bad_raw(b.data, b.len, &count);
+    assert_int_equal(count, 6);
+
+    for (k = 0; k < 6; k++) {
+        snprintf(loc, sizeof(loc), "body/messages/%zu/role", bad[k]);
+        assert_non_null(aa_t_find_error(doc, "literal_error", loc, ROLE_MSG));
+    }
+
+    yajl_tree_free(doc);
+    aa_buf_free(&b);
 }
 
 
@@ -1661,6 +1737,74 @@ test_job_is_valid_json_for_odd_strings(void **state)
 }
 
 
+/*
+ * Keys and strings of a message are written into the job as
+ * aa_buf_json_string() writes them, byte for byte, whether they are short
+ * and plain (one append) or not: long, quoted, control characters, UTF-8.
+ */
+static void
+test_job_strings_exact(void **state)
+{
+    ok_t         ok;
+    size_t       i;
+    aa_buf_t     body, want;
+    char         s64[65], s65[66];
+    const char  *texts[9];
+
+    memset(s64, 'a', 64);
+    s64[64] = '\0';
+    memset(s65, 'b', 65);
+    s65[65] = '\0';
+
+    texts[0] = s64;
+    texts[1] = s65;
+    texts[2] = "q\"uote";
+    texts[3] = "back\\slash";
+    texts[4] = "tab\tnl\n\x01";
+    texts[5] = "caf\xc3\xa9";
+    texts[6] = "";
+    texts[7] = "/";
+    texts[8] = "\x7f";
+
+    aa_buf_init(&body);
+    aa_buf_puts(&body, "{\"messages\":[{\"role\":\"user\",\"content\":\"c\"");
+
+    for (i = 0; i < 9; i++) {
+        /* each text once as a key, once as the value of key "v<i>" */
+        aa_buf_putc(&body, ',');
+        aa_buf_json_string(&body, texts[i], strlen(texts[i]));
+        aa_buf_printf(&body, ":%zu,\"v%zu\":", i, i);
+        aa_buf_json_string(&body, texts[i], strlen(texts[i]));
+    }
+
+    aa_buf_puts(&body, "}]}");
+    aa_buf_cstr(&body);
+
+    ok_raw(&ok, body.data, body.len);
+
+    for (i = 0; i < 9; i++) {
+        aa_buf_init(&want);
+        aa_buf_putc(&want, ',');
+        aa_buf_json_string(&want, texts[i], strlen(texts[i]));
+        aa_buf_printf(&want, ":%zu,\"v%zu\":", i, i);
+        aa_buf_json_string(&want, texts[i], strlen(texts[i]));
+
+        if (memmem(ok.req.job.data, ok.req.job.len, want.data, want.len)
+            == NULL)
+        {
+            fail_msg("text %zu: %.*s not in the job %.*s", i,
+                     (int) want.len, want.data, (int) ok.req.job.len,
+                     ok.req.job.data);
+        }
+
+        aa_buf_free(&want);
+    }
+
+    ok_free(&ok);
+    aa_buf_free(&body);
+}
+
+
 static void
 test_reuse(void **state)
 {
@@ -1768,10 +1912,12 @@ main(void)
         cmocka_unit_test(test_message_type_bad),
         cmocka_unit_test(test_message_role),
         cmocka_unit_test(test_message_content),
+        cmocka_unit_test(test_message_plain),
         cmocka_unit_test(test_message_optional_strings),
         cmocka_unit_test(test_otid),
         cmocka_unit_test(test_message_kept_as_sent),
         cmocka_unit_test(test_errors_indexed),
+        cmocka_unit_test(test_errors_indexed_many),
         cmocka_unit_test(test_errors_capped),
         cmocka_unit_test(test_part_generic),
         cmocka_unit_test(test_part_text),
@@ -1799,6 +1945,7 @@ main(void)
         cmocka_unit_test(test_first_is_message),
         cmocka_unit_test(test_otids),
         cmocka_unit_test(test_job_is_valid_json_for_odd_strings),
+        cmocka_unit_test(test_job_strings_exact),
         cmocka_unit_test(test_reuse),
         cmocka_unit_test(test_spec_examples),
     };
