@@ -17,29 +17,36 @@ typedef enum {
 
 typedef struct {
     const char     *name;
+    size_t          len;
+    const char     *head;       /* "name": as it is rendered */
+    size_t          head_len;
     aa_run_kind_e   kind;
 } aa_run_key_t;
 
 
+#define aa_run_key_def(name, kind)                                           \
+    { name, sizeof(name) - 1, "\"" name "\":", sizeof(name) + 2, kind }
+
+
 /* Letta's Run, in the order Letta serialises it (spec 2.9). */
 static const aa_run_key_t  aa_run_keys[] = {
-    { "id",                   AA_RUN_STRING },
-    { "status",               AA_RUN_STRING },
-    { "created_at",           AA_RUN_STRING },
-    { "completed_at",         AA_RUN_STRING },
-    { "agent_id",             AA_RUN_STRING },
-    { "conversation_id",      AA_RUN_STRING },
-    { "base_template_id",     AA_RUN_STRING },
-    { "background",           AA_RUN_BOOLEAN },
-    { "metadata",             AA_RUN_JSON },
-    { "request_config",       AA_RUN_JSON },
-    { "stop_reason",          AA_RUN_STRING },
-    { "callback_url",         AA_RUN_STRING },
-    { "callback_sent_at",     AA_RUN_STRING },
-    { "callback_status_code", AA_RUN_INTEGER },
-    { "callback_error",       AA_RUN_STRING },
-    { "ttft_ns",              AA_RUN_INTEGER },
-    { "total_duration_ns",    AA_RUN_INTEGER },
+    aa_run_key_def("id",                   AA_RUN_STRING),
+    aa_run_key_def("status",               AA_RUN_STRING),
+    aa_run_key_def("created_at",           AA_RUN_STRING),
+    aa_run_key_def("completed_at",         AA_RUN_STRING),
+    aa_run_key_def("agent_id",             AA_RUN_STRING),
+    aa_run_key_def("conversation_id",      AA_RUN_STRING),
+    aa_run_key_def("base_template_id",     AA_RUN_STRING),
+    aa_run_key_def("background",           AA_RUN_BOOLEAN),
+    aa_run_key_def("metadata",             AA_RUN_JSON),
+    aa_run_key_def("request_config",       AA_RUN_JSON),
+    aa_run_key_def("stop_reason",          AA_RUN_STRING),
+    aa_run_key_def("callback_url",         AA_RUN_STRING),
+    aa_run_key_def("callback_sent_at",     AA_RUN_STRING),
+    aa_run_key_def("callback_status_code", AA_RUN_INTEGER),
+    aa_run_key_def("callback_error",       AA_RUN_STRING),
+    aa_run_key_def("ttft_ns",              AA_RUN_INTEGER),
+    aa_run_key_def("total_duration_ns",    AA_RUN_INTEGER),
 };
 
 typedef char  aa_run_nkeys_check[
@@ -107,24 +114,50 @@ aa_run_integer_ok(const char *s, size_t len)
 }
 
 
+/*
+ * The field of key k, searched from *next on: fields mostly come in the
+ * keys' order (a reply to HMGET of them), so each is found at once.
+ */
+static const aa_field_t *
+aa_run_field(const aa_field_t *fields, size_t n, const aa_run_key_t *k,
+    size_t *next)
+{
+    size_t  i, j;
+
+    for (j = 0, i = *next; j < n; j++, i++) {
+        if (i == n) {
+            i = 0;
+        }
+
+        if (fields[i].name_len == k->len
+            && memcmp(fields[i].name, k->name, k->len) == 0)
+        {
+            *next = i + 1 < n ? i + 1 : 0;
+            return &fields[i];
+        }
+    }
+
+    return NULL;
+}
+
+
 int
 aa_run_render(aa_buf_t *out, const aa_field_t *fields, size_t n)
 {
-    size_t             i;
+    size_t             i, next;
     const aa_field_t  *f;
 
     aa_buf_putc(out, '{');
+    next = 0;
 
     for (i = 0; i < sizeof(aa_run_keys) / sizeof(aa_run_keys[0]); i++) {
         if (i) {
             aa_buf_putc(out, ',');
         }
 
-        aa_buf_putc(out, '"');
-        aa_buf_puts(out, aa_run_keys[i].name);
-        aa_buf_append(out, "\":", 2);
+        aa_buf_append(out, aa_run_keys[i].head, aa_run_keys[i].head_len);
 
-        f = aa_field_find(fields, n, aa_run_keys[i].name);
+        f = aa_run_field(fields, n, &aa_run_keys[i], &next);
 
         if (f == NULL) {
             aa_buf_append(out, "null", 4);
