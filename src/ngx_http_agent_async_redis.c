@@ -86,7 +86,9 @@ static ngx_int_t ngx_http_agent_async_redis_format(
 static u_char *ngx_http_agent_async_redis_header(u_char *p, u_char type,
     size_t n);
 static ngx_int_t ngx_http_agent_async_redis_send(
-    ngx_http_agent_async_op_t *op);
+    ngx_http_agent_async_op_t *op, int nhead, const char **head,
+    const size_t *headlen, int argc, const char **argv,
+    const size_t *argvlen);
 static ngx_int_t ngx_http_agent_async_redis_resend(
     ngx_http_agent_async_op_t *op, redisReply *reply);
 static void ngx_http_agent_async_redis_reply(redisAsyncContext *ac,
@@ -472,15 +474,8 @@ ngx_http_agent_async_redis_command(ngx_http_request_t *r,
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "agent_async redis send: %*s", argvlen[0], argv[0]);
 
-    if (ngx_http_agent_async_redis_format(op, 0, NULL, NULL, argc, argv,
-                                          argvlen)
-        != NGX_OK)
-    {
-        ngx_free(op);
-        return NGX_ERROR;
-    }
-
-    return ngx_http_agent_async_redis_send(op);
+    return ngx_http_agent_async_redis_send(op, 0, NULL, NULL, argc, argv,
+                                           argvlen);
 }
 
 
@@ -501,15 +496,8 @@ ngx_http_agent_async_redis_probe(ngx_http_request_t *r,
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "agent_async redis probe: %*s", argvlen[0], argv[0]);
 
-    if (ngx_http_agent_async_redis_format(op, 0, NULL, NULL, argc, argv,
-                                          argvlen)
-        != NGX_OK)
-    {
-        ngx_free(op);
-        return NGX_ERROR;
-    }
-
-    return ngx_http_agent_async_redis_send(op);
+    return ngx_http_agent_async_redis_send(op, 0, NULL, NULL, argc, argv,
+                                           argvlen);
 }
 
 
@@ -542,15 +530,8 @@ ngx_http_agent_async_redis_eval(ngx_http_request_t *r,
                    "agent_async redis send: EVALSHA \"%s\"",
                    aa_scripts[script].name);
 
-    if (ngx_http_agent_async_redis_format(op, 3, head, lens, argc, argv,
-                                          argvlen)
-        != NGX_OK)
-    {
-        ngx_free(op);
-        return NGX_ERROR;
-    }
-
-    return ngx_http_agent_async_redis_send(op);
+    return ngx_http_agent_async_redis_send(op, 3, head, lens, argc, argv,
+                                           argvlen);
 }
 
 
@@ -665,14 +646,26 @@ ngx_http_agent_async_redis_op(ngx_http_request_t *r,
 }
 
 
+/* the command of head[] then argv[]: op is the reply's, or freed */
+
 static ngx_int_t
-ngx_http_agent_async_redis_send(ngx_http_agent_async_op_t *op)
+ngx_http_agent_async_redis_send(ngx_http_agent_async_op_t *op, int nhead,
+    const char **head, const size_t *headlen, int argc, const char **argv,
+    const size_t *argvlen)
 {
     ngx_http_request_t            *r;
     ngx_http_agent_async_redis_t  *rd;
 
     rd = &ngx_http_agent_async_redis;
     r = op->request;
+
+    if (ngx_http_agent_async_redis_format(op, nhead, head, headlen, argc,
+                                          argv, argvlen)
+        != NGX_OK)
+    {
+        ngx_free(op);
+        return NGX_ERROR;
+    }
 
     if (rd->ac == NULL
         || (rd->state != NGX_HTTP_AGENT_ASYNC_REDIS_READY
