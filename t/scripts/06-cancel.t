@@ -30,6 +30,20 @@ my $T = '2026-01-01T00:00:05.000005Z';
     is_deeply dump_all(), $before, 'not_found: nothing written (no hash made)';
 }
 
+# --- a run of another agent: not_found, untouched ----------------------
+# (its key is found from its id alone, so the script checks its agent_id)
+
+{
+    fresh();
+    my $a = create_agent($r);
+    my $b = create_agent($r);
+    my $run = create_run($r, $b);
+    my $before = dump_all();
+    is cancel($a, $run, $T), 'not_found', 'another agent\'s run: not_found';
+    is_deeply dump_all(), $before, 'another agent\'s run: nothing written';
+    is cancel($b, $run, $T), 'cancelled', 'its own agent cancels it';
+}
+
 # --- created -> cancelled, with a callback: due at once --------------
 
 {
