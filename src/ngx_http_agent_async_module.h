@@ -139,6 +139,8 @@ ngx_int_t ngx_http_agent_async_send_json(ngx_http_request_t *r,
     ngx_uint_t status, u_char *json, size_t len);
 /* b's memory from r->pool: what send_buf answers with, not a copy */
 void ngx_http_agent_async_buf_init(ngx_http_request_t *r, aa_buf_t *b);
+void ngx_http_agent_async_buf_init_size(ngx_http_request_t *r, aa_buf_t *b,
+    size_t size);
 ngx_int_t ngx_http_agent_async_send_buf(ngx_http_request_t *r,
     ngx_uint_t status, aa_buf_t *b);
 ngx_int_t ngx_http_agent_async_send_detail(ngx_http_request_t *r,

@@ -103,10 +103,18 @@ ngx_http_agent_async_buf_alloc(void *pool, size_t size)
 void
 ngx_http_agent_async_buf_init(ngx_http_request_t *r, aa_buf_t *b)
 {
+    /* a Run's JSON at once: a block grown by doubling is a copy each time */
+    ngx_http_agent_async_buf_init_size(r, b, 2000);
+}
+
+
+void
+ngx_http_agent_async_buf_init_size(ngx_http_request_t *r, aa_buf_t *b,
+    size_t size)
+{
     aa_buf_init_alloc(b, ngx_http_agent_async_buf_alloc, r->pool);
 
-    /* a Run's JSON at once: a block grown by doubling is a copy each time */
-    (void) aa_buf_reserve(b, 2000);
+    (void) aa_buf_reserve(b, size);
 }
 
 

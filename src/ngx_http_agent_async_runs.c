@@ -62,8 +62,6 @@ static void ngx_http_agent_async_run_got(ngx_http_request_t *r,
     ngx_str_t *agent, redisReply *reply);
 static void ngx_http_agent_async_field(aa_field_t *f, const char *name,
     const char *value, size_t len);
-static u_char *ngx_http_agent_async_pool_buf(ngx_http_request_t *r,
-    aa_buf_t *b);
 static const char *ngx_http_agent_async_lettuce(ngx_http_request_t *r,
     aa_async_request_t *req);
 
@@ -92,6 +90,13 @@ ngx_http_agent_async_run_create_body(ngx_http_request_t *r)
     }
 
     aa_async_request_init(&req);
+
+    /*
+     * The job and the request config are built in the pool, kept with the
+     * run: no malloc, no copy, and the job in one block of its likely size.
+     */
+    ngx_http_agent_async_buf_init_size(r, &req.job, len + 256);
+    ngx_http_agent_async_buf_init_size(r, &req.request_config, 256);
 
     switch (aa_async_request_parse(&req, (char *) body, len)) {
 
@@ -164,12 +169,10 @@ ngx_http_agent_async_run_prepare(ngx_http_request_t *r,
     aa_buf_puts(&meta, ngx_http_agent_async_lettuce(r, req));
     aa_buf_putc(&meta, '}');
 
-    /*
-     * The job, maybe as large as the body, is not copied: req outlives the
-     * command's formatting, and the answer does not show the job.
-     */
+    /* both in the pool (see above): the job, maybe large, is not copied */
     metadata = meta.failed ? NULL : (u_char *) meta.data;
-    config = ngx_http_agent_async_pool_buf(r, &req->request_config);
+    config = req->request_config.failed ? NULL
+                                        : (u_char *) req->request_config.data;
     job = req->job.failed ? NULL : (u_char *) req->job.data;
 
     if (metadata == NULL || config == NULL || job == NULL) {
@@ -483,27 +486,6 @@ ngx_http_agent_async_field(aa_field_t *f, const char *name,
     f->name_len = ngx_strlen(name);
     f->value = value;
     f->value_len = len;
-}
-
-
-/* a copy of the buffer's text in the pool; NULL when either failed */
-
-static u_char *
-ngx_http_agent_async_pool_buf(ngx_http_request_t *r, aa_buf_t *b)
-{
-    u_char  *p;
-
-    if (b->failed) {
-        return NULL;
-    }
-
-    p = ngx_pnalloc(r->pool, b->len ? b->len : 1);
-
-    if (p != NULL && b->len) {
-        ngx_memcpy(p, b->data, b->len);
-    }
-
-    return p;
 }
 
 
