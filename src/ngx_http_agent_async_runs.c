@@ -164,7 +164,7 @@ ngx_http_agent_async_run_prepare(ngx_http_request_t *r,
     ngx_cpystrn((u_char *) run->tenant, ctx->tenant.data,
                 ctx->tenant.len + 1);
 
-    ngx_http_agent_async_buf_init(r, &meta);
+    ngx_http_agent_async_buf_init_size(r, &meta, 128);
     aa_buf_puts(&meta, "{\"run_type\":\"send_message_async\",\"lettuce\":");
     aa_buf_puts(&meta, ngx_http_agent_async_lettuce(r, req));
     aa_buf_putc(&meta, '}');
