@@ -19,6 +19,9 @@
 
 #define NGX_HTTP_AGENT_ASYNC_RUN_FIELDS  11
 
+/* the largest body whose job is built in the request's pool */
+#define NGX_HTTP_AGENT_ASYNC_POOL_JOB    65536
+
 
 /* a run being created, with what src/lua/create_run.lua takes, in r->pool */
 
@@ -92,10 +95,15 @@ ngx_http_agent_async_run_create_body(ngx_http_request_t *r)
     aa_async_request_init(&req);
 
     /*
-     * The job and the request config are built in the pool, kept with the
-     * run: no malloc, no copy, and the job in one block of its likely size.
+     * The request config, and the job of a small body, are built in the
+     * pool at their likely size: no malloc, no regrowth.  A large job
+     * keeps malloc's realloc, which can grow it in place where the pool
+     * would keep every block it outgrew until the request ends.
      */
-    ngx_http_agent_async_buf_init_size(r, &req.job, len + 256);
+    if (len <= NGX_HTTP_AGENT_ASYNC_POOL_JOB) {
+        ngx_http_agent_async_buf_init_size(r, &req.job, len + 256);
+    }
+
     ngx_http_agent_async_buf_init_size(r, &req.request_config, 256);
 
     switch (aa_async_request_parse(&req, (char *) body, len)) {
@@ -169,7 +177,10 @@ ngx_http_agent_async_run_prepare(ngx_http_request_t *r,
     aa_buf_puts(&meta, ngx_http_agent_async_lettuce(r, req));
     aa_buf_putc(&meta, '}');
 
-    /* both in the pool (see above): the job, maybe large, is not copied */
+    /*
+     * The job, maybe as large as the body, is not copied: req outlives the
+     * command's formatting, and the answer does not show the job.
+     */
     metadata = meta.failed ? NULL : (u_char *) meta.data;
     config = req->request_config.failed ? NULL
                                         : (u_char *) req->request_config.data;

@@ -1357,7 +1357,49 @@ main::run_re(callback => '"http://hooks.example.test/cb?a=1&b=2"')
 
 
 
-=== TEST 100: error_log debug traces the script sent and its reply
+=== TEST 100: a job that outgrows its first block in the pool (500 small messages)
+--- init
+main::seed();
+$main::JOB = main::job('[' . join(',', map { qq({"type":"message","role":"user","content":"m$_","otid":"*"}) } 1 .. 500) . ']');
+--- request eval
+"POST /v1/agents/agent-40404040-4040-4040-8040-404040404040/messages/async\n"
+. '{"messages":[' . join(',', map { qq({"role":"user","content":"m$_"}) } 1 .. 500) . ']}'
+--- response_body_like eval
+main::run_re()
+--- no_error_log
+[error]
+
+
+
+=== TEST 101: a body just under the pool's limit for a job (60,000 bytes of input)
+--- init
+main::seed();
+$main::JOB = main::job('[{"type":"message","role":"user","content":"' . ('y' x 60000) . '","otid":"*"}]');
+--- request eval
+"POST /v1/agents/agent-40404040-4040-4040-8040-404040404040/messages/async\n"
+. '{"input":"' . ('y' x 60000) . '"}'
+--- response_body_like eval
+main::run_re()
+--- no_error_log
+[error]
+
+
+
+=== TEST 102: a body over the pool's limit: the job from malloc (300,000 bytes)
+--- init
+main::seed();
+$main::JOB = main::job('[{"type":"message","role":"user","content":"' . ('z' x 300000) . '","otid":"*"}]');
+--- request eval
+"POST /v1/agents/agent-40404040-4040-4040-8040-404040404040/messages/async\n"
+. '{"input":"' . ('z' x 300000) . '"}'
+--- response_body_like eval
+main::run_re()
+--- no_error_log
+[error]
+
+
+
+=== TEST 103: error_log debug traces the script sent and its reply
 --- log_level: debug
 --- request
 POST /v1/agents/agent-40404040-0000-4000-8000-000000000000/messages/async
