@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,15 @@
 #define AA_DOC_BLOCK      (16 * 1024)
 #define AA_DOC_BLOCK_MAX  (2 * 1024 * 1024)
 #define AA_DOC_HEAD       32            /* a block's header */
+
+/*
+ * A document's first memory comes with it: the first values, string bytes
+ * and room of its stacks, so that a small body's parse makes one
+ * allocation, not six (its doc, two blocks, three stacks).
+ */
+#define AA_DOC_FIRST_VALUES  2048
+#define AA_DOC_FIRST_CHARS   1024
+#define AA_DOC_FIRST_STACK   64         /* entries of each stack */
 
 /*
  * Blocks of AA_DOC_BLOCK_MAX and more, and a value stack that grows to
@@ -115,10 +125,46 @@ struct aa_json_doc_s {
     const unsigned char  *end;      /* of the text, for aa_doc_fast() */
     int              nomem;
     int              dup;
+
+    /* the first memory (above), within the doc: never freed on its own */
+    uint64_t         first_values[AA_DOC_FIRST_VALUES / 8];
+    unsigned char    first_chars[AA_DOC_FIRST_CHARS];
+    yajl_val         first_stack[AA_DOC_FIRST_STACK];
+    char            *first_keys[AA_DOC_FIRST_STACK];
+    aa_doc_open_t    first_open[AA_DOC_FIRST_STACK];
 };
 
 
 static int aa_doc_dup_cmp(const void *a, const void *b);
+
+
+/* a document with nothing in it, its regions and stacks in its own memory */
+static aa_json_doc_t *
+aa_doc_new(void)
+{
+    aa_json_doc_t  *d;
+
+    d = malloc(sizeof(aa_json_doc_t));
+    if (d == NULL) {
+        return NULL;
+    }
+
+    memset(d, 0, offsetof(aa_json_doc_t, first_values));
+
+    d->values.pos = (unsigned char *) d->first_values;
+    d->values.end = d->values.pos + sizeof(d->first_values);
+    d->chars.pos = d->first_chars;
+    d->chars.end = d->chars.pos + sizeof(d->first_chars);
+
+    d->stack = d->first_stack;
+    d->cstack = AA_DOC_FIRST_STACK;
+    d->keys = d->first_keys;
+    d->ckeys = AA_DOC_FIRST_STACK;
+    d->open = d->first_open;
+    d->copen = AA_DOC_FIRST_STACK;
+
+    return d;
+}
 
 
 /*
@@ -225,8 +271,9 @@ aa_doc_alloc(aa_json_doc_t *d, size_t n)
 }
 
 
+/* *v of *cap entries grown to hold need; first: its room in the doc */
 static int
-aa_doc_grow(void **v, size_t *cap, size_t need, size_t elt)
+aa_doc_grow(void **v, size_t *cap, size_t need, size_t elt, void *first)
 {
     size_t   c;
     void    *p;
@@ -240,7 +287,16 @@ aa_doc_grow(void **v, size_t *cap, size_t need, size_t elt)
         c *= 2;
     }
 
-    p = realloc(*v, c * elt);
+    if (first != NULL && *v == first) {
+        p = malloc(c * elt);
+        if (p != NULL) {
+            memcpy(p, first, *cap * elt);
+        }
+
+    } else {
+        p = realloc(*v, c * elt);
+    }
+
     if (p == NULL) {
         return -1;
     }
@@ -271,7 +327,7 @@ aa_doc_stack_grow(aa_json_doc_t *d)
         || d->cstack * 2 * sizeof(yajl_val) < AA_DOC_STACK_MAP)
     {
         return aa_doc_grow((void **) &d->stack, &d->cstack, d->nstack + 1,
-                           sizeof(yajl_val));
+                           sizeof(yajl_val), d->first_stack);
     }
 
     size = aa_doc_huge_size(d->stack_max * sizeof(yajl_val));
@@ -282,7 +338,10 @@ aa_doc_stack_grow(aa_json_doc_t *d)
     }
 
     memcpy(m, d->stack, d->nstack * sizeof(yajl_val));
-    free(d->stack);
+
+    if (d->stack != d->first_stack) {
+        free(d->stack);
+    }
 
     d->stack = m;
     d->stack_mapped = size;
@@ -544,7 +603,7 @@ aa_doc_open(aa_json_doc_t *d, yajl_type type)
     v = aa_doc_value(d, type);
     if (v == NULL
         || aa_doc_grow((void **) &d->open, &d->copen, d->nopen + 1,
-                       sizeof(aa_doc_open_t)) != 0)
+                       sizeof(aa_doc_open_t), d->first_open) != 0)
     {
         d->nomem = 1;
         return 0;
@@ -595,7 +654,7 @@ aa_doc_key(void *ctx, const unsigned char *s, size_t n)
 
     if (k == NULL
         || aa_doc_grow((void **) &d->keys, &d->ckeys, d->nkeys + 1,
-                       sizeof(char *)) != 0)
+                       sizeof(char *), d->first_keys) != 0)
     {
         d->nomem = 1;
         return 0;
@@ -815,7 +874,7 @@ aa_doc_unescape(aa_json_doc_t *d, const unsigned char *s,
     unsigned char  *o;
 
     if (aa_doc_grow((void **) &d->scratch, &d->cscratch, (size_t) (q - s),
-                    1)
+                    1, NULL)
         != 0)
     {
         d->nomem = 1;
@@ -1203,12 +1262,18 @@ aa_doc_parse_done(aa_json_doc_t *d)
         (void) munmap(d->stack, d->stack_mapped);
         d->stack_mapped = 0;
 
-    } else {
+    } else if (d->stack != d->first_stack) {
         free(d->stack);
     }
 
-    free(d->keys);
-    free(d->open);
+    if (d->keys != d->first_keys) {
+        free(d->keys);
+    }
+
+    if (d->open != d->first_open) {
+        free(d->open);
+    }
+
     free(d->cache);
     free(d->scratch);
     d->stack = NULL;
@@ -1236,7 +1301,7 @@ aa_json_doc_parse(const char *text, size_t len, size_t max_depth, char *err,
         max_depth = AA_JSON_MAX_DEPTH;
     }
 
-    d = calloc(1, sizeof(aa_json_doc_t));
+    d = aa_doc_new();
     if (d == NULL) {
         aa_doc_err(err, errlen, "out of memory");
         return NULL;
@@ -1267,7 +1332,7 @@ aa_json_doc_parse(const char *text, size_t len, size_t max_depth, char *err,
         return NULL;
     }
 
-    d = calloc(1, sizeof(aa_json_doc_t));
+    d = aa_doc_new();
     if (d == NULL) {
         aa_doc_err(err, errlen, "out of memory");
         return NULL;
