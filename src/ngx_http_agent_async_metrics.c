@@ -525,7 +525,13 @@ ngx_http_agent_async_metrics_send(ngx_http_request_t *r,
         lens[rc] = ngx_strlen(argv[rc]);
     }
 
-    rc = ngx_http_agent_async_redis_command(r, handler, argc, argv, lens);
+    /*
+     * A probe: the reply handler gets every reply, none included, also
+     * of a connection that never came up, and answers once all are back
+     * (the redis layer would answer r itself for each command: one
+     * answer, then "header already sent" for the others).
+     */
+    rc = ngx_http_agent_async_redis_probe(r, handler, argc, argv, lens);
 
     if (rc == NGX_OK) {
         sc->pending++;

@@ -61,7 +61,8 @@ ngx_int_t ngx_http_agent_async_redis_command(ngx_http_request_t *r,
 /*
  * As ngx_http_agent_async_redis_command(), but handler answers r in every
  * case: it gets NULL also when the command was queued on a connection
- * that never came up (GET /v1/health/ answers in its own shape).
+ * that never came up (GET /v1/health/ answers in its own shape; a metrics
+ * scrape, several commands in flight, answers once they are all back).
  */
 ngx_int_t ngx_http_agent_async_redis_probe(ngx_http_request_t *r,
     ngx_http_agent_async_reply_pt handler, int argc, const char **argv,

@@ -437,3 +437,24 @@ agent_async: redis connect timed out
 agent_async: redis not connected in 300 ms
 --- no_error_log
 [alert]
+
+
+
+=== TEST 9: a metrics scrape, several commands queued while the connection is being made: answered once, Redis down
+--- http_config
+    agent_async_redis 127.0.0.1:$TEST_NGINX_FULL_PORT;
+    agent_async_redis_connect_timeout 300ms;
+    agent_async_redis_timeout 2s;
+--- config
+    location /v1/ { agent_async on; agent_async_auth off; }
+    location = /metrics { agent_async_metrics; }
+--- request
+GET /metrics
+--- timeout: 3
+--- error_code: 200
+--- response_body_like
+(?m)^agent_async_redis_up 0$
+--- error_log
+agent_async: redis connect timed out
+--- no_error_log
+[alert]
